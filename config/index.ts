@@ -1,0 +1,91 @@
+import { envSchema } from "./env-schema.ts";
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Undefined until start-up resolves one (generated and kept in DATA_DIR when unset). */
+  readonly apiToken: string | undefined;
+  readonly dataDir: string;
+  /** `"*"` or an explicit allow-list. */
+  readonly corsOrigins: "*" | readonly string[];
+  readonly sessionTimeoutMs: number;
+  readonly cleanupIntervalMs: number;
+  readonly alertThreshold: number;
+  readonly alertCooldownMs: number;
+  readonly rateLimitPerMinute: number;
+  readonly trustProxy: boolean;
+  readonly websocketPort: number | undefined;
+  readonly logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  readonly nodeEnv: "development" | "production" | "test";
+  readonly limits: {
+    readonly maxEventBytes: number;
+    readonly maxBatchBytes: number;
+    readonly maxBatchEvents: number;
+    readonly maxActiveSessions: number;
+    readonly maxTrackedKeys: number;
+    readonly maxCompatKeys: number;
+    readonly maxDashboards: number;
+    readonly wsMaxFrameBytes: number;
+    readonly wsBackpressureBytes: number;
+    readonly wsMaxFramesPerSecond: number;
+    readonly wsMessagesPerMinute: number;
+  };
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment once into the one frozen Config; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape).map((name) => [name, env[name]]),
+  ) as Record<string, string | undefined>;
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? "environment");
+        return `${name}=${JSON.stringify(known[name] ?? "")}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const origins = e.CORS_ORIGINS.split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    apiToken: e.API_TOKEN,
+    dataDir: e.DATA_DIR,
+    corsOrigins: origins.includes("*") || origins.length === 0 ? "*" : Object.freeze(origins),
+    sessionTimeoutMs: e.SESSION_TIMEOUT_MINUTES * 60_000,
+    cleanupIntervalMs: e.CLEANUP_INTERVAL_MINUTES * 60_000,
+    alertThreshold: e.ALERT_THRESHOLD,
+    alertCooldownMs: e.ALERT_COOLDOWN_SECONDS * 1000,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+    websocketPort: e.WEBSOCKET_PORT,
+    logLevel: e.LOG_LEVEL,
+    nodeEnv: e.NODE_ENV,
+    limits: Object.freeze({
+      maxEventBytes: e.MAX_EVENT_BYTES,
+      maxBatchBytes: e.MAX_BATCH_BYTES,
+      maxBatchEvents: e.MAX_BATCH_EVENTS,
+      maxActiveSessions: e.MAX_ACTIVE_SESSIONS,
+      maxTrackedKeys: e.MAX_TRACKED_KEYS,
+      maxCompatKeys: e.MAX_COMPAT_KEYS,
+      maxDashboards: e.MAX_DASHBOARDS,
+      wsMaxFrameBytes: e.WS_MAX_FRAME_BYTES,
+      wsBackpressureBytes: e.WS_BACKPRESSURE_BYTES,
+      wsMaxFramesPerSecond: e.WS_MAX_FRAMES_PER_SECOND,
+      wsMessagesPerMinute: e.WS_MESSAGES_PER_MINUTE,
+    }),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+  });
+}

@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig } from "./config/index.ts";
+import { startServer } from "./routes/server.ts";
+import { TOKEN_FILE } from "./services/api-token.ts";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`Footfall cannot start.\n${error.message}\nSee .env.example for every variable.`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const running = startServer(config);
+const { services, websocketServer, tokenSource } = running;
+const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+const base = `http://${shownHost}:${running.server.port}`;
+const wsBase = `ws://${shownHost}:${running.server.port}`;
+const tokenLine =
+  tokenSource === "environment"
+    ? "the API_TOKEN you set"
+    : tokenSource === "generated"
+      ? `${services.apiToken}   (generated now; kept in ${config.dataDir}/${TOKEN_FILE})`
+      : `kept in ${config.dataDir}/${TOKEN_FILE}`;
+
+// Plain text for the person starting it; everything after this is structured JSON logs.
+console.log(
+  [
+    "",
+    "  Footfall is running",
+    `  API          ${base}/api   (POST ${base}/api/events is public)`,
+    `  WebSocket    ${wsBase}/ws?token=<token>${websocketServer ? `   and ws://${shownHost}:${websocketServer.port}/?token=<token>` : ""}`,
+    `  Docs         ${base}/docs   (OpenAPI: ${base}/api/openapi.json)`,
+    `  Health       ${base}/health`,
+    `  API token    ${tokenLine}`,
+    "               send it as 'Authorization: Bearer <token>' or '?token=<token>'",
+    "",
+  ].join("\n"),
+);
+services.logger.info({ port: running.server.port, env: config.nodeEnv }, "started");
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, async () => {
+    services.logger.info({ signal }, "shutting down");
+    await running.shutdown();
+    process.exit(0);
+  });
+}

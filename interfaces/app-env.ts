@@ -1,0 +1,8 @@
+import type { Server } from "bun";
+import type { Services } from "../services/container.ts";
+
+/** Hono's environment: Bun's server in `c.env`, our services in `c.var`. */
+export interface AppEnv {
+  Bindings: { server?: Server<unknown> };
+  Variables: { services: Services; clientIp: string };
+}

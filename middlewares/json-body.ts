@@ -1,0 +1,47 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../interfaces/app-env.ts";
+import { ApiError } from "./api-error.ts";
+
+const ACCEPTED_TYPES = new Set(["application/json", "text/plain"]);
+
+/**
+ * JSON bodies sent as `application/json`, or as `text/plain` (what `navigator.sendBeacon` sends
+ * without a CORS preflight). Anything else is 415.
+ */
+export const jsonOrTextBody = createMiddleware<AppEnv>(async (c, next) => {
+  const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!ACCEPTED_TYPES.has(type)) {
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "Send the body as application/json or text/plain",
+      { received: type || null },
+    );
+  }
+  await next();
+});
+
+export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `The body is over ${maxBytes} bytes`, {
+        max_bytes: maxBytes,
+      });
+    },
+  });
+}
+
+/** Reads and parses the body; returns its size in bytes beside the value. */
+export async function parseJsonBody(
+  c: Context<AppEnv>,
+): Promise<{ value: unknown; bytes: number }> {
+  const text = await c.req.text();
+  try {
+    return { value: JSON.parse(text), bytes: Buffer.byteLength(text) };
+  } catch {
+    throw new ApiError(400, "validation_error", "The body is not valid JSON");
+  }
+}

@@ -1,0 +1,59 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "../interfaces/app-env.ts";
+import { requireToken } from "../middlewares/auth.ts";
+import { clientIp } from "../middlewares/client-ip.ts";
+import { refuseWhileDraining } from "../middlewares/draining.ts";
+import { handleError, handleNotFound } from "../middlewares/error-handler.ts";
+import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
+import { requestLogger } from "../middlewares/request-logger.ts";
+import type { Services } from "../services/container.ts";
+import { analyticsRoutes } from "./analytics.ts";
+import { countryTrackerRoutes } from "./compat-country.ts";
+import { hitCounterRoutes } from "./compat-hit-counter.ts";
+import { docsRoutes } from "./docs.ts";
+import { eventRoutes } from "./events.ts";
+import { statusRoutes } from "./status.ts";
+
+/** Builds the HTTP app; tests reuse it. */
+export function createApp(services: Services) {
+  const { config } = services;
+  const app = new Hono<AppEnv>();
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+
+  app.use("*", async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+  app.use("*", requestLogger);
+  app.use(
+    "*",
+    secureHeaders({
+      // The tracker script and beacons are loaded from other sites' pages.
+      crossOriginResourcePolicy: "cross-origin",
+    }),
+  );
+  app.use(
+    "*",
+    cors({
+      origin: config.corsOrigins === "*" ? "*" : [...config.corsOrigins],
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["Content-Type", "Authorization"],
+      exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
+      maxAge: 86_400,
+    }),
+  );
+  app.use("*", clientIp);
+
+  app.use("/api/events", refuseWhileDraining, ingestionRateLimit(config.rateLimitPerMinute));
+  app.route("/api/events", eventRoutes(services));
+  app.use("/api/analytics/*", requireToken);
+  app.route("/api/analytics", analyticsRoutes());
+  app.route("/", statusRoutes());
+  app.route("/api", hitCounterRoutes(services));
+  app.route("/api/v1", countryTrackerRoutes(services));
+  app.route("/", docsRoutes());
+  return app;
+}

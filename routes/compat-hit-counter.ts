@@ -1,0 +1,68 @@
+import { createHash } from "node:crypto";
+import { Hono } from "hono";
+import type { AppEnv } from "../interfaces/app-env.ts";
+import { validationError } from "../middlewares/api-error.ts";
+import { requireToken } from "../middlewares/auth.ts";
+import { refuseWhileDraining } from "../middlewares/draining.ts";
+import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
+import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
+import { validate } from "../middlewares/validate.ts";
+import {
+  customerVisitQuerySchema,
+  overallVisitQuerySchema,
+  visitInputSchema,
+} from "../schemas/compat.ts";
+import type { Services } from "../services/container.ts";
+
+/**
+ * The hit-counter seed's API. A visit is an ordinary pageview on the bus: the customer is its
+ * `user_id`, the website its `site`, the device its `metadata.device_id`.
+ */
+export function hitCounterRoutes(services: Services) {
+  return new Hono<AppEnv>()
+    .post(
+      "/visit",
+      refuseWhileDraining,
+      ingestionRateLimit(services.config.rateLimitPerMinute),
+      jsonOrTextBody,
+      limitBody(services.config.limits.maxEventBytes),
+      async (c) => {
+        const { value } = await parseJsonBody(c);
+        const parsed = visitInputSchema.safeParse(value);
+        if (!parsed.success) throw validationError(parsed.error.issues, "Invalid visit");
+        const { customerId, deviceId } = parsed.data;
+        const site = (parsed.data.websiteId ?? parsed.data.website) as string;
+        c.var.services.ingestion.accept([
+          {
+            type: "pageview",
+            page: "/",
+            site,
+            user_id: customerId,
+            session_id: visitSessionId(site, customerId, deviceId),
+            metadata: { device_id: deviceId },
+          },
+        ]);
+        return c.json({ message: "Visit tracked successfully" }, 201);
+      },
+    )
+    .get(
+      "/customer-visit-count",
+      requireToken,
+      validate("query", customerVisitQuerySchema),
+      (c) => {
+        const { customerId, websiteId } = c.req.valid("query");
+        return c.json(c.var.services.compat.customerVisits(websiteId, customerId));
+      },
+    )
+    .get("/overall-visit-count", requireToken, validate("query", overallVisitQuerySchema), (c) => {
+      const { websiteId } = c.req.valid("query");
+      return c.json(c.var.services.compat.siteVisits(websiteId));
+    });
+}
+
+/** One session per customer, device and site; hashed when the readable form would be too long. */
+function visitSessionId(site: string, customerId: string, deviceId: string): string {
+  const readable = `${customerId}:${deviceId}`;
+  if (readable.length <= 100) return `visit:${readable}`;
+  return `visit:${createHash("sha256").update(`${site}\n${readable}`).digest("hex").slice(0, 32)}`;
+}

@@ -1,0 +1,85 @@
+import type { Server } from "bun";
+import type { Config } from "../config/index.ts";
+import { resolveApiToken } from "../services/api-token.ts";
+import { type Clock, systemClock } from "../services/clock.ts";
+import { createServices, type Services } from "../services/container.ts";
+import { createLogger, type Logger } from "../services/logger.ts";
+import type { DashboardSocketData } from "../services/realtime-hub.ts";
+import { createApp } from "./app.ts";
+import { dashboardSocketHandler, upgradeDashboard, WEBSOCKET_PATH } from "./websocket.ts";
+
+export interface RunningServer {
+  readonly services: Services;
+  readonly server: Server<DashboardSocketData>;
+  /** Present when WEBSOCKET_PORT is set: the same endpoint on its own port. */
+  readonly websocketServer?: Server<DashboardSocketData>;
+  readonly url: string;
+  readonly tokenSource: "environment" | "file" | "generated";
+  /** Health 503, dashboards told and closed (1001), in-flight requests finished, timers stopped. */
+  shutdown(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export function startServer(config: Config, options: StartOptions = {}): RunningServer {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const { token, source } = resolveApiToken(config.apiToken, config.dataDir);
+  const services = createServices(config, token, logger, options.clock ?? systemClock);
+  const app = createApp(services);
+  const websocket = dashboardSocketHandler(services);
+  // Bun answers a body over this with its own 413 before we see it; ours (JSON) fires first.
+  const maxRequestBodySize = config.limits.maxBatchBytes * 4;
+
+  const server = Bun.serve<DashboardSocketData>({
+    port: config.port,
+    hostname: config.host,
+    maxRequestBodySize,
+    fetch(request, server) {
+      if (new URL(request.url).pathname === WEBSOCKET_PATH) {
+        return upgradeDashboard(request, server, services);
+      }
+      return app.fetch(request, { server });
+    },
+    websocket,
+  });
+  services.hub.addPublisher(server);
+
+  let websocketServer: Server<DashboardSocketData> | undefined;
+  if (config.websocketPort !== undefined) {
+    // As the seed's separate WebSocket port did, any path upgrades.
+    websocketServer = Bun.serve<DashboardSocketData>({
+      port: config.websocketPort,
+      hostname: config.host,
+      fetch: (request, wsServer) => upgradeDashboard(request, wsServer, services),
+      websocket,
+    });
+    services.hub.addPublisher(websocketServer);
+  }
+  services.startTimers();
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      services.draining = true;
+      services.hub.closeAll();
+      const servers = [server, websocketServer].filter((s) => s !== undefined);
+      const graceful = Promise.all(servers.map((s) => s.stop(false)));
+      await Promise.race([graceful, Bun.sleep(config.shutdownTimeoutMs)]);
+      await Promise.all(servers.map((s) => s.stop(true)));
+      services.stopTimers();
+    })();
+    return stopping;
+  };
+
+  return {
+    services,
+    server,
+    websocketServer,
+    url: server.url.toString().replace(/\/$/, ""),
+    tokenSource: source,
+    shutdown,
+  };
+}

@@ -1,0 +1,94 @@
+import type { Alert } from "../interfaces/analytics.ts";
+import type { AnalyticsStore } from "./analytics-store.ts";
+import type { Clock } from "./clock.ts";
+import type { EventBus } from "./event-bus.ts";
+
+export interface AlertDetectorOptions {
+  threshold: number;
+  cooldownMs: number;
+}
+
+/** Re-arming needs the count below this share of the threshold (hysteresis). */
+export const REARM_RATIO = 0.8;
+const WINDOW_SECONDS = 60;
+
+/**
+ * Watches visitors in the last minute and today's pageviews, and publishes alerts on the bus:
+ * a spike once when the threshold is reached, its end when the count falls below 80% of it, and
+ * a milestone each time today's pageviews cross 100, 1,000, 10,000, ...
+ */
+export class AlertDetector {
+  private spiking = false;
+  private lastSpikeAt = Number.NEGATIVE_INFINITY;
+  private nextMilestone = 100;
+  private milestoneDay = "";
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly store: AnalyticsStore,
+    private readonly clock: Clock,
+    private readonly options: AlertDetectorOptions,
+  ) {
+    bus.on("visitor.event", ({ event }) => {
+      this.checkVisitors();
+      if (event.type === "pageview") this.checkMilestone();
+    });
+  }
+
+  /** Also called on a timer: the count falls as time passes, without any event arriving. */
+  checkVisitors(): void {
+    const now = this.clock.now();
+    const visitors = this.store.visitorsLastMinute();
+    const { threshold, cooldownMs } = this.options;
+    const details = {
+      visitors_last_minute: visitors,
+      threshold,
+      window_seconds: WINDOW_SECONDS,
+    };
+    if (this.spiking) {
+      if (visitors < threshold * REARM_RATIO) {
+        this.spiking = false;
+        this.publish({
+          kind: "spike_ended",
+          level: "info",
+          message: `Visitor activity is back to normal: ${visitors} in the last minute.`,
+          details,
+        });
+      }
+      return;
+    }
+    if (visitors >= threshold && now - this.lastSpikeAt >= cooldownMs) {
+      this.spiking = true;
+      this.lastSpikeAt = now;
+      this.publish({
+        kind: "spike",
+        level: "warning",
+        message: `High visitor activity detected: ${visitors} visitors in the last minute (threshold ${threshold}).`,
+        details,
+      });
+    }
+  }
+
+  private checkMilestone(): void {
+    const now = this.clock.now();
+    const day = new Date(now).toISOString().slice(0, 10);
+    if (day !== this.milestoneDay) {
+      this.milestoneDay = day;
+      this.nextMilestone = 100;
+    }
+    const totalToday = this.store.totalToday();
+    if (totalToday < this.nextMilestone) return;
+    const milestone = this.nextMilestone;
+    while (this.nextMilestone <= totalToday) this.nextMilestone *= 10;
+    this.publish({
+      kind: "milestone",
+      level: "info",
+      message: `Milestone: ${milestone.toLocaleString("en-US")} pageviews today.`,
+      details: { milestone, total_today: totalToday },
+    });
+  }
+
+  private publish(alert: Omit<Alert, "timestamp">): void {
+    this.bus.emit("alert", { ...alert, timestamp: new Date(this.clock.now()).toISOString() });
+  }
+}

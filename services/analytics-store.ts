@@ -1,0 +1,130 @@
+import type {
+  CurrentStats,
+  DimensionFilter,
+  SessionView,
+  VisitorEvent,
+} from "../interfaces/analytics.ts";
+import type { Clock } from "./clock.ts";
+import { DailyCounters } from "./daily-counters.ts";
+import type { EventBus } from "./event-bus.ts";
+import { SessionTracker, toSessionView } from "./session-tracker.ts";
+import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
+
+export const VISITOR_WINDOW_MS = 60_000;
+export const RECENT_EVENTS = 50;
+
+export interface AnalyticsStoreOptions {
+  sessionTimeoutMs: number;
+  maxActiveSessions: number;
+  maxTrackedKeys: number;
+}
+
+/**
+ * The live state: active sessions, today's counters, the last minute's visitors and the newest
+ * events. Fed only by the bus; every read is answered from counters kept as events arrive.
+ */
+export class AnalyticsStore {
+  readonly sessions: SessionTracker;
+  private readonly today: DailyCounters;
+  private readonly visitors: DistinctWindow;
+  private readonly eventRate = new RateWindow();
+  private readonly recent = new RecentItems<VisitorEvent>(RECENT_EVENTS);
+  private eventsReceived = 0;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+    options: AnalyticsStoreOptions,
+  ) {
+    this.sessions = new SessionTracker({
+      timeoutMs: options.sessionTimeoutMs,
+      maxSessions: options.maxActiveSessions,
+      onEnded: (session, reason) =>
+        this.bus.emit("session.ended", { session: toSessionView(session), reason }),
+    });
+    this.today = new DailyCounters(options.maxTrackedKeys);
+    this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
+    this.today.rollOver(clock.now());
+    bus.on("visitor.event", ({ event, receivedAt }) => this.record(event, receivedAt));
+  }
+
+  private record(event: VisitorEvent, now: number): void {
+    this.eventsReceived++;
+    this.eventRate.record(now);
+    this.recent.push(event);
+    if (event.type !== "session_end") this.visitors.touch(event.session_id, now);
+    if (event.type === "pageview") {
+      this.today.recordPageview(
+        { site: event.site, country: event.country, page: event.page },
+        event.device,
+        now,
+      );
+    }
+    this.sessions.touch(event, now);
+  }
+
+  /** Ends timed-out sessions now (a timer calls it so `session_ended` is pushed promptly). */
+  expireSessions(): void {
+    this.sessions.expire(this.clock.now());
+  }
+
+  currentStats(filter: DimensionFilter = {}): CurrentStats {
+    const now = this.clock.now();
+    return {
+      total_active: this.sessions.count(filter, now),
+      total_today: this.today.total(filter, now),
+      pages_visited: this.today.pagesVisited(filter, now),
+    };
+  }
+
+  visitorsLastMinute(): number {
+    return this.visitors.count(this.clock.now());
+  }
+
+  totalToday(): number {
+    return this.today.total({}, this.clock.now());
+  }
+
+  activeSessions(
+    filter: DimensionFilter,
+    limit: number,
+  ): { sessions: SessionView[]; total_count: number } {
+    const now = this.clock.now();
+    return {
+      sessions: this.sessions.list(filter, limit, now).map(toSessionView),
+      total_count: this.sessions.count(filter, now),
+    };
+  }
+
+  session(sessionId: string): SessionView | undefined {
+    const session = this.sessions.get(sessionId, this.clock.now());
+    return session ? toSessionView(session) : undefined;
+  }
+
+  detailed(filter: DimensionFilter = {}) {
+    const now = this.clock.now();
+    const { sessions, total_count } = this.activeSessions(filter, 50);
+    return {
+      summary: this.currentStats(filter),
+      active_sessions: sessions,
+      active_sessions_total: total_count,
+      country_breakdown: this.today.countryBreakdown({ site: filter.site, page: filter.page }, now),
+      device_breakdown: this.today.deviceBreakdown(now),
+      top_pages: this.today.topPages(filter, 10, now),
+      recent_events: this.recent.newestFirst(),
+      visitors_last_minute: this.visitors.count(now),
+      generated_at: new Date(now).toISOString(),
+    };
+  }
+
+  status() {
+    const now = this.clock.now();
+    return {
+      events_received: this.eventsReceived,
+      events_last_minute: this.eventRate.total(now),
+      events_per_second: Math.round((this.eventRate.total(now) / 60) * 100) / 100,
+      active_sessions: { count: this.sessions.count({}, now), max: this.sessions.capacity },
+      today: this.today.fill(),
+    };
+  }
+}

@@ -1,0 +1,122 @@
+import type { DimensionFilter, Dimensions } from "../interfaces/analytics.ts";
+import { utcDay } from "./clock.ts";
+import { CounterCube, PageTable } from "./counter-cube.ts";
+import { KeyCap, OTHER } from "./key-cap.ts";
+
+/**
+ * Today's pageviews (the server's UTC day), kept incrementally by site, country and page.
+ * Distinct pages, countries, sites and devices are each capped per day; the rest fold into
+ * `(other)`. So that the combinations stay bounded too, a new combination past ten times the
+ * cap folds its page, then its country, then its site.
+ */
+export class DailyCounters {
+  private day = "";
+  private readonly pageviews = new CounterCube();
+  private readonly pageTable = new PageTable();
+  private readonly devices = new Map<string, number>();
+  private readonly pageKeys: KeyCap;
+  private readonly countryKeys: KeyCap;
+  private readonly siteKeys: KeyCap;
+  private readonly deviceKeys: KeyCap;
+  private combinations = 0;
+
+  constructor(private readonly maxTrackedKeys: number) {
+    this.pageKeys = new KeyCap(maxTrackedKeys);
+    this.countryKeys = new KeyCap(maxTrackedKeys);
+    this.siteKeys = new KeyCap(maxTrackedKeys);
+    this.deviceKeys = new KeyCap(maxTrackedKeys);
+  }
+
+  /** Starts a new day when the UTC date has changed; returns true when it did. */
+  rollOver(now: number): boolean {
+    const today = utcDay(now);
+    if (today === this.day) return false;
+    const isFirstDay = this.day === "";
+    this.day = today;
+    this.pageviews.clear();
+    this.pageTable.clear();
+    this.devices.clear();
+    for (const cap of [this.pageKeys, this.countryKeys, this.siteKeys, this.deviceKeys])
+      cap.clear();
+    this.combinations = 0;
+    return !isFirstDay;
+  }
+
+  recordPageview(dimensions: Dimensions, device: string, now: number): void {
+    this.rollOver(now);
+    const folded = this.fold(dimensions);
+    if (!this.pageviews.has(folded)) this.combinations++;
+    this.pageviews.add(folded, 1);
+    this.pageTable.add(folded, 1);
+    const deviceKey = this.deviceKeys.admit(device);
+    this.devices.set(deviceKey, (this.devices.get(deviceKey) ?? 0) + 1);
+  }
+
+  total(filter: DimensionFilter, now: number): number {
+    this.rollOver(now);
+    return this.pageviews.get(filter);
+  }
+
+  /** `pages_visited`: page to today's pageviews; with a page filter, only that page. */
+  pagesVisited(filter: DimensionFilter, now: number): Record<string, number> {
+    this.rollOver(now);
+    if (filter.page !== undefined) {
+      const views = this.pageviews.get(filter);
+      return views > 0 ? { [filter.page]: views } : {};
+    }
+    return Object.fromEntries(this.pageTable.pages(filter));
+  }
+
+  topPages(filter: DimensionFilter, limit: number, now: number): { page: string; views: number }[] {
+    this.rollOver(now);
+    return [...this.pageTable.pages(filter)]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([page, views]) => ({ page, views }));
+  }
+
+  deviceBreakdown(now: number): Record<string, number> {
+    this.rollOver(now);
+    return Object.fromEntries(this.devices);
+  }
+
+  countryBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
+    this.rollOver(now);
+    const breakdown: Record<string, number> = {};
+    for (const country of this.countryKeys.keys()) {
+      const views = this.pageviews.get({ ...filter, country });
+      if (views > 0) breakdown[country] = views;
+    }
+    const other = this.pageviews.get({ ...filter, country: OTHER });
+    if (other > 0) breakdown[OTHER] = other;
+    return breakdown;
+  }
+
+  fill() {
+    return {
+      day: this.day,
+      pages: this.pageKeys.size,
+      countries: this.countryKeys.size,
+      sites: this.siteKeys.size,
+      devices: this.deviceKeys.size,
+      combinations: this.combinations,
+      max_tracked_keys: this.maxTrackedKeys,
+      max_combinations: this.maxTrackedKeys * 10,
+    };
+  }
+
+  private fold(dimensions: Dimensions): Dimensions {
+    const folded = {
+      site: this.siteKeys.admit(dimensions.site),
+      country: this.countryKeys.admit(dimensions.country),
+      page: this.pageKeys.admit(dimensions.page),
+    };
+    if (this.combinations < this.maxTrackedKeys * 10 || this.pageviews.has(folded)) return folded;
+    folded.page = OTHER;
+    if (this.pageviews.has(folded)) return folded;
+    folded.country = OTHER;
+    if (this.pageviews.has(folded)) return folded;
+    folded.site = OTHER;
+    return folded;
+  }
+}

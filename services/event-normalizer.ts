@@ -1,0 +1,39 @@
+import type { MetadataValue, VisitorEvent } from "../interfaces/analytics.ts";
+import type { EventInput } from "../schemas/event.ts";
+
+const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:\/\//i;
+
+/** Reduces a full URL to its path (query and fragment dropped: they often carry personal data). */
+export function splitPage(page: string): { page: string; host?: string } {
+  if (ABSOLUTE_URL.test(page)) {
+    try {
+      const url = new URL(page);
+      return { page: url.pathname || "/", host: url.host };
+    } catch {
+      // Not a URL after all: treat it as a path.
+    }
+  }
+  return { page: page.startsWith("/") ? page : `/${page}` };
+}
+
+export function toVisitorEvent(input: EventInput, receivedAt: number): VisitorEvent {
+  const { page, host } = splitPage(input.page);
+  const { device, referrer, ...extra } = input.metadata ?? {};
+  const event: VisitorEvent = {
+    type: input.type,
+    page,
+    session_id: (input.session_id ?? input.sessionId) as string,
+    site: input.site ?? "default",
+    country: input.country ?? "unknown",
+    device: device ?? "unknown",
+    metadata: extra as Record<string, MetadataValue>,
+    timestamp: input.timestamp ?? null,
+    received_at: new Date(receivedAt).toISOString(),
+  };
+  if (input.type === "custom" && input.name !== undefined) event.name = input.name;
+  if (host !== undefined) event.host = host;
+  if (input.title !== undefined) event.title = input.title;
+  if (referrer !== undefined && referrer !== "") event.referrer = referrer;
+  if (input.user_id !== undefined) event.user_id = input.user_id;
+  return event;
+}

@@ -1,0 +1,178 @@
+import type {
+  DimensionFilter,
+  SessionEndReason,
+  SessionView,
+  VisitorEvent,
+} from "../interfaces/analytics.ts";
+import { CounterCube } from "./counter-cube.ts";
+
+export const JOURNEY_LIMIT = 50;
+
+export interface Session {
+  session_id: string;
+  site: string;
+  country: string;
+  device: string;
+  user_id?: string;
+  started_at: number;
+  last_activity: number;
+  current_page: string;
+  entry_page: string;
+  journey: string[];
+  journey_truncated: boolean;
+  page_views: number;
+}
+
+export interface SessionTrackerOptions {
+  timeoutMs: number;
+  maxSessions: number;
+  onEnded: (session: Session, reason: SessionEndReason) => void;
+}
+
+/**
+ * Active sessions, kept in a Map whose insertion order is the order of last activity (a touched
+ * session is moved to the end), so expiry only ever looks at the front: amortised O(1).
+ */
+export class SessionTracker {
+  private readonly sessions = new Map<string, Session>();
+  private readonly active = new CounterCube();
+
+  constructor(private readonly options: SessionTrackerOptions) {}
+
+  /** Records activity for the event's session, starting one if needed; returns it, or undefined once ended. */
+  touch(event: VisitorEvent, now: number): Session | undefined {
+    this.expire(now);
+    const existing = this.sessions.get(event.session_id);
+    if (event.type === "session_end") {
+      if (existing) this.remove(existing, "ended");
+      return undefined;
+    }
+    if (!existing) return this.start(event, now);
+
+    this.sessions.delete(event.session_id);
+    this.sessions.set(event.session_id, existing);
+    existing.last_activity = now;
+    if (existing.country === "unknown" && event.country !== "unknown") {
+      this.active.add(dimensionsOf(existing), -1);
+      existing.country = event.country;
+      this.active.add(dimensionsOf(existing), 1);
+    }
+    if (existing.device === "unknown" && event.device !== "unknown") existing.device = event.device;
+    if (event.page !== existing.current_page) {
+      this.active.add(dimensionsOf(existing), -1);
+      existing.current_page = event.page;
+      this.active.add(dimensionsOf(existing), 1);
+    }
+    if (event.type === "pageview") this.recordPageview(existing, event.page);
+    return existing;
+  }
+
+  /** Ends every session idle for the timeout or longer. */
+  expire(now: number): void {
+    for (const session of this.sessions.values()) {
+      if (now - session.last_activity < this.options.timeoutMs) return;
+      this.remove(session, "timeout");
+    }
+  }
+
+  count(filter: DimensionFilter, now: number): number {
+    this.expire(now);
+    return this.active.get(filter);
+  }
+
+  get(sessionId: string, now: number): Session | undefined {
+    this.expire(now);
+    return this.sessions.get(sessionId);
+  }
+
+  /** Most recently active first; stops scanning once `limit` matches are found. */
+  list(filter: DimensionFilter, limit: number, now: number): Session[] {
+    this.expire(now);
+    const all = Array.from(this.sessions.values());
+    const matches: Session[] = [];
+    for (let index = all.length - 1; index >= 0 && matches.length < limit; index--) {
+      const session = all[index] as Session;
+      if (matchesFilter(session, filter)) matches.push(session);
+    }
+    return matches;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get capacity(): number {
+    return this.options.maxSessions;
+  }
+
+  private start(event: VisitorEvent, now: number): Session {
+    if (this.sessions.size >= this.options.maxSessions) {
+      const oldest = this.sessions.values().next().value;
+      if (oldest) this.remove(oldest, "evicted");
+    }
+    const session: Session = {
+      session_id: event.session_id,
+      site: event.site,
+      country: event.country,
+      device: event.device,
+      user_id: event.user_id,
+      started_at: now,
+      last_activity: now,
+      current_page: event.page,
+      entry_page: event.page,
+      journey: [],
+      journey_truncated: false,
+      page_views: 0,
+    };
+    if (event.type === "pageview") this.recordPageview(session, event.page);
+    this.sessions.set(session.session_id, session);
+    this.active.add(dimensionsOf(session), 1);
+    return session;
+  }
+
+  private recordPageview(session: Session, page: string): void {
+    session.page_views++;
+    session.journey.push(page);
+    if (session.journey.length > JOURNEY_LIMIT) {
+      session.journey.shift();
+      session.journey_truncated = true;
+    }
+  }
+
+  private remove(session: Session, reason: SessionEndReason): void {
+    this.sessions.delete(session.session_id);
+    this.active.add(dimensionsOf(session), -1);
+    this.options.onEnded(session, reason);
+  }
+}
+
+function dimensionsOf(session: Session) {
+  return { site: session.site, country: session.country, page: session.current_page };
+}
+
+export function matchesFilter(
+  item: { site: string; country: string; current_page?: string; page?: string },
+  filter: DimensionFilter,
+): boolean {
+  return (
+    (filter.site === undefined || filter.site === item.site) &&
+    (filter.country === undefined || filter.country === item.country) &&
+    (filter.page === undefined || filter.page === (item.current_page ?? item.page))
+  );
+}
+
+export function toSessionView(session: Session): SessionView {
+  return {
+    session_id: session.session_id,
+    site: session.site,
+    current_page: session.current_page,
+    journey: [...session.journey],
+    journey_truncated: session.journey_truncated,
+    duration: Math.round((session.last_activity - session.started_at) / 1000),
+    country: session.country,
+    device: session.device,
+    started_at: new Date(session.started_at).toISOString(),
+    last_activity: new Date(session.last_activity).toISOString(),
+    page_views: session.page_views,
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Distinct keys seen within the last `windowMs`: a Map in order of last sighting, pruned from the
+ * front, so both touch and count are amortised O(1). Bounded: past `maxKeys` the stalest key goes.
+ */
+export class DistinctWindow {
+  private readonly lastSeen = new Map<string, number>();
+
+  constructor(
+    readonly windowMs: number,
+    private readonly maxKeys: number,
+  ) {}
+
+  touch(key: string, now: number): void {
+    this.lastSeen.delete(key);
+    this.lastSeen.set(key, now);
+    if (this.lastSeen.size > this.maxKeys) {
+      const stalest = this.lastSeen.keys().next().value;
+      if (stalest !== undefined) this.lastSeen.delete(stalest);
+    }
+  }
+
+  count(now: number): number {
+    for (const [key, seenAt] of this.lastSeen) {
+      if (now - seenAt < this.windowMs) break;
+      this.lastSeen.delete(key);
+    }
+    return this.lastSeen.size;
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return this.lastSeen.entries();
+  }
+}
+
+/** Events per second over the last minute, in 60 one-second buckets. */
+export class RateWindow {
+  private readonly buckets = new Float64Array(60);
+  private readonly bucketSecond = new Float64Array(60).fill(-1);
+
+  record(now: number, count = 1): void {
+    const second = Math.floor(now / 1000);
+    const slot = second % 60;
+    if (this.bucketSecond[slot] !== second) {
+      this.bucketSecond[slot] = second;
+      this.buckets[slot] = 0;
+    }
+    this.buckets[slot] = (this.buckets[slot] ?? 0) + count;
+  }
+
+  /** Total over the 60 seconds up to now. */
+  total(now: number): number {
+    const second = Math.floor(now / 1000);
+    let sum = 0;
+    for (let slot = 0; slot < 60; slot++) {
+      if (second - (this.bucketSecond[slot] ?? -1) < 60) sum += this.buckets[slot] ?? 0;
+    }
+    return sum;
+  }
+}
+
+/** The newest `capacity` items, newest first. */
+export class RecentItems<T> {
+  private readonly items: (T | undefined)[];
+  private next = 0;
+  private filled = 0;
+
+  constructor(private readonly capacity: number) {
+    this.items = new Array(capacity);
+  }
+
+  push(item: T): void {
+    this.items[this.next] = item;
+    this.next = (this.next + 1) % this.capacity;
+    this.filled = Math.min(this.filled + 1, this.capacity);
+  }
+
+  newestFirst(): T[] {
+    const result: T[] = [];
+    for (let offset = 1; offset <= this.filled; offset++) {
+      result.push(this.items[(this.next - offset + this.capacity) % this.capacity] as T);
+    }
+    return result;
+  }
+
+  clear(): void {
+    this.items.fill(undefined);
+    this.next = 0;
+    this.filled = 0;
+  }
+}
