@@ -47,13 +47,20 @@ export function createApp(services: Services) {
   );
   app.use("*", clientIp);
 
-  app.use("/api/events", refuseWhileDraining, ingestionRateLimit(config.rateLimitPerMinute));
+  // One budget per client IP shared by every ingestion route.
+  const limitIngestion = ingestionRateLimit(config.rateLimitPerMinute);
+  app.on(
+    "POST",
+    ["/api/events", "/api/visit", "/api/v1/stats"],
+    refuseWhileDraining,
+    limitIngestion,
+  );
   app.route("/api/events", eventRoutes(services));
   app.use("/api/analytics/*", requireToken);
   app.route("/api/analytics", analyticsRoutes());
   app.route("/", statusRoutes());
   app.route("/api", hitCounterRoutes(services));
-  app.route("/api/v1", countryTrackerRoutes(services));
+  app.route("/api/v1", countryTrackerRoutes());
   app.route("/", docsRoutes());
   return app;
 }

@@ -3,9 +3,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { validationError } from "../middlewares/api-error.ts";
 import { requireToken } from "../middlewares/auth.ts";
-import { refuseWhileDraining } from "../middlewares/draining.ts";
 import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
-import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { validate } from "../middlewares/validate.ts";
 import {
   customerVisitQuerySchema,
@@ -20,31 +18,24 @@ import type { Services } from "../services/container.ts";
  */
 export function hitCounterRoutes(services: Services) {
   return new Hono<AppEnv>()
-    .post(
-      "/visit",
-      refuseWhileDraining,
-      ingestionRateLimit(services.config.rateLimitPerMinute),
-      jsonOrTextBody,
-      limitBody(services.config.limits.maxEventBytes),
-      async (c) => {
-        const { value } = await parseJsonBody(c);
-        const parsed = visitInputSchema.safeParse(value);
-        if (!parsed.success) throw validationError(parsed.error.issues, "Invalid visit");
-        const { customerId, deviceId } = parsed.data;
-        const site = (parsed.data.websiteId ?? parsed.data.website) as string;
-        c.var.services.ingestion.accept([
-          {
-            type: "pageview",
-            page: "/",
-            site,
-            user_id: customerId,
-            session_id: visitSessionId(site, customerId, deviceId),
-            metadata: { device_id: deviceId },
-          },
-        ]);
-        return c.json({ message: "Visit tracked successfully" }, 201);
-      },
-    )
+    .post("/visit", jsonOrTextBody, limitBody(services.config.limits.maxEventBytes), async (c) => {
+      const { value } = await parseJsonBody(c);
+      const parsed = visitInputSchema.safeParse(value);
+      if (!parsed.success) throw validationError(parsed.error.issues, "Invalid visit");
+      const { customerId, deviceId } = parsed.data;
+      const site = (parsed.data.websiteId ?? parsed.data.website) as string;
+      c.var.services.ingestion.accept([
+        {
+          type: "pageview",
+          page: "/",
+          site,
+          user_id: customerId,
+          session_id: visitSessionId(site, customerId, deviceId),
+          metadata: { device_id: deviceId },
+        },
+      ]);
+      return c.json({ message: "Visit tracked successfully" }, 201);
+    })
     .get(
       "/customer-visit-count",
       requireToken,

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { pageview, startTestServer, type TestServer } from "../support/server.ts";
+
+async function read(server: TestServer, path: string) {
+  const response = await server.request(path, { auth: true });
+  expect(response.status).toBe(200);
+  return (await response.json()).data;
+}
+
+describe("read API", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = startTestServer();
+    const events = [
+      pageview("in-1", "/home", { country: "India", metadata: { device: "mobile" } }),
+      pageview("in-1", "/products", { country: "India", metadata: { device: "mobile" } }),
+      pageview("in-2", "/home", { country: "India", metadata: { device: "desktop" } }),
+      pageview("us-1", "/home", { country: "US", site: "shop", metadata: { device: "desktop" } }),
+      pageview("us-1", "/products", { country: "US", site: "shop" }),
+    ];
+    for (const event of events) expect((await server.postEvent(event)).status).toBe(201);
+  });
+  afterAll(() => server.stop());
+
+  test("the summary counts every active session and today's pageviews", async () => {
+    const data = await read(server, "/api/analytics/summary");
+    expect(data.summary).toEqual({
+      total_active: 3,
+      total_today: 5,
+      pages_visited: { "/home": 3, "/products": 2 },
+    });
+    expect(data.filters_applied).toEqual({});
+    expect(Date.parse(data.generated_at)).not.toBeNaN();
+  });
+
+  test("a country filter counts only that country", async () => {
+    const data = await read(server, "/api/analytics/summary?country=India");
+    expect(data.summary).toEqual({
+      total_active: 2,
+      total_today: 3,
+      pages_visited: { "/home": 2, "/products": 1 },
+    });
+    expect(data.filters_applied).toEqual({ country: "India" });
+  });
+
+  test("a page filter counts sessions currently on it and today's views of it", async () => {
+    const data = await read(server, "/api/analytics/summary?page=/products");
+    expect(data.summary).toEqual({
+      total_active: 2,
+      total_today: 2,
+      pages_visited: { "/products": 2 },
+    });
+  });
+
+  test("country and page filters intersect", async () => {
+    const data = await read(server, "/api/analytics/summary?country=India&page=/home");
+    expect(data.summary).toEqual({
+      total_active: 1,
+      total_today: 2,
+      pages_visited: { "/home": 2 },
+    });
+  });
+
+  test("a site filter counts only that site", async () => {
+    const data = await read(server, "/api/analytics/summary?site=shop");
+    expect(data.summary).toEqual({
+      total_active: 1,
+      total_today: 2,
+      pages_visited: { "/home": 1, "/products": 1 },
+    });
+  });
+
+  test("sessions are listed most recently active first with their journeys", async () => {
+    const data = await read(server, "/api/analytics/sessions");
+    expect(data.total_count).toBe(3);
+    expect(data.sessions.map((session: { session_id: string }) => session.session_id)).toEqual([
+      "us-1",
+      "in-2",
+      "in-1",
+    ]);
+    const india = data.sessions[2];
+    expect(india).toMatchObject({
+      session_id: "in-1",
+      current_page: "/products",
+      journey: ["/home", "/products"],
+      country: "India",
+      device: "mobile",
+      page_views: 2,
+    });
+    for (const key of ["duration", "started_at", "last_activity"])
+      expect(india).toHaveProperty(key);
+  });
+
+  test("total_count counts every match before the limit", async () => {
+    const data = await read(server, "/api/analytics/sessions?country=India&limit=1");
+    expect(data.sessions).toHaveLength(1);
+    expect(data.total_count).toBe(2);
+  });
+
+  test("a limit outside 1 to 1,000 is 400", async () => {
+    for (const limit of ["0", "1001", "ten"]) {
+      const response = await server.request(`/api/analytics/sessions?limit=${limit}`, {
+        auth: true,
+      });
+      expect(response.status).toBe(400);
+      const body = await response.json();
+      expect(body.error.code).toBe("validation_error");
+      expect(body.error.details[0].path).toBe("limit");
+    }
+  });
+
+  test("one session's whole journey can be read by its id, and an unknown id is 404", async () => {
+    const data = await read(server, "/api/analytics/sessions/in-1");
+    expect(data.session.journey).toEqual(["/home", "/products"]);
+    expect((await server.request("/api/analytics/sessions/nobody", { auth: true })).status).toBe(
+      404,
+    );
+  });
+
+  test("the detailed view holds breakdowns, top pages, recent events and the last minute's visitors", async () => {
+    const data = await read(server, "/api/analytics/detailed");
+    expect(data.summary.total_today).toBe(5);
+    expect(data.active_sessions).toHaveLength(3);
+    expect(data.country_breakdown).toEqual({ India: 3, US: 2 });
+    expect(data.device_breakdown).toEqual({ mobile: 2, desktop: 2, unknown: 1 });
+    expect(data.top_pages[0]).toEqual({ page: "/home", views: 3 });
+    expect(data.recent_events).toHaveLength(5);
+    expect(data.recent_events[0].session_id).toBe("us-1");
+    expect(data.visitors_last_minute).toBe(3);
+  });
+
+  test("status reports uptime, dashboards, events, memory, caps and version", async () => {
+    const data = await read(server, "/api/status");
+    expect(data.events_received).toBe(5);
+    expect(data.events_last_minute).toBe(5);
+    expect(data.dashboards).toEqual({ connected: 0, max: 10000 });
+    expect(data.memory.rss).toBeGreaterThan(0);
+    expect(data.active_sessions).toEqual({ count: 3, max: 200000 });
+    expect(data.today.max_tracked_keys).toBe(10000);
+    expect(data.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  test("health is public and says ok", async () => {
+    const response = await server.request("/health");
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body.status).toBe("ok");
+    expect(typeof body.uptime).toBe("number");
+  });
+});

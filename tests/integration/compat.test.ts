@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { DashboardClient, startTestServer, type TestServer } from "../support/server.ts";
+
+function post(server: TestServer, path: string, body?: unknown) {
+  return server.request(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+describe("hit counter compatibility API (seed 000)", () => {
+  let server: TestServer;
+  beforeAll(() => {
+    server = startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  test("a visit is tracked with the seed's answer", async () => {
+    const response = await post(server, "/api/visit", {
+      customerId: "c1",
+      deviceId: "phone",
+      websiteId: "site-a",
+    });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ message: "Visit tracked successfully" });
+  });
+
+  test("a customer's visits are counted across devices, and `website` is accepted for websiteId", async () => {
+    await post(server, "/api/visit", { customerId: "c1", deviceId: "laptop", website: "site-a" });
+    await post(server, "/api/visit", { customerId: "c1", deviceId: "phone", websiteId: "site-a" });
+    await post(server, "/api/visit", { customerId: "c1", deviceId: "phone", websiteId: "site-b" });
+    const response = await server.request(
+      "/api/customer-visit-count?customerId=c1&websiteId=site-a",
+      { auth: true },
+    );
+    expect(await response.json()).toEqual({ count: 3, devices: 2 });
+  });
+
+  test("the overall count covers every customer of a site", async () => {
+    await post(server, "/api/visit", { customerId: "c2", deviceId: "tablet", websiteId: "site-a" });
+    const response = await server.request("/api/overall-visit-count?websiteId=site-a", {
+      auth: true,
+    });
+    expect(await response.json()).toEqual({ count: 4, unique_customers: 2 });
+  });
+
+  test("an unknown customer or site counts zero", async () => {
+    const response = await server.request(
+      "/api/customer-visit-count?customerId=nobody&websiteId=site-a",
+      { auth: true },
+    );
+    expect(await response.json()).toEqual({ count: 0, devices: 0 });
+  });
+
+  test("missing or empty ids are 400", async () => {
+    for (const body of [
+      { deviceId: "d", websiteId: "w" },
+      { customerId: "", deviceId: "d", websiteId: "w" },
+      { customerId: "c", deviceId: "d" },
+    ]) {
+      const response = await post(server, "/api/visit", body);
+      expect(response.status).toBe(400);
+      expect((await response.json()).error.code).toBe("validation_error");
+    }
+    expect(
+      (await server.request("/api/customer-visit-count?customerId=c1", { auth: true })).status,
+    ).toBe(400);
+    expect((await server.request("/api/overall-visit-count", { auth: true })).status).toBe(400);
+  });
+
+  test("the two counts need the token", async () => {
+    expect(
+      (await server.request("/api/customer-visit-count?customerId=c1&websiteId=site-a")).status,
+    ).toBe(401);
+    expect((await server.request("/api/overall-visit-count?websiteId=site-a")).status).toBe(401);
+  });
+
+  test("a visit is an ordinary event: it reaches dashboards and the live counters", async () => {
+    const dashboard = await DashboardClient.connect(server.wsUrl);
+    await post(server, "/api/visit", { customerId: "c9", deviceId: "watch", websiteId: "site-z" });
+    const update = await dashboard.next(
+      "visitor_update",
+      (frame) => (frame.data.event as { site: string }).site === "site-z",
+    );
+    expect(update.data.event).toMatchObject({
+      type: "pageview",
+      user_id: "c9",
+      metadata: { device_id: "watch" },
+    });
+    const summary = await (
+      await server.request("/api/analytics/summary?site=site-z", { auth: true })
+    ).json();
+    expect(summary.data.summary.total_today).toBe(1);
+    dashboard.close();
+  });
+});
+
+describe("country tracker compatibility API (seed 001)", () => {
+  let server: TestServer;
+  beforeAll(() => {
+    server = startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  test("ping is public and answers pong", async () => {
+    const response = await server.request("/api/v1/ping");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ message: "pong" });
+  });
+
+  test("each visit answers 201 with the new count under the lower-case code, body ignored", async () => {
+    expect(await (await post(server, "/api/v1/stats?countryCode=ES")).json()).toEqual({ es: 1 });
+    const second = await post(server, "/api/v1/stats?countryCode=es", { ignored: true });
+    expect(second.status).toBe(201);
+    expect(await second.json()).toEqual({ es: 2 });
+    await post(server, "/api/v1/stats?countryCode=US");
+  });
+
+  test("the stats need the token and list every country", async () => {
+    expect((await server.request("/api/v1/stats")).status).toBe(401);
+    const response = await server.request("/api/v1/stats", { auth: true });
+    expect(await response.json()).toEqual({ es: 2, us: 1 });
+  });
+
+  test("a code that is not two letters is 400", async () => {
+    for (const code of ["ESP", "1A", ""]) {
+      const response = await post(server, `/api/v1/stats?countryCode=${code}`);
+      expect(response.status).toBe(400);
+    }
+    expect((await post(server, "/api/v1/stats")).status).toBe(400);
+  });
+
+  test("a country visit is an ordinary event counted by country", async () => {
+    const summary = await (
+      await server.request("/api/analytics/summary?country=ES", { auth: true })
+    ).json();
+    expect(summary.data.summary.total_today).toBe(2);
+  });
+});
+
+describe("rate limiting on the compatibility ingestion routes", () => {
+  test("one per-IP budget covers /api/v1/stats, /api/visit and /api/events alike", async () => {
+    const server = startTestServer({ RATE_LIMIT_PER_MINUTE: "3" });
+    try {
+      expect((await post(server, "/api/v1/stats?countryCode=FR")).status).toBe(201);
+      expect(
+        (await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" }))
+          .status,
+      ).toBe(201);
+      expect(
+        (await server.postEvent({ type: "pageview", page: "/", session_id: "s" })).status,
+      ).toBe(201);
+      for (const limited of [
+        await post(server, "/api/v1/stats?countryCode=FR"),
+        await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" }),
+        await server.postEvent({ type: "pageview", page: "/", session_id: "s" }),
+      ]) {
+        expect(limited.status).toBe(429);
+        expect((await limited.json()).error.code).toBe("rate_limited");
+      }
+      const stats = await (await server.request("/api/v1/stats", { auth: true })).json();
+      expect(stats).toEqual({ fr: 1 });
+    } finally {
+      await server.stop();
+    }
+  });
+});
