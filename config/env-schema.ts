@@ -49,6 +49,10 @@ export const envSchema = z.object({
   WS_MAX_FRAMES_PER_SECOND: wholeNumber(1, 1000).default(20),
   WS_MESSAGES_PER_MINUTE: wholeNumber(1, 1_000_000).default(600),
   SHUTDOWN_TIMEOUT_SECONDS: positiveDecimal.default(3),
+  DURABILITY: z.enum(["normal", "strict"]).default("normal"),
+  RETENTION_DAYS: positiveDecimal.default(90),
+  SNAPSHOT_INTERVAL_SECONDS: positiveDecimal.default(30),
+  STORAGE_BUSY_TIMEOUT_MS: wholeNumber(0, 600_000).default(2000),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -31,6 +31,12 @@ export interface Config {
     readonly wsMessagesPerMinute: number;
   };
   readonly shutdownTimeoutMs: number;
+  readonly storage: {
+    readonly durability: "normal" | "strict";
+    readonly retentionDays: number;
+    readonly snapshotIntervalMs: number;
+    readonly busyTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -87,5 +93,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       wsMessagesPerMinute: e.WS_MESSAGES_PER_MINUTE,
     }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    storage: Object.freeze({
+      durability: e.DURABILITY,
+      retentionDays: e.RETENTION_DAYS,
+      snapshotIntervalMs: e.SNAPSHOT_INTERVAL_SECONDS * 1000,
+      busyTimeoutMs: e.STORAGE_BUSY_TIMEOUT_MS,
+    }),
   });
 }

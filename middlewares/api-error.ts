@@ -10,6 +10,7 @@ export type ErrorCode =
   | "rate_limited"
   | "internal_error"
   | "shutting_down"
+  | "storage_unavailable"
   | "too_many_connections"
   | "upgrade_required";
 

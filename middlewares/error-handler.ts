@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../interfaces/app-env.ts";
+import { StorageUnavailableError } from "../services/storage/event-log.ts";
 import { ApiError } from "./api-error.ts";
 
 /** The one place an error becomes a response. */
@@ -14,6 +15,14 @@ export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>
 
 function toApiError(err: Error, c: Context<AppEnv>): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof StorageUnavailableError) {
+    c.var.services.logger.error({ err: err.message }, "storage unavailable");
+    return new ApiError(
+      503,
+      "storage_unavailable",
+      "The event was not stored: the database cannot write right now. Retry shortly.",
+    );
+  }
   if (err instanceof HTTPException && err.status < 500) {
     return new ApiError(err.status, codeForStatus(err.status), err.message || "Request refused");
   }

@@ -12,10 +12,10 @@ const SESSION_SALT = randomBytes(16).toString("hex");
 export function countryTrackerRoutes() {
   return new Hono<AppEnv>()
     .get("/ping", (c) => c.json({ message: "pong" }))
-    .post("/stats", validate("query", countryCodeQuerySchema), (c) => {
+    .post("/stats", validate("query", countryCodeQuerySchema), async (c) => {
       const code = c.req.valid("query").countryCode.toUpperCase();
       const { ingestion, compat } = c.var.services;
-      ingestion.accept([
+      await ingestion.accept([
         {
           type: "pageview",
           page: "/",

@@ -24,7 +24,7 @@ export function hitCounterRoutes(services: Services) {
       if (!parsed.success) throw validationError(parsed.error.issues, "Invalid visit");
       const { customerId, deviceId } = parsed.data;
       const site = (parsed.data.websiteId ?? parsed.data.website) as string;
-      c.var.services.ingestion.accept([
+      await c.var.services.ingestion.accept([
         {
           type: "pageview",
           page: "/",

@@ -29,7 +29,7 @@ export function eventRoutes(services: Services) {
         }
         const parsed = eventInputSchema.safeParse(value);
         if (!parsed.success) throw validationError(parsed.error.issues, "Invalid event");
-        const { events, stats } = ingestion.accept([parsed.data]);
+        const { events, stats } = await ingestion.accept([parsed.data]);
         return c.json(
           {
             success: true,
@@ -72,7 +72,7 @@ export function eventRoutes(services: Services) {
           problems,
         );
       }
-      const { events, stats } = ingestion.accept(inputs);
+      const { events, stats } = await ingestion.accept(inputs);
       return c.json(
         {
           success: true,

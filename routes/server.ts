@@ -70,6 +70,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
       await Promise.race([graceful, Bun.sleep(config.shutdownTimeoutMs)]);
       await Promise.all(servers.map((s) => s.stop(true)));
       services.stopTimers();
+      await services.closeStorage();
     })();
     return stopping;
   };

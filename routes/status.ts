@@ -8,15 +8,16 @@ export const VERSION = packageJson.version;
 export function statusRoutes() {
   return new Hono<AppEnv>()
     .get("/health", (c) => {
-      const { draining, startedAt, clock } = c.var.services;
+      const { draining, startedAt, clock, storage } = c.var.services;
       const now = clock.now();
+      const status = draining ? "shutting_down" : storage.log.degraded ? "degraded" : "ok";
       return c.json(
         {
-          status: draining ? "shutting_down" : "ok",
+          status,
           uptime: Math.round((now - startedAt) / 1000),
           timestamp: new Date(now).toISOString(),
         },
-        draining ? 503 : 200,
+        status === "ok" ? 200 : 503,
       );
     })
     .get("/api/status", requireToken, (c) => {

@@ -29,6 +29,9 @@ export class AlertDetector {
     private readonly clock: Clock,
     private readonly options: AlertDetectorOptions,
   ) {
+    // After a restart, milestones already passed today are not announced again.
+    this.milestoneDay = new Date(clock.now()).toISOString().slice(0, 10);
+    while (this.nextMilestone <= store.totalToday()) this.nextMilestone *= 10;
     bus.on("visitor.event", ({ event }) => {
       this.checkVisitors();
       if (event.type === "pageview") this.checkMilestone();

@@ -5,9 +5,9 @@ import type {
   VisitorEvent,
 } from "../interfaces/analytics.ts";
 import type { Clock } from "./clock.ts";
-import { DailyCounters } from "./daily-counters.ts";
+import { DailyCounters, type DailyCountersState } from "./daily-counters.ts";
 import type { EventBus } from "./event-bus.ts";
-import { SessionTracker, toSessionView } from "./session-tracker.ts";
+import { type Session, SessionTracker, toSessionView } from "./session-tracker.ts";
 import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
 
 export const VISITOR_WINDOW_MS = 60_000;
@@ -45,10 +45,11 @@ export class AnalyticsStore {
     this.today = new DailyCounters(options.maxTrackedKeys);
     this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
     this.today.rollOver(clock.now());
-    bus.on("visitor.event", ({ event, receivedAt }) => this.record(event, receivedAt));
+    bus.on("visitor.event", ({ event, receivedAt }) => this.apply(event, receivedAt));
   }
 
-  private record(event: VisitorEvent, now: number): void {
+  /** Counts one event received at `now`; also how the log is replayed at start-up. */
+  apply(event: VisitorEvent, now: number): void {
     this.eventsReceived++;
     this.eventRate.record(now);
     this.recent.push(event);
@@ -117,6 +118,27 @@ export class AnalyticsStore {
     };
   }
 
+  exportState(): AnalyticsStoreState {
+    return {
+      sessions: this.sessions.exportState(),
+      today: this.today.exportState(),
+      visitors: this.visitors.exportState(),
+      eventRate: this.eventRate.exportState(),
+      recent: this.recent.newestFirst(),
+      eventsReceived: this.eventsReceived,
+    };
+  }
+
+  importState(state: AnalyticsStoreState): void {
+    this.sessions.importState(state.sessions);
+    this.today.importState(state.today);
+    this.visitors.importState(state.visitors);
+    this.eventRate.importState(state.eventRate);
+    this.recent.clear();
+    for (const event of [...state.recent].reverse()) this.recent.push(event);
+    this.eventsReceived = state.eventsReceived;
+  }
+
   status() {
     const now = this.clock.now();
     return {
@@ -127,4 +149,13 @@ export class AnalyticsStore {
       today: this.today.fill(),
     };
   }
+}
+
+export interface AnalyticsStoreState {
+  sessions: Session[];
+  today: DailyCountersState;
+  visitors: [string, number][];
+  eventRate: { buckets: number[]; seconds: number[] };
+  recent: VisitorEvent[];
+  eventsReceived: number;
 }

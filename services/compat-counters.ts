@@ -29,10 +29,11 @@ export class CompatCounters {
     bus: EventBus,
     private readonly maxKeys: number,
   ) {
-    bus.on("visitor.event", ({ event }) => this.record(event));
+    bus.on("visitor.event", ({ event }) => this.apply(event));
   }
 
-  private record(event: VisitorEvent): void {
+  /** Counts one event; also how the log is replayed at start-up. */
+  apply(event: VisitorEvent): void {
     if (event.type !== "pageview") return;
     if (TWO_LETTER_CODE.test(event.country)) {
       const code = event.country.toLowerCase();
@@ -77,6 +78,29 @@ export class CompatCounters {
     return { remembered: this.remembered, max: this.maxKeys };
   }
 
+  exportState(): CompatCountersState {
+    return {
+      customers: [...this.customers].map(([key, tally]) => [key, tally.visits, [...tally.devices]]),
+      sites: [...this.sites].map(([key, tally]) => [key, tally.visits, [...tally.customers]]),
+      countries: [...this.countries],
+      remembered: this.remembered,
+    };
+  }
+
+  importState(state: CompatCountersState): void {
+    this.customers.clear();
+    this.sites.clear();
+    this.countries.clear();
+    for (const [key, visits, devices] of state.customers) {
+      this.customers.set(key, { visits, devices: new Set(devices) });
+    }
+    for (const [key, visits, customers] of state.sites) {
+      this.sites.set(key, { visits, customers: new Set(customers) });
+    }
+    for (const [code, visits] of state.countries) this.countries.set(code, visits);
+    this.remembered = state.remembered;
+  }
+
   private hasRoom(): boolean {
     return this.remembered < this.maxKeys;
   }
@@ -106,4 +130,11 @@ export class CompatCounters {
 
 function customerKey(site: string, customerId: string): string {
   return `${site}\u0001${customerId}`;
+}
+
+export interface CompatCountersState {
+  customers: [key: string, visits: number, devices: string[]][];
+  sites: [site: string, visits: number, customers: string[]][];
+  countries: [code: string, visits: number][];
+  remembered: number;
 }

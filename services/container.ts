@@ -7,6 +7,7 @@ import { EventBus } from "./event-bus.ts";
 import { Ingestion } from "./ingestion.ts";
 import type { Logger } from "./logger.ts";
 import { RealtimeHub, TICK_MS } from "./realtime-hub.ts";
+import { Storage } from "./storage/storage.ts";
 
 export interface Services {
   readonly config: Config;
@@ -14,16 +15,22 @@ export interface Services {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly bus: EventBus;
+  readonly storage: Storage;
   readonly store: AnalyticsStore;
   readonly alerts: AlertDetector;
   readonly hub: RealtimeHub;
   readonly compat: CompatCounters;
   readonly ingestion: Ingestion;
   readonly startedAt: number;
+  /** What start-up restored: events replayed from the log after the snapshot. */
+  readonly restored: { fromSnapshot: boolean; replayedEvents: number; ms: number };
   /** Set once shutdown begins: health answers 503 and new work is refused. */
   draining: boolean;
   startTimers(): void;
   stopTimers(): void;
+  saveSnapshot(): void;
+  /** Commits what is waiting, saves a snapshot and closes the database. */
+  closeStorage(): Promise<void>;
 }
 
 /**
@@ -37,12 +44,28 @@ export function createServices(
   clock: Clock = systemClock,
 ): Services {
   const bus = new EventBus();
+  const storage = Storage.open({
+    dataDir: config.dataDir,
+    durability: config.storage.durability,
+    busyTimeoutMs: config.storage.busyTimeoutMs,
+    retentionDays: config.storage.retentionDays,
+  });
   const store = new AnalyticsStore(bus, clock, {
     sessionTimeoutMs: config.sessionTimeoutMs,
     maxActiveSessions: config.limits.maxActiveSessions,
     maxTrackedKeys: config.limits.maxTrackedKeys,
   });
   const compat = new CompatCounters(bus, config.limits.maxCompatKeys);
+  // Subscribed before the replay: sessions that ended after the last archive write are archived
+  // again (the write is idempotent), so a crash loses none.
+  bus.on("session.ended", ({ session, reason }) => {
+    const endedAt =
+      reason === "timeout"
+        ? Date.parse(session.last_activity) + config.sessionTimeoutMs
+        : clock.now();
+    storage.recordEndedSession(session, reason, endedAt);
+  });
+  const restored = restoreLiveState(storage, store, compat);
   const hub = new RealtimeHub(bus, store, clock, logger, {
     maxDashboards: config.limits.maxDashboards,
     maxFramesPerSecond: config.limits.wsMaxFramesPerSecond,
@@ -52,20 +75,32 @@ export function createServices(
     threshold: config.alertThreshold,
     cooldownMs: config.alertCooldownMs,
   });
-  const ingestion = new Ingestion(bus, store, clock);
+  const ingestion = new Ingestion(bus, store, storage.log, clock);
   const timers: ReturnType<typeof setInterval>[] = [];
+  const liveState = () => ({ store: store.exportState(), compat: compat.exportState() });
+  const guarded = (what: string, work: () => void) => () => {
+    try {
+      work();
+    } catch (err) {
+      logger.error({ err }, `${what} failed`);
+    }
+  };
+  const saveSnapshot = guarded("snapshot", () => storage.saveSnapshot(liveState(), clock.now()));
 
+  logger.info(restored, "live state restored");
   return {
     config,
     apiToken,
     clock,
     logger,
     bus,
+    storage,
     store,
     alerts,
     hub,
     compat,
     ingestion,
+    restored,
     startedAt: clock.now(),
     draining: false,
     startTimers() {
@@ -78,9 +113,54 @@ export function createServices(
           alerts.checkVisitors();
         }, sweepMs),
       );
+      timers.push(
+        setInterval(
+          guarded("session archive", () => storage.flushEndedSessions()),
+          1000,
+        ),
+      );
+      timers.push(setInterval(saveSnapshot, config.storage.snapshotIntervalMs));
+      timers.push(
+        setInterval(
+          guarded("cleanup", () => {
+            const result = storage.cleanup(clock.now());
+            logger.info(result, "cleanup");
+          }),
+          config.cleanupIntervalMs,
+        ),
+      );
     },
     stopTimers() {
       for (const timer of timers.splice(0)) clearInterval(timer);
     },
+    saveSnapshot,
+    async closeStorage() {
+      storage.log.commit();
+      // Let the requests whose events just committed publish them before the snapshot.
+      await new Promise((resolve) => setImmediate(resolve));
+      saveSnapshot();
+      storage.close();
+    },
+  };
+}
+
+/** The latest snapshot, then every event logged after it, through the same code as live events. */
+function restoreLiveState(storage: Storage, store: AnalyticsStore, compat: CompatCounters) {
+  const started = performance.now();
+  const snapshot = storage.latestSnapshot();
+  if (snapshot) {
+    store.importState(snapshot.state.store);
+    compat.importState(snapshot.state.compat);
+  }
+  let replayedEvents = 0;
+  for (const { event, receivedAt } of storage.log.since(snapshot?.lastEventId ?? 0)) {
+    store.apply(event, receivedAt);
+    compat.apply(event);
+    replayedEvents++;
+  }
+  return {
+    fromSnapshot: snapshot !== undefined,
+    replayedEvents,
+    ms: Math.round(performance.now() - started),
   };
 }

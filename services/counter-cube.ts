@@ -38,6 +38,15 @@ export class CounterCube {
     this.counts.clear();
   }
 
+  /** The exact (no "any") combinations and their counts, in the order first counted. */
+  *exactEntries(): Generator<[Dimensions, number]> {
+    for (const [key, count] of this.counts) {
+      if (key.includes(ANY)) continue;
+      const [site, country, page] = key.split(SEPARATOR) as [string, string, string];
+      yield [{ site, country, page }, count];
+    }
+  }
+
   private bump(key: string, delta: number): void {
     const next = (this.counts.get(key) ?? 0) + delta;
     if (next === 0) this.counts.delete(key);

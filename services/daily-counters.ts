@@ -105,6 +105,41 @@ export class DailyCounters {
     };
   }
 
+  exportState(): DailyCountersState {
+    return {
+      day: this.day,
+      combinations: [...this.pageviews.exactEntries()].map(([d, count]) => [
+        d.site,
+        d.country,
+        d.page,
+        count,
+      ]),
+      devices: [...this.devices],
+      keys: {
+        pages: [...this.pageKeys.keys()],
+        countries: [...this.countryKeys.keys()],
+        sites: [...this.siteKeys.keys()],
+        devices: [...this.deviceKeys.keys()],
+      },
+    };
+  }
+
+  importState(state: DailyCountersState): void {
+    this.day = "";
+    this.rollOver(Date.parse(`${state.day}T00:00:00Z`));
+    for (const [site, country, page, count] of state.combinations) {
+      const dimensions = { site, country, page };
+      this.pageviews.add(dimensions, count);
+      this.pageTable.add(dimensions, count);
+    }
+    this.combinations = state.combinations.length;
+    for (const [device, count] of state.devices) this.devices.set(device, count);
+    this.pageKeys.restore(state.keys.pages);
+    this.countryKeys.restore(state.keys.countries);
+    this.siteKeys.restore(state.keys.sites);
+    this.deviceKeys.restore(state.keys.devices);
+  }
+
   private fold(dimensions: Dimensions): Dimensions {
     const folded = {
       site: this.siteKeys.admit(dimensions.site),
@@ -119,4 +154,11 @@ export class DailyCounters {
     folded.site = OTHER;
     return folded;
   }
+}
+
+export interface DailyCountersState {
+  day: string;
+  combinations: [site: string, country: string, page: string, pageviews: number][];
+  devices: [string, number][];
+  keys: { pages: string[]; countries: string[]; sites: string[]; devices: string[] };
 }

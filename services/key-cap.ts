@@ -23,4 +23,9 @@ export class KeyCap {
   clear(): void {
     this.seen.clear();
   }
+
+  restore(keys: readonly string[]): void {
+    this.seen.clear();
+    for (const key of keys) this.seen.add(key);
+  }
 }

@@ -101,6 +101,20 @@ export class SessionTracker {
     return this.sessions.size;
   }
 
+  /** Sessions in order of last activity, oldest first (the order `importState` expects). */
+  exportState(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  importState(sessions: readonly Session[]): void {
+    this.sessions.clear();
+    this.active.clear();
+    for (const session of sessions) {
+      this.sessions.set(session.session_id, { ...session, journey: [...session.journey] });
+      this.active.add(dimensionsOf(session), 1);
+    }
+  }
+
   get capacity(): number {
     return this.options.maxSessions;
   }

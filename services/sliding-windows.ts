@@ -27,8 +27,13 @@ export class DistinctWindow {
     return this.lastSeen.size;
   }
 
-  entries(): IterableIterator<[string, number]> {
-    return this.lastSeen.entries();
+  exportState(): [string, number][] {
+    return [...this.lastSeen];
+  }
+
+  importState(entries: readonly [string, number][]): void {
+    this.lastSeen.clear();
+    for (const [key, seenAt] of entries) this.lastSeen.set(key, seenAt);
   }
 }
 
@@ -45,6 +50,15 @@ export class RateWindow {
       this.buckets[slot] = 0;
     }
     this.buckets[slot] = (this.buckets[slot] ?? 0) + count;
+  }
+
+  exportState(): { buckets: number[]; seconds: number[] } {
+    return { buckets: [...this.buckets], seconds: [...this.bucketSecond] };
+  }
+
+  importState(state: { buckets: number[]; seconds: number[] }): void {
+    this.buckets.set(state.buckets);
+    this.bucketSecond.set(state.seconds);
   }
 
   /** Total over the 60 seconds up to now. */

@@ -41,13 +41,21 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
   });
   let stdout = "";
   let stderr = "";
-  const decoder = new TextDecoder();
-  (async () => {
-    for await (const chunk of child.stdout) stdout += decoder.decode(chunk);
-  })();
-  (async () => {
-    for await (const chunk of child.stderr) stderr += decoder.decode(chunk);
-  })();
+  const collect = async (stream: ReadableStream<Uint8Array>, append: (text: string) => void) => {
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      append(decoder.decode(value));
+    }
+  };
+  void collect(child.stdout, (text) => {
+    stdout += text;
+  });
+  void collect(child.stderr, (text) => {
+    stderr += text;
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {

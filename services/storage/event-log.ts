@@ -1,0 +1,175 @@
+import type { Database, Statement } from "bun:sqlite";
+import type { MetadataValue, VisitorEvent } from "../../interfaces/analytics.ts";
+
+/** An event as read back from the log, with its receive time in ms. */
+export interface LoggedEvent {
+  id: number;
+  event: VisitorEvent;
+  receivedAt: number;
+}
+
+export class StorageUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`The database cannot write: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "StorageUnavailableError";
+  }
+}
+
+interface Pending {
+  events: readonly VisitorEvent[];
+  receivedAt: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface EventRow {
+  id: number;
+  received_at: number;
+  client_timestamp: string | null;
+  type: VisitorEvent["type"];
+  name: string | null;
+  site: string;
+  page: string;
+  host: string | null;
+  title: string | null;
+  session_id: string;
+  user_id: string | null;
+  country: string;
+  device: string;
+  referrer: string | null;
+  metadata: string;
+}
+
+/**
+ * The durable log of accepted events, with group commit: every append made while the event loop
+ * is busy (a commit included) joins one transaction on the next turn. There is no fixed delay:
+ * an append on an idle server commits on the very next turn. `append` resolves only once the
+ * transaction holding its events has committed, so an acknowledgement means durable.
+ */
+export class EventLog {
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private failing = false;
+  private readonly insert: Statement;
+  private readonly commitBatch: (batch: Pending[]) => void;
+
+  constructor(private readonly db: Database) {
+    this.insert = db.query(
+      `INSERT INTO events (received_at, client_timestamp, type, name, site, page, host, title,
+         session_id, user_id, country, device, referrer, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.commitBatch = db.transaction((batch: Pending[]) => {
+      for (const { events, receivedAt } of batch) {
+        for (const event of events) {
+          this.insert.run(
+            receivedAt,
+            event.timestamp,
+            event.type,
+            event.name ?? null,
+            event.site,
+            event.page,
+            event.host ?? null,
+            event.title ?? null,
+            event.session_id,
+            event.user_id ?? null,
+            event.country,
+            event.device,
+            event.referrer ?? null,
+            JSON.stringify(event.metadata),
+          );
+        }
+      }
+    });
+  }
+
+  /** True while the last commit failed; cleared by the next one that succeeds. */
+  get degraded(): boolean {
+    return this.failing;
+  }
+
+  append(events: readonly VisitorEvent[], receivedAt: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ events, receivedAt, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.commit());
+      }
+    });
+  }
+
+  /** Commits whatever is waiting now (also used at shutdown). */
+  commit(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      this.commitBatch(batch);
+      this.failing = false;
+    } catch (cause) {
+      this.failing = true;
+      const error = new StorageUnavailableError(cause);
+      for (const waiting of batch) waiting.reject(error);
+      return;
+    }
+    for (const waiting of batch) waiting.resolve();
+  }
+
+  lastId(): number {
+    const row = this.db.query("SELECT MAX(id) AS id FROM events").get() as { id: number | null };
+    return row.id ?? 0;
+  }
+
+  /** Events after `afterId` in log order, read in pages so memory stays flat. */
+  *since(afterId: number, pageSize = 10_000): Generator<LoggedEvent> {
+    const page = this.db.query("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?");
+    let cursor = afterId;
+    while (true) {
+      const rows = page.all(cursor, pageSize) as EventRow[];
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < pageSize) return;
+      cursor = (rows[rows.length - 1] as EventRow).id;
+    }
+  }
+
+  /** Events received in [from, to), optionally of one site, in log order, paged by id. */
+  *between(
+    from: number,
+    to: number,
+    site: string | undefined,
+    pageSize = 1000,
+  ): Generator<LoggedEvent> {
+    const page = this.db.query(
+      `SELECT * FROM events WHERE id > ? AND received_at >= ? AND received_at < ?
+         AND (?4 IS NULL OR site = ?4) ORDER BY id LIMIT ?5`,
+    );
+    let cursor = 0;
+    while (true) {
+      const rows = page.all(cursor, from, to, site ?? null, pageSize) as EventRow[];
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < pageSize) return;
+      cursor = (rows[rows.length - 1] as EventRow).id;
+    }
+  }
+}
+
+export function fromRow(row: EventRow): LoggedEvent {
+  const event: VisitorEvent = {
+    type: row.type,
+    page: row.page,
+    session_id: row.session_id,
+    site: row.site,
+    country: row.country,
+    device: row.device,
+    metadata: JSON.parse(row.metadata) as Record<string, MetadataValue>,
+    timestamp: row.client_timestamp,
+    received_at: new Date(row.received_at).toISOString(),
+  };
+  if (row.name !== null) event.name = row.name;
+  if (row.host !== null) event.host = row.host;
+  if (row.title !== null) event.title = row.title;
+  if (row.referrer !== null) event.referrer = row.referrer;
+  if (row.user_id !== null) event.user_id = row.user_id;
+  return { id: row.id, event, receivedAt: row.received_at };
+}

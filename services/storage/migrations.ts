@@ -1,0 +1,99 @@
+import type { Database } from "bun:sqlite";
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/**
+ * The schema's history, oldest first. A database records the last version applied in
+ * `PRAGMA user_version`; start-up applies the rest, each in its own transaction.
+ * Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "raw events (the log every live figure is rebuilt from) and live-state snapshots",
+    sql: `
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        client_timestamp TEXT,
+        type TEXT NOT NULL,
+        name TEXT,
+        site TEXT NOT NULL,
+        page TEXT NOT NULL,
+        host TEXT,
+        title TEXT,
+        session_id TEXT NOT NULL,
+        user_id TEXT,
+        country TEXT NOT NULL,
+        device TEXT NOT NULL,
+        referrer TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX events_received_at ON events (received_at);
+      CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        last_event_id INTEGER NOT NULL,
+        state TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: "ended sessions and daily roll-ups per site by page, country, device and referrer",
+    sql: `
+      CREATE TABLE sessions (
+        session_id TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER NOT NULL,
+        end_reason TEXT NOT NULL,
+        site TEXT NOT NULL,
+        country TEXT NOT NULL,
+        device TEXT NOT NULL,
+        entry_page TEXT NOT NULL,
+        exit_page TEXT NOT NULL,
+        page_views INTEGER NOT NULL,
+        journey TEXT NOT NULL,
+        journey_truncated INTEGER NOT NULL,
+        PRIMARY KEY (session_id, started_at)
+      );
+      CREATE INDEX sessions_ended_at ON sessions (ended_at);
+      CREATE TABLE daily_rollups (
+        day TEXT NOT NULL,
+        site TEXT NOT NULL,
+        dimension TEXT NOT NULL,
+        key TEXT NOT NULL,
+        pageviews INTEGER NOT NULL,
+        visitors INTEGER NOT NULL,
+        PRIMARY KEY (day, site, dimension, key)
+      );
+      CREATE INDEX events_site_received_at ON events (site, received_at);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Applies every migration newer than the database; returns the versions applied. */
+export function migrate(db: Database, upTo: number = SCHEMA_VERSION): number[] {
+  const current = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `The database is at schema version ${current}, newer than this Footfall (${SCHEMA_VERSION}): upgrade Footfall`,
+    );
+  }
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current || migration.version > upTo) continue;
+    db.transaction(() => {
+      db.run(migration.sql);
+      db.run(`PRAGMA user_version = ${migration.version}`);
+    })();
+    applied.push(migration.version);
+  }
+  return applied;
+}
