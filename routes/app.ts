@@ -14,6 +14,7 @@ import { countryTrackerRoutes } from "./compat-country.ts";
 import { hitCounterRoutes } from "./compat-hit-counter.ts";
 import { docsRoutes } from "./docs.ts";
 import { eventRoutes } from "./events.ts";
+import { exportRoutes, historyRoutes } from "./history.ts";
 import { statusRoutes } from "./status.ts";
 
 /** Builds the HTTP app; tests reuse it. */
@@ -58,6 +59,9 @@ export function createApp(services: Services) {
   app.route("/api/events", eventRoutes(services));
   app.use("/api/analytics/*", requireToken);
   app.route("/api/analytics", analyticsRoutes());
+  app.route("/api/analytics", historyRoutes());
+  app.use("/api/events/export", requireToken);
+  app.route("/api/events", exportRoutes());
   app.route("/", statusRoutes());
   app.route("/api", hitCounterRoutes(services));
   app.route("/api/v1", countryTrackerRoutes());

@@ -19,12 +19,13 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-/** A real Bun.serve on port 0 with its own temporary DATA_DIR. */
+/** A real Bun.serve on port 0 with its own temporary DATA_DIR (removed on stop), unless one is given. */
 export function startTestServer(
   env: Record<string, string> = {},
   options: { clock?: Clock } = {},
 ): TestServer {
-  const dataDir = mkdtempSync(join(tmpdir(), "footfall-test-"));
+  const ownsDataDir = env.DATA_DIR === undefined;
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), "footfall-test-"));
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -57,7 +58,7 @@ export function startTestServer(
       }),
     async stop() {
       await running.shutdown();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -162,4 +163,8 @@ export async function eventually(
     await Bun.sleep(20);
   }
   throw new Error("condition not met in time");
+}
+
+export function temporaryDataDir(): string {
+  return mkdtempSync(join(tmpdir(), "footfall-data-"));
 }

@@ -1,0 +1,100 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../interfaces/app-env.ts";
+import { ApiError } from "../middlewares/api-error.ts";
+import { validate } from "../middlewares/validate.ts";
+import {
+  exportQuerySchema,
+  MAX_TIMESERIES_POINTS,
+  MAX_TOP_DAYS,
+  timeseriesQuerySchema,
+  topQuerySchema,
+} from "../schemas/history-query.ts";
+import { utcDay } from "../services/clock.ts";
+import { DAY_MS, INTERVAL_MS } from "../services/storage/history.ts";
+
+const DEFAULT_SPAN = { minute: 3_600_000, hour: DAY_MS, day: 30 * DAY_MS } as const;
+
+/** History over the durable store (mounted under /api/analytics, behind the token). */
+export function historyRoutes() {
+  return new Hono<AppEnv>()
+    .get("/timeseries", validate("query", timeseriesQuerySchema), (c) => {
+      const { from, to, interval, ...filter } = c.req.valid("query");
+      const { storage, clock } = c.var.services;
+      const now = clock.now();
+      const bucket = INTERVAL_MS[interval];
+      const end = to ?? now;
+      // Points start on whole minutes, hours or UTC days.
+      const start = Math.floor((from ?? end - DEFAULT_SPAN[interval]) / bucket) * bucket;
+      if (start >= end) throw invalidRange("`from` must be before `to`");
+      const points = Math.ceil((end - start) / bucket);
+      if (points > MAX_TIMESERIES_POINTS) {
+        throw invalidRange(
+          `That range holds ${points} points of one ${interval}; at most ${MAX_TIMESERIES_POINTS}`,
+        );
+      }
+      return c.json({
+        success: true,
+        data: {
+          interval,
+          from: new Date(start).toISOString(),
+          to: new Date(end).toISOString(),
+          filters_applied: filter,
+          points: storage.history.timeseries(start, end, interval, filter, now),
+        },
+      });
+    })
+    .get("/top", validate("query", topQuerySchema), (c) => {
+      const { from, to, dimension, limit, site } = c.req.valid("query");
+      const { storage, clock } = c.var.services;
+      const toDay = to ?? utcDay(clock.now());
+      const fromDay = from ?? utcDay(Date.parse(`${toDay}T00:00:00Z`) - 6 * DAY_MS);
+      const days = (Date.parse(toDay) - Date.parse(fromDay)) / DAY_MS + 1;
+      if (days < 1) throw invalidRange("`from` must not be after `to`");
+      if (days > MAX_TOP_DAYS) throw invalidRange(`At most ${MAX_TOP_DAYS} days`);
+      return c.json({
+        success: true,
+        data: {
+          dimension,
+          from: fromDay,
+          to: toDay,
+          items: storage.history.top(fromDay, toDay, dimension, limit, site),
+        },
+      });
+    });
+}
+
+/** GET /api/events/export: raw events as NDJSON, streamed page by page so memory stays flat. */
+export function exportRoutes() {
+  return new Hono<AppEnv>().get("/export", validate("query", exportQuerySchema), (c) => {
+    const { from, to, site } = c.req.valid("query");
+    const { storage, clock } = c.var.services;
+    const rows = storage.log.between(from ?? 0, to ?? clock.now() + 1, site);
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        let chunk = "";
+        for (let count = 0; count < 500; count++) {
+          const next = rows.next();
+          if (next.done) {
+            if (chunk) controller.enqueue(encoder.encode(chunk));
+            controller.close();
+            return;
+          }
+          chunk += `${JSON.stringify({ id: next.value.id, ...next.value.event })}\n`;
+        }
+        controller.enqueue(encoder.encode(chunk));
+      },
+      cancel() {
+        rows.return(undefined);
+      },
+    });
+    return c.body(stream, 200, {
+      "Content-Type": "application/x-ndjson; charset=utf-8",
+      "Content-Disposition": 'attachment; filename="footfall-events.ndjson"',
+    });
+  });
+}
+
+function invalidRange(message: string) {
+  return new ApiError(400, "validation_error", message);
+}

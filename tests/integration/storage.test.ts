@@ -1,0 +1,435 @@
+import { Database } from "bun:sqlite";
+import { afterEach, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { ManualClock } from "../../services/clock.ts";
+import { DATABASE_FILE } from "../../services/storage/database.ts";
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from "../../services/storage/migrations.ts";
+import { pageview, startTestServer, type TestServer, temporaryDataDir } from "../support/server.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function track(server: TestServer): TestServer {
+  cleanups.push(() => server.stop().catch(() => {}));
+  return server;
+}
+
+function dataDir(): string {
+  const dir = temporaryDataDir();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function readJson(server: TestServer, path: string) {
+  const response = await server.request(path, { auth: true });
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+describe("write path", () => {
+  test("every acknowledged event is already in the database file", async () => {
+    const dir = dataDir();
+    const server = track(startTestServer({ DATA_DIR: dir }));
+    const acknowledged = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        server.postEvent(pageview(`ack-${index}`, `/p${index % 3}`)),
+      ),
+    );
+    expect(acknowledged.every((response) => response.status === 201)).toBe(true);
+    const batch = await server.postEvent(
+      Array.from({ length: 10 }, (_, index) => pageview(`batch-${index}`)),
+    );
+    expect(batch.status).toBe(201);
+    const reader = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    const { count } = reader.query("SELECT COUNT(*) AS count FROM events").get() as {
+      count: number;
+    };
+    reader.close();
+    expect(count).toBe(50);
+  });
+
+  test("DURABILITY picks the synchronous level: normal by default, FULL when strict", async () => {
+    const normal = track(startTestServer());
+    expect(normal.services.storage.db.query("PRAGMA synchronous").get()).toEqual({
+      synchronous: 1,
+    });
+    expect(normal.services.storage.db.query("PRAGMA journal_mode").get()).toEqual({
+      journal_mode: "wal",
+    });
+    const strict = track(startTestServer({ DURABILITY: "strict" }));
+    expect(strict.services.storage.db.query("PRAGMA synchronous").get()).toEqual({
+      synchronous: 2,
+    });
+  });
+
+  test("while the database cannot write, ingestion is 503 and health degraded; both recover by themselves", async () => {
+    const dir = dataDir();
+    const server = track(startTestServer({ DATA_DIR: dir, STORAGE_BUSY_TIMEOUT_MS: "50" }));
+    expect((await server.postEvent(pageview("before", "/a"))).status).toBe(201);
+
+    const locker = new Database(join(dir, DATABASE_FILE));
+    locker.run("BEGIN EXCLUSIVE");
+    const refused = await server.postEvent(pageview("during", "/b"));
+    expect(refused.status).toBe(503);
+    expect((await refused.json()).error.code).toBe("storage_unavailable");
+    const health = await server.request("/health");
+    expect(health.status).toBe(503);
+    expect((await health.json()).status).toBe("degraded");
+    // Nothing refused was counted; nothing committed was harmed.
+    const during = await readJson(server, "/api/analytics/summary");
+    expect(during.data.summary).toMatchObject({ total_today: 1, pages_visited: { "/a": 1 } });
+
+    locker.run("ROLLBACK");
+    locker.close();
+    expect((await server.postEvent(pageview("after", "/c"))).status).toBe(201);
+    expect((await server.request("/health")).status).toBe(200);
+    const after = await readJson(server, "/api/analytics/summary");
+    expect(after.data.summary.pages_visited).toEqual({ "/a": 1, "/c": 1 });
+  });
+});
+
+describe("restart", () => {
+  const READS = [
+    "/api/analytics/summary",
+    "/api/analytics/summary?country=India",
+    "/api/analytics/summary?page=/products",
+    "/api/analytics/sessions?limit=1000",
+    "/api/analytics/detailed",
+    "/api/customer-visit-count?customerId=c1&websiteId=shop",
+    "/api/overall-visit-count?websiteId=shop",
+    "/api/v1/stats",
+  ];
+
+  async function seed(server: TestServer) {
+    for (let index = 0; index < 30; index++) {
+      const event = pageview(`s-${index % 7}`, ["/home", "/products", "/cart"][index % 3], {
+        country: ["India", "US", "ES"][index % 3],
+        metadata: { device: index % 2 ? "mobile" : "desktop", referrer: "google.com" },
+      });
+      expect((await server.postEvent(event)).status).toBe(201);
+    }
+    await server.postEvent({ type: "session_end", page: "/cart", session_id: "s-6" });
+    await server.postEvent({ type: "custom", name: "signup", page: "/cart", session_id: "s-1" });
+    const visit = { customerId: "c1", deviceId: "d1", websiteId: "shop" };
+    await server.request("/api/visit", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(visit),
+    });
+    await server.request("/api/v1/stats?countryCode=DE", { method: "POST" });
+  }
+
+  async function snapshotOfReads(server: TestServer) {
+    const answers: Record<string, unknown> = {};
+    for (const path of READS) {
+      const body = await readJson(server, path);
+      if (body.data) {
+        delete body.data.generated_at;
+        delete body.data.visitors_last_minute;
+      }
+      answers[path] = body;
+    }
+    return answers;
+  }
+
+  test("after a graceful stop, the next start answers every read exactly as before", async () => {
+    const dir = dataDir();
+    const first = startTestServer({ DATA_DIR: dir });
+    await seed(first);
+    const before = await snapshotOfReads(first);
+    await first.stop();
+
+    const second = track(startTestServer({ DATA_DIR: dir }));
+    expect(second.services.restored.fromSnapshot).toBe(true);
+    expect(second.services.restored.replayedEvents).toBe(0);
+    expect(await snapshotOfReads(second)).toEqual(before);
+  });
+
+  test("without a snapshot (a crash), the log alone rebuilds the same answers", async () => {
+    const dir = dataDir();
+    const first = startTestServer({ DATA_DIR: dir });
+    await seed(first);
+    const before = await snapshotOfReads(first);
+    first.services.stopTimers();
+    first.server.stop(true);
+    first.services.storage.db.close();
+
+    const second = track(startTestServer({ DATA_DIR: dir }));
+    expect(second.services.restored.fromSnapshot).toBe(false);
+    expect(second.services.restored.replayedEvents).toBe(34);
+    expect(await snapshotOfReads(second)).toEqual(before);
+  });
+
+  test("events after the last snapshot are replayed on top of it", async () => {
+    const dir = dataDir();
+    const first = startTestServer({ DATA_DIR: dir });
+    await seed(first);
+    first.services.saveSnapshot();
+    await first.postEvent(pageview("late-1", "/late", { country: "India" }));
+    await first.postEvent(pageview("late-2", "/late"));
+    const before = await snapshotOfReads(first);
+    first.services.stopTimers();
+    first.server.stop(true);
+    first.services.storage.db.close();
+
+    const second = track(startTestServer({ DATA_DIR: dir }));
+    expect(second.services.restored).toMatchObject({ fromSnapshot: true, replayedEvents: 2 });
+    expect(await snapshotOfReads(second)).toEqual(before);
+  });
+});
+
+describe("schema and retention", () => {
+  test("a database made by the previous schema is migrated at start-up, its events kept", async () => {
+    expect(SCHEMA_VERSION).toBeGreaterThan(1);
+    const dir = dataDir();
+    const old = new Database(join(dir, DATABASE_FILE), { create: true, strict: true });
+    migrate(old, SCHEMA_VERSION - 1);
+    expect(old.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION - 1 });
+    old
+      .query(
+        `INSERT INTO events (received_at, type, site, page, session_id, country, device, metadata)
+         VALUES (?, 'pageview', 'default', '/old', 'old-session', 'ES', 'desktop', '{}')`,
+      )
+      .run(Date.now());
+    old.close();
+
+    const server = track(startTestServer({ DATA_DIR: dir }));
+    const db = server.services.storage.db;
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
+    for (const table of ["events", "snapshots", "sessions", "daily_rollups"]) {
+      expect(
+        db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(table),
+      ).toEqual({ name: table });
+    }
+    const summary = await readJson(server, "/api/analytics/summary");
+    expect(summary.data.summary).toMatchObject({
+      total_active: 1,
+      total_today: 1,
+      pages_visited: { "/old": 1 },
+    });
+    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(
+      MIGRATIONS.map((_, index) => index + 1),
+    );
+  });
+
+  test("cleanup rolls finished days up, then removes raw events older than RETENTION_DAYS; roll-ups stay", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
+    const server = track(startTestServer({ RETENTION_DAYS: "2" }, { clock }));
+    await server.postEvent(
+      pageview("old-1", "/a", { country: "ES", metadata: { device: "mobile" } }),
+    );
+    await server.postEvent(pageview("old-2", "/a", { country: "FR" }));
+    await server.postEvent(pageview("old-2", "/b", { country: "FR" }));
+    clock.advance(3 * 86_400_000);
+    await server.postEvent(pageview("new-1", "/c"));
+    server.services.saveSnapshot();
+
+    const result = server.services.storage.cleanup(clock.now());
+    expect(result.rolledUp).toEqual(["2026-03-10", "2026-03-11", "2026-03-12"]);
+    expect(result.deletedEvents).toBe(3);
+    const { count } = server.services.storage.db
+      .query("SELECT COUNT(*) AS count FROM events")
+      .get() as { count: number };
+    expect(count).toBe(1);
+
+    const top = await readJson(
+      server,
+      "/api/analytics/top?from=2026-03-10&to=2026-03-13&dimension=page",
+    );
+    expect(top.data.items).toEqual([
+      { key: "/a", pageviews: 2, visitors: 2 },
+      { key: "/b", pageviews: 1, visitors: 1 },
+      { key: "/c", pageviews: 1, visitors: 1 },
+    ]);
+    const series = await readJson(
+      server,
+      "/api/analytics/timeseries?from=2026-03-10&to=2026-03-14&interval=day",
+    );
+    expect(series.data.points.map((point: { pageviews: number }) => point.pageviews)).toEqual([
+      3, 0, 0, 1,
+    ]);
+    expect(series.data.points[0]).toEqual({
+      t: "2026-03-10T00:00:00.000Z",
+      pageviews: 3,
+      visitors: 2,
+    });
+  });
+
+  test("ended sessions are kept with their entry and exit pages", async () => {
+    const server = track(startTestServer());
+    await server.postEvent(pageview("journey", "/in"));
+    await server.postEvent(pageview("journey", "/middle"));
+    await server.postEvent(pageview("journey", "/out"));
+    await server.postEvent({ type: "session_end", page: "/out", session_id: "journey" });
+    server.services.storage.flushEndedSessions();
+    const row = server.services.storage.db
+      .query("SELECT * FROM sessions WHERE session_id = 'journey'")
+      .get();
+    expect(row).toMatchObject({
+      end_reason: "ended",
+      entry_page: "/in",
+      exit_page: "/out",
+      page_views: 3,
+      journey: JSON.stringify(["/in", "/middle", "/out"]),
+    });
+  });
+});
+
+describe("history API", () => {
+  test("the time series fills gaps with zeros and honours site, country and page filters", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 4, 1, 10, 0, 30));
+    const server = track(startTestServer({}, { clock }));
+    await server.postEvent(pageview("a", "/x", { country: "ES", site: "one" }));
+    await server.postEvent(pageview("b", "/y", { country: "FR", site: "one" }));
+    clock.advance(3 * 60_000);
+    await server.postEvent(pageview("a", "/x", { country: "ES", site: "two" }));
+    await server.postEvent({ type: "click", page: "/x", session_id: "a" });
+
+    const from = "2026-05-01T10:00:00Z";
+    const to = "2026-05-01T10:05:00Z";
+    const all = await readJson(
+      server,
+      `/api/analytics/timeseries?from=${from}&to=${to}&interval=minute`,
+    );
+    expect(all.data.interval).toBe("minute");
+    expect(all.data.points).toEqual([
+      { t: "2026-05-01T10:00:00.000Z", pageviews: 2, visitors: 2 },
+      { t: "2026-05-01T10:01:00.000Z", pageviews: 0, visitors: 0 },
+      { t: "2026-05-01T10:02:00.000Z", pageviews: 0, visitors: 0 },
+      { t: "2026-05-01T10:03:00.000Z", pageviews: 1, visitors: 1 },
+      { t: "2026-05-01T10:04:00.000Z", pageviews: 0, visitors: 0 },
+    ]);
+    const site = await readJson(
+      server,
+      `/api/analytics/timeseries?from=${from}&to=${to}&interval=minute&site=one`,
+    );
+    expect(site.data.points.map((point: { pageviews: number }) => point.pageviews)).toEqual([
+      2, 0, 0, 0, 0,
+    ]);
+    const country = await readJson(
+      server,
+      `/api/analytics/timeseries?from=${from}&to=${to}&interval=minute&country=ES`,
+    );
+    expect(country.data.points.map((point: { pageviews: number }) => point.pageviews)).toEqual([
+      1, 0, 0, 1, 0,
+    ]);
+    const page = await readJson(
+      server,
+      `/api/analytics/timeseries?from=${from}&to=${to}&interval=minute&page=/y`,
+    );
+    expect(page.data.points.map((point: { pageviews: number }) => point.pageviews)).toEqual([
+      1, 0, 0, 0, 0,
+    ]);
+    const hours = await readJson(
+      server,
+      `/api/analytics/timeseries?from=2026-05-01&to=2026-05-02&interval=hour`,
+    );
+    expect(hours.data.points).toHaveLength(24);
+    expect(hours.data.points[10]).toEqual({
+      t: "2026-05-01T10:00:00.000Z",
+      pageviews: 3,
+      visitors: 2,
+    });
+  });
+
+  test("a time series over 10,000 points, or backwards, is 400", async () => {
+    const server = track(startTestServer());
+    const tooMany = await server.request(
+      "/api/analytics/timeseries?from=2020-01-01&to=2026-01-01&interval=minute",
+      { auth: true },
+    );
+    expect(tooMany.status).toBe(400);
+    expect((await tooMany.json()).error.message).toContain("10000");
+    const backwards = await server.request(
+      "/api/analytics/timeseries?from=2026-01-02&to=2026-01-01",
+      { auth: true },
+    );
+    expect(backwards.status).toBe(400);
+    const badInterval = await server.request("/api/analytics/timeseries?interval=week", {
+      auth: true,
+    });
+    expect(badInterval.status).toBe(400);
+  });
+
+  test("top ranks pages, countries, devices and referrers over a date range", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 4, 1, 10, 0, 0));
+    const server = track(startTestServer({}, { clock }));
+    await server.postEvent(
+      pageview("a", "/x", {
+        country: "ES",
+        metadata: { device: "mobile", referrer: "news.example" },
+      }),
+    );
+    await server.postEvent(pageview("a", "/y", { country: "ES", metadata: { device: "mobile" } }));
+    await server.postEvent(pageview("b", "/x", { country: "FR", metadata: { device: "desktop" } }));
+    const ask = (dimension: string) =>
+      readJson(server, `/api/analytics/top?from=2026-05-01&to=2026-05-01&dimension=${dimension}`);
+    expect((await ask("page")).data.items).toEqual([
+      { key: "/x", pageviews: 2, visitors: 2 },
+      { key: "/y", pageviews: 1, visitors: 1 },
+    ]);
+    expect((await ask("country")).data.items[0]).toEqual({ key: "ES", pageviews: 2, visitors: 1 });
+    expect((await ask("device")).data.items).toEqual([
+      { key: "mobile", pageviews: 2, visitors: 1 },
+      { key: "desktop", pageviews: 1, visitors: 1 },
+    ]);
+    expect((await ask("referrer")).data.items).toEqual([
+      { key: "(none)", pageviews: 2, visitors: 2 },
+      { key: "news.example", pageviews: 1, visitors: 1 },
+    ]);
+    const limited = await readJson(
+      server,
+      "/api/analytics/top?from=2026-05-01&to=2026-05-01&limit=1",
+    );
+    expect(limited.data.items).toHaveLength(1);
+  });
+
+  test("export streams raw events as NDJSON, filtered by time and site, and needs the token", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 4, 1, 10, 0, 0));
+    const server = track(startTestServer({}, { clock }));
+    const events = Array.from({ length: 1200 }, (_, index) =>
+      pageview(`e-${index}`, "/export", {
+        site: index % 2 ? "odd" : "even",
+        metadata: { seq: index },
+      }),
+    );
+    for (let start = 0; start < events.length; start += 400) {
+      expect((await server.postEvent(events.slice(start, start + 400))).status).toBe(201);
+    }
+    clock.advance(60_000);
+    await server.postEvent(pageview("later", "/later"));
+
+    expect((await server.request("/api/events/export")).status).toBe(401);
+    const response = await server.request("/api/events/export", { auth: true });
+    expect(response.headers.get("content-type")).toContain("application/x-ndjson");
+    const lines = (await response.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(1201);
+    expect(lines[0]).toMatchObject({
+      type: "pageview",
+      session_id: "e-0",
+      site: "even",
+      metadata: { seq: 0 },
+    });
+    expect(lines.map((line) => line.id)).toEqual(
+      [...lines.map((line) => line.id)].sort((a, b) => a - b),
+    );
+
+    const odd = await (await server.request("/api/events/export?site=odd", { auth: true })).text();
+    expect(odd.trim().split("\n")).toHaveLength(600);
+    const windowed = await (
+      await server.request("/api/events/export?from=2026-05-01T10:00:30Z", { auth: true })
+    ).text();
+    expect(
+      windowed
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).session_id),
+    ).toEqual(["later"]);
+  });
+});
