@@ -5,6 +5,7 @@ import type {
   VisitorEvent,
 } from "../interfaces/analytics.ts";
 import { CounterCube } from "./counter-cube.ts";
+import { RecencyList } from "./recency-list.ts";
 
 export const JOURNEY_LIMIT = 50;
 
@@ -30,11 +31,11 @@ export interface SessionTrackerOptions {
 }
 
 /**
- * Active sessions, kept in a Map whose insertion order is the order of last activity (a touched
- * session is moved to the end), so expiry only ever looks at the front: amortised O(1).
+ * Active sessions in order of last activity, so expiry and eviction only ever look at the
+ * oldest: amortised O(1) per event.
  */
 export class SessionTracker {
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions = new RecencyList<Session>();
   private readonly active = new CounterCube();
 
   constructor(private readonly options: SessionTrackerOptions) {}
@@ -49,8 +50,7 @@ export class SessionTracker {
     }
     if (!existing) return this.start(event, now);
 
-    this.sessions.delete(event.session_id);
-    this.sessions.set(event.session_id, existing);
+    this.sessions.touch(event.session_id, existing);
     existing.last_activity = now;
     if (existing.country === "unknown" && event.country !== "unknown") {
       this.active.add(dimensionsOf(existing), -1);
@@ -69,9 +69,9 @@ export class SessionTracker {
 
   /** Ends every session idle for the timeout or longer. */
   expire(now: number): void {
-    for (const session of this.sessions.values()) {
-      if (now - session.last_activity < this.options.timeoutMs) return;
-      this.remove(session, "timeout");
+    for (let oldest = this.sessions.oldest(); oldest; oldest = this.sessions.oldest()) {
+      if (now - oldest.last_activity < this.options.timeoutMs) return;
+      this.remove(oldest, "timeout");
     }
   }
 
@@ -88,11 +88,12 @@ export class SessionTracker {
   /** Most recently active first; stops scanning once `limit` matches are found. */
   list(filter: DimensionFilter, limit: number, now: number): Session[] {
     this.expire(now);
-    const all = Array.from(this.sessions.values());
     const matches: Session[] = [];
-    for (let index = all.length - 1; index >= 0 && matches.length < limit; index--) {
-      const session = all[index] as Session;
-      if (matchesFilter(session, filter)) matches.push(session);
+    if (limit <= 0) return matches;
+    for (const session of this.sessions.newestFirst()) {
+      if (!matchesFilter(session, filter)) continue;
+      matches.push(session);
+      if (matches.length >= limit) break;
     }
     return matches;
   }
@@ -103,14 +104,14 @@ export class SessionTracker {
 
   /** Sessions in order of last activity, oldest first (the order `importState` expects). */
   exportState(): Session[] {
-    return [...this.sessions.values()];
+    return [...this.sessions.oldestFirst()].map(([, session]) => session);
   }
 
   importState(sessions: readonly Session[]): void {
     this.sessions.clear();
     this.active.clear();
     for (const session of sessions) {
-      this.sessions.set(session.session_id, { ...session, journey: [...session.journey] });
+      this.sessions.touch(session.session_id, { ...session, journey: [...session.journey] });
       this.active.add(dimensionsOf(session), 1);
     }
   }
@@ -121,7 +122,7 @@ export class SessionTracker {
 
   private start(event: VisitorEvent, now: number): Session {
     if (this.sessions.size >= this.options.maxSessions) {
-      const oldest = this.sessions.values().next().value;
+      const oldest = this.sessions.oldest();
       if (oldest) this.remove(oldest, "evicted");
     }
     const session: Session = {
@@ -139,7 +140,7 @@ export class SessionTracker {
       page_views: 0,
     };
     if (event.type === "pageview") this.recordPageview(session, event.page);
-    this.sessions.set(session.session_id, session);
+    this.sessions.touch(session.session_id, session);
     this.active.add(dimensionsOf(session), 1);
     return session;
   }

@@ -1,9 +1,11 @@
+import { RecencyList } from "./recency-list.ts";
+
 /**
- * Distinct keys seen within the last `windowMs`: a Map in order of last sighting, pruned from the
- * front, so both touch and count are amortised O(1). Bounded: past `maxKeys` the stalest key goes.
+ * Distinct keys seen within the last `windowMs`, in order of last sighting and pruned from the
+ * oldest, so both touch and count are amortised O(1). Bounded: past `maxKeys` the stalest goes.
  */
 export class DistinctWindow {
-  private readonly lastSeen = new Map<string, number>();
+  private readonly lastSeen = new RecencyList<number>();
 
   constructor(
     readonly windowMs: number,
@@ -11,29 +13,28 @@ export class DistinctWindow {
   ) {}
 
   touch(key: string, now: number): void {
-    this.lastSeen.delete(key);
-    this.lastSeen.set(key, now);
+    this.lastSeen.touch(key, now);
     if (this.lastSeen.size > this.maxKeys) {
-      const stalest = this.lastSeen.keys().next().value;
+      const stalest = this.lastSeen.oldestKey();
       if (stalest !== undefined) this.lastSeen.delete(stalest);
     }
   }
 
   count(now: number): number {
-    for (const [key, seenAt] of this.lastSeen) {
-      if (now - seenAt < this.windowMs) break;
+    for (let key = this.lastSeen.oldestKey(); key !== undefined; key = this.lastSeen.oldestKey()) {
+      if (now - (this.lastSeen.get(key) as number) < this.windowMs) break;
       this.lastSeen.delete(key);
     }
     return this.lastSeen.size;
   }
 
   exportState(): [string, number][] {
-    return [...this.lastSeen];
+    return [...this.lastSeen.oldestFirst()];
   }
 
   importState(entries: readonly [string, number][]): void {
     this.lastSeen.clear();
-    for (const [key, seenAt] of entries) this.lastSeen.set(key, seenAt);
+    for (const [key, seenAt] of entries) this.lastSeen.touch(key, seenAt);
   }
 }
 

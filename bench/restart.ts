@@ -1,0 +1,121 @@
+/**
+ * Restart time with N of today's events in the database (default 1,000,000 over 100,000
+ * sessions): start `bun index.ts` on a prepared DATA_DIR and time until /health answers, once
+ * replaying the whole log (no snapshot: a crash) and once from a snapshot (a graceful stop).
+ *
+ *   bun bench/restart.ts [--events 1000000] [--sessions 100000] [--runs 3]
+ */
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DATABASE_FILE, openDatabase } from "../services/storage/database.ts";
+
+const { values } = parseArgs({
+  options: {
+    events: { type: "string", default: "1000000" },
+    sessions: { type: "string", default: "100000" },
+    runs: { type: "string", default: "3" },
+  },
+});
+const events = Number(values.events);
+const sessions = Number(values.sessions);
+const runs = Number(values.runs);
+const root = join(import.meta.dir, "..");
+const token = "bench-token-0123456789abcdef";
+
+function prepare(dir: string): void {
+  const db = openDatabase(dir, "normal", 5000);
+  const insert = db.query(
+    `INSERT INTO events (received_at, type, site, page, session_id, country, device, metadata)
+     VALUES (?, 'pageview', ?, ?, ?, ?, ?, '{}')`,
+  );
+  const start = Date.now() - 20 * 60_000;
+  const countries = ["US", "IN", "DE", "FR", "ES", "BR", "GB", "JP"];
+  const devices = ["desktop", "mobile", "tablet"];
+  const write = db.transaction((from: number, to: number) => {
+    for (let index = from; index < to; index++) {
+      const session = index % sessions;
+      insert.run(
+        start + Math.floor((index / events) * 19 * 60_000),
+        `site-${session % 5}`,
+        `/page-${index % 500}`,
+        `session-${session}`,
+        countries[session % countries.length] as string,
+        devices[session % devices.length] as string,
+      );
+    }
+  });
+  for (let from = 0; from < events; from += 50_000) write(from, Math.min(events, from + 50_000));
+  db.close();
+}
+
+async function timeToServing(dir: string): Promise<number> {
+  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+  const port = probe.port;
+  await probe.stop(true);
+  const started = performance.now();
+  const child = Bun.spawn([process.execPath, "index.ts"], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dir,
+      API_TOKEN: token,
+      LOG_LEVEL: "warn",
+    },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  while (true) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
+    } catch {
+      await Bun.sleep(5);
+    }
+  }
+  const elapsed = performance.now() - started;
+  child.kill("SIGTERM"); // a graceful stop writes a snapshot
+  await child.exited;
+  return elapsed;
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+function dropSnapshots(dir: string): void {
+  const db = new Database(join(dir, DATABASE_FILE));
+  db.run("DELETE FROM snapshots");
+  db.close();
+}
+
+const dir = mkdtempSync(join(tmpdir(), "footfall-bench-restart-"));
+try {
+  console.log(
+    `restart bench: ${events} events, ${sessions} sessions, ${cpus().length} cores, ${runs} runs`,
+  );
+  const prepared = performance.now();
+  prepare(dir);
+  console.log(`prepared in ${Math.round(performance.now() - prepared)} ms`);
+  const replay: number[] = [];
+  const snapshot: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    dropSnapshots(dir);
+    replay.push(await timeToServing(dir)); // replays the whole log, then stops gracefully
+    snapshot.push(await timeToServing(dir)); // starts from the snapshot that stop wrote
+  }
+  const result = {
+    events,
+    sessions,
+    cores: cpus().length,
+    replay_whole_log_ms: { median: Math.round(median(replay)), samples: replay.map(Math.round) },
+    from_snapshot_ms: { median: Math.round(median(snapshot)), samples: snapshot.map(Math.round) },
+  };
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
