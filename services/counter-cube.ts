@@ -1,84 +1,84 @@
 import type { DimensionFilter, Dimensions } from "../interfaces/analytics.ts";
 
+/** Stands for "any value" at a level; inputs never contain control characters (schemas refuse them). */
 const ANY = "\u0000";
-const SEPARATOR = "\u0001";
 
-function cubeKey(site: string, country: string, page: string): string {
-  return site + SEPARATOR + country + SEPARATOR + page;
-}
+type PageCounts = Map<string, number>;
+type CountryLevel = Map<string, PageCounts>;
 
 /**
  * Counts kept for every combination of (site, country, page) with each part either exact or
- * "any", so a filtered figure is one map lookup. An update touches 8 keys: O(1) per event.
- * Inputs never contain control characters (the schemas refuse them), so the key is unambiguous.
+ * "any", so a filtered figure is one lookup. Nested maps keyed by the event's own strings (no
+ * key concatenation on the hot path); an update touches 8 counters: O(1) per event. The pages
+ * under one (site | any, country | any) pair are also what `pages_visited` lists.
  */
 export class CounterCube {
-  private readonly counts = new Map<string, number>();
+  private readonly sites = new Map<string, CountryLevel>();
 
   add({ site, country, page }: Dimensions, delta: number): void {
-    for (const s of [site, ANY]) {
-      for (const c of [country, ANY]) {
-        this.bump(cubeKey(s, c, page), delta);
-        this.bump(cubeKey(s, c, ANY), delta);
-      }
-    }
+    this.addAt(site, country, page, delta);
+    this.addAt(site, ANY, page, delta);
+    this.addAt(ANY, country, page, delta);
+    this.addAt(ANY, ANY, page, delta);
   }
 
   get(filter: DimensionFilter): number {
-    return (
-      this.counts.get(cubeKey(filter.site ?? ANY, filter.country ?? ANY, filter.page ?? ANY)) ?? 0
-    );
+    return this.pagesAt(filter)?.get(filter.page ?? ANY) ?? 0;
   }
 
   has({ site, country, page }: Dimensions): boolean {
-    return this.counts.has(cubeKey(site, country, page));
+    return this.pagesAt({ site, country })?.has(page) ?? false;
+  }
+
+  /** Page to count under the filter's site and country (the page filter is ignored here). */
+  *pages(filter: DimensionFilter): Generator<[string, number]> {
+    const pages = this.pagesAt(filter);
+    if (!pages) return;
+    for (const entry of pages) if (entry[0] !== ANY) yield entry;
   }
 
   clear(): void {
-    this.counts.clear();
+    this.sites.clear();
   }
 
-  /** The exact (no "any") combinations and their counts, in the order first counted. */
+  /** The exact (no "any") combinations and their counts. */
   *exactEntries(): Generator<[Dimensions, number]> {
-    for (const [key, count] of this.counts) {
-      if (key.includes(ANY)) continue;
-      const [site, country, page] = key.split(SEPARATOR) as [string, string, string];
-      yield [{ site, country, page }, count];
-    }
-  }
-
-  private bump(key: string, delta: number): void {
-    const next = (this.counts.get(key) ?? 0) + delta;
-    if (next === 0) this.counts.delete(key);
-    else this.counts.set(key, next);
-  }
-}
-
-/** Per-page counts for every (site | any, country | any) pair, to answer `pages_visited` filtered. */
-export class PageTable {
-  private readonly tables = new Map<string, Map<string, number>>();
-
-  add({ site, country, page }: Dimensions, delta: number): void {
-    for (const s of [site, ANY]) {
-      for (const c of [country, ANY]) {
-        const key = s + SEPARATOR + c;
-        let table = this.tables.get(key);
-        if (!table) {
-          table = new Map();
-          this.tables.set(key, table);
-        }
-        table.set(page, (table.get(page) ?? 0) + delta);
+    for (const [site, countries] of this.sites) {
+      if (site === ANY) continue;
+      for (const [country, pages] of countries) {
+        if (country === ANY) continue;
+        for (const [page, count] of pages) if (page !== ANY) yield [{ site, country, page }, count];
       }
     }
   }
 
-  pages(filter: DimensionFilter): ReadonlyMap<string, number> {
-    return this.tables.get((filter.site ?? ANY) + SEPARATOR + (filter.country ?? ANY)) ?? EMPTY;
+  private pagesAt(filter: DimensionFilter): PageCounts | undefined {
+    return this.sites.get(filter.site ?? ANY)?.get(filter.country ?? ANY);
   }
 
-  clear(): void {
-    this.tables.clear();
+  private addAt(site: string, country: string, page: string, delta: number): void {
+    let countries = this.sites.get(site);
+    if (!countries) {
+      countries = new Map();
+      this.sites.set(site, countries);
+    }
+    let pages = countries.get(country);
+    if (!pages) {
+      pages = new Map();
+      countries.set(country, pages);
+    }
+    bump(pages, page, delta);
+    bump(pages, ANY, delta);
+    // Drop emptied levels so counts that come and go (active sessions) leave nothing behind.
+    if (pages.size === 0) {
+      countries.delete(country);
+      if (countries.size === 0) this.sites.delete(site);
+    }
   }
 }
 
-const EMPTY: ReadonlyMap<string, number> = new Map();
+function bump(counts: PageCounts, key: string, delta: number): void {
+  const next = (counts.get(key) ?? 0) + delta;
+  if (next === 0) counts.delete(key);
+  else counts.set(key, next);
+}

@@ -1,6 +1,6 @@
 import type { DimensionFilter, Dimensions } from "../interfaces/analytics.ts";
 import { utcDay } from "./clock.ts";
-import { CounterCube, PageTable } from "./counter-cube.ts";
+import { CounterCube } from "./counter-cube.ts";
 import { KeyCap, OTHER } from "./key-cap.ts";
 
 /**
@@ -11,8 +11,9 @@ import { KeyCap, OTHER } from "./key-cap.ts";
  */
 export class DailyCounters {
   private day = "";
+  private dayStartsAt = 0;
+  private dayEndsAt = 0;
   private readonly pageviews = new CounterCube();
-  private readonly pageTable = new PageTable();
   private readonly devices = new Map<string, number>();
   private readonly pageKeys: KeyCap;
   private readonly countryKeys: KeyCap;
@@ -29,12 +30,14 @@ export class DailyCounters {
 
   /** Starts a new day when the UTC date has changed; returns true when it did. */
   rollOver(now: number): boolean {
+    if (now >= this.dayStartsAt && now < this.dayEndsAt) return false;
     const today = utcDay(now);
+    this.dayStartsAt = Date.parse(`${today}T00:00:00Z`);
+    this.dayEndsAt = this.dayStartsAt + 86_400_000;
     if (today === this.day) return false;
     const isFirstDay = this.day === "";
     this.day = today;
     this.pageviews.clear();
-    this.pageTable.clear();
     this.devices.clear();
     for (const cap of [this.pageKeys, this.countryKeys, this.siteKeys, this.deviceKeys])
       cap.clear();
@@ -47,7 +50,6 @@ export class DailyCounters {
     const folded = this.fold(dimensions);
     if (!this.pageviews.has(folded)) this.combinations++;
     this.pageviews.add(folded, 1);
-    this.pageTable.add(folded, 1);
     const deviceKey = this.deviceKeys.admit(device);
     this.devices.set(deviceKey, (this.devices.get(deviceKey) ?? 0) + 1);
   }
@@ -64,12 +66,12 @@ export class DailyCounters {
       const views = this.pageviews.get(filter);
       return views > 0 ? { [filter.page]: views } : {};
     }
-    return Object.fromEntries(this.pageTable.pages(filter));
+    return Object.fromEntries(this.pageviews.pages(filter));
   }
 
   topPages(filter: DimensionFilter, limit: number, now: number): { page: string; views: number }[] {
     this.rollOver(now);
-    return [...this.pageTable.pages(filter)]
+    return [...this.pageviews.pages(filter)]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
       .map(([page, views]) => ({ page, views }));
@@ -126,11 +128,11 @@ export class DailyCounters {
 
   importState(state: DailyCountersState): void {
     this.day = "";
+    this.dayEndsAt = 0;
     this.rollOver(Date.parse(`${state.day}T00:00:00Z`));
     for (const [site, country, page, count] of state.combinations) {
       const dimensions = { site, country, page };
       this.pageviews.add(dimensions, count);
-      this.pageTable.add(dimensions, count);
     }
     this.combinations = state.combinations.length;
     for (const [device, count] of state.devices) this.devices.set(device, count);

@@ -162,7 +162,8 @@ export function fromRow(row: EventRow): LoggedEvent {
     site: row.site,
     country: row.country,
     device: row.device,
-    metadata: JSON.parse(row.metadata) as Record<string, MetadataValue>,
+    metadata:
+      row.metadata === "{}" ? {} : (JSON.parse(row.metadata) as Record<string, MetadataValue>),
     timestamp: row.client_timestamp,
     received_at: new Date(row.received_at).toISOString(),
   };
