@@ -6,9 +6,11 @@ import { DashboardClient } from "../support/server.ts";
 
 const TOKEN = "process-token-abcdef0123456789";
 let running: ServerProcess | undefined;
+const started: ServerProcess[] = [];
 
-afterEach(() => {
-  if (running && running.process.exitCode === null) running.process.kill("SIGKILL");
+afterEach(async () => {
+  if (running) started.push(running);
+  for (const child of started.splice(0)) await child.dispose();
   running = undefined;
 });
 
@@ -49,6 +51,7 @@ describe("start-up", () => {
     ).toBe(200);
     running.process.kill("SIGTERM");
     await running.process.exited;
+    started.push(running);
 
     const again = await spawnServer({ DATA_DIR: running.dataDir });
     running = again;

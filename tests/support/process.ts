@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -12,6 +12,8 @@ export interface ServerProcess {
   /** Everything the process printed on stdout so far. */
   output(): string;
   errors(): string;
+  /** Kills the process if it still runs and removes a DATA_DIR this helper created. */
+  dispose(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -23,6 +25,7 @@ async function freePort(): Promise<number> {
 
 /** Starts `bun index.ts` as a real process, as `npm start` does, and waits for /health. */
 export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const ownsDataDir = env.DATA_DIR === undefined;
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), "footfall-proc-"));
   const port = Number(env.PORT ?? (await freePort()));
   const child = Bun.spawn([process.execPath, "index.ts"], {
@@ -66,5 +69,16 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
       await Bun.sleep(50);
     }
   }
-  return { process: child, url, dataDir, output: () => stdout, errors: () => stderr };
+  return {
+    process: child,
+    url,
+    dataDir,
+    output: () => stdout,
+    errors: () => stderr,
+    async dispose() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await child.exited;
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
