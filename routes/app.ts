@@ -14,8 +14,10 @@ import { countryTrackerRoutes } from "./compat-country.ts";
 import { hitCounterRoutes } from "./compat-hit-counter.ts";
 import { docsRoutes } from "./docs.ts";
 import { eventRoutes } from "./events.ts";
+import { frontendRoutes } from "./frontend.ts";
 import { exportRoutes, historyRoutes } from "./history.ts";
 import { statusRoutes } from "./status.ts";
+import { trackerRoutes } from "./tracker.ts";
 
 /** Builds the HTTP app; tests reuse it. */
 export function createApp(services: Services) {
@@ -66,5 +68,7 @@ export function createApp(services: Services) {
   app.route("/api", hitCounterRoutes(services));
   app.route("/api/v1", countryTrackerRoutes());
   app.route("/", docsRoutes());
+  app.route("/", trackerRoutes());
+  app.route("/", frontendRoutes());
   return app;
 }
