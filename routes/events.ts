@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { ApiError, validationError } from "../middlewares/api-error.ts";
 import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
@@ -29,14 +29,11 @@ export function eventRoutes(services: Services) {
         }
         const parsed = eventInputSchema.safeParse(value);
         if (!parsed.success) throw validationError(parsed.error.issues, "Invalid event");
-        const { events, stats } = await ingestion.accept([parsed.data]);
-        return c.json(
-          {
-            success: true,
-            message: "Event processed successfully",
-            data: { session_id: events[0]?.session_id, current_stats: stats },
-          },
-          201,
+        const { events, statsJson } = await ingestion.accept([parsed.data]);
+        return acceptedResponse(
+          c,
+          `"session_id":${JSON.stringify(events[0]?.session_id)}`,
+          statsJson,
         );
       }
 
@@ -72,15 +69,30 @@ export function eventRoutes(services: Services) {
           problems,
         );
       }
-      const { events, stats } = await ingestion.accept(inputs);
-      return c.json(
-        {
-          success: true,
-          message: "Events processed successfully",
-          data: { accepted: events.length, current_stats: stats },
-        },
-        201,
+      const { events, statsJson } = await ingestion.accept(inputs);
+      return acceptedResponse(
+        c,
+        `"accepted":${events.length}`,
+        statsJson,
+        "Events processed successfully",
       );
     },
+  );
+}
+
+/**
+ * The seed's 201 body, assembled around the stats JSON that every answer after one group commit
+ * shares (stringifying `pages_visited` per request was the hot path's largest cost).
+ */
+function acceptedResponse(
+  c: Context<AppEnv>,
+  firstField: string,
+  statsJson: string,
+  message = "Event processed successfully",
+) {
+  return c.body(
+    `{"success":true,"message":${JSON.stringify(message)},"data":{${firstField},"current_stats":${statsJson}}}`,
+    201,
+    { "Content-Type": "application/json" },
   );
 }

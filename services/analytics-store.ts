@@ -30,6 +30,9 @@ export class AnalyticsStore {
   private readonly eventRate = new RateWindow();
   private readonly recent = new RecentItems<VisitorEvent>(RECENT_EVENTS);
   private eventsReceived = 0;
+  /** Bumped by every change to the counted state; keys the stats cache. */
+  private version = 0;
+  private readonly statsJsonCache = new Map<string, { version: number; json: string }>();
 
   constructor(
     private readonly bus: EventBus,
@@ -39,8 +42,10 @@ export class AnalyticsStore {
     this.sessions = new SessionTracker({
       timeoutMs: options.sessionTimeoutMs,
       maxSessions: options.maxActiveSessions,
-      onEnded: (session, reason) =>
-        this.bus.emit("session.ended", { session: toSessionView(session), reason }),
+      onEnded: (session, reason) => {
+        this.version++;
+        this.bus.emit("session.ended", { session: toSessionView(session), reason });
+      },
     });
     this.today = new DailyCounters(options.maxTrackedKeys);
     this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
@@ -50,6 +55,7 @@ export class AnalyticsStore {
 
   /** Counts one event received at `now`; also how the log is replayed at start-up. */
   apply(event: VisitorEvent, now: number): void {
+    this.version++;
     this.eventsReceived++;
     this.eventRate.record(now);
     this.recent.push(event);
@@ -76,6 +82,23 @@ export class AnalyticsStore {
       total_today: this.today.total(filter, now),
       pages_visited: this.today.pagesVisited(filter, now),
     };
+  }
+
+  /**
+   * `currentStats(filter)` as JSON, computed once per change of state: `pages_visited` can list
+   * thousands of pages, and every ingestion answer carries it.
+   */
+  currentStatsJson(filter: DimensionFilter = {}): string {
+    const now = this.clock.now();
+    this.sessions.expire(now);
+    if (this.today.rollOver(now)) this.version++;
+    const key = `${filter.site ?? ""}\u0001${filter.country ?? ""}\u0001${filter.page ?? ""}`;
+    const cached = this.statsJsonCache.get(key);
+    if (cached && cached.version === this.version) return cached.json;
+    const json = JSON.stringify(this.currentStats(filter));
+    if (this.statsJsonCache.size >= 1000) this.statsJsonCache.clear();
+    this.statsJsonCache.set(key, { version: this.version, json });
+    return json;
   }
 
   visitorsLastMinute(): number {

@@ -1,13 +1,20 @@
-import type { CurrentStats, VisitorEvent } from "../interfaces/analytics.ts";
+import type { VisitorEvent } from "../interfaces/analytics.ts";
 import type { EventInput } from "../schemas/event.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
 import type { EventBus } from "./event-bus.ts";
 import { toVisitorEvent } from "./event-normalizer.ts";
 
-/** Where accepted events are made durable before anyone counts them. */
+/**
+ * Where accepted events are made durable before anyone counts them: `onCommitted` runs right
+ * after the transaction holding them commits, in log order, before `append` resolves.
+ */
 export interface EventSink {
-  append(events: readonly VisitorEvent[], receivedAt: number): Promise<void>;
+  append(
+    events: readonly VisitorEvent[],
+    receivedAt: number,
+    onCommitted: () => void,
+  ): Promise<void>;
 }
 
 /**
@@ -23,14 +30,19 @@ export class Ingestion {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Resolves once the events are durable and counted, with the current stats of their site as
+   * JSON. Every request answered after one group commit shares one computation of those stats.
+   */
   async accept(
     inputs: readonly EventInput[],
-  ): Promise<{ events: VisitorEvent[]; stats: CurrentStats }> {
+  ): Promise<{ events: VisitorEvent[]; statsJson: string }> {
     const receivedAt = this.clock.now();
     const events = inputs.map((input) => toVisitorEvent(input, receivedAt));
-    await this.sink.append(events, receivedAt);
-    for (const event of events) this.bus.emit("visitor.event", { event, receivedAt });
+    await this.sink.append(events, receivedAt, () => {
+      for (const event of events) this.bus.emit("visitor.event", { event, receivedAt });
+    });
     const site = events[events.length - 1]?.site;
-    return { events, stats: this.store.currentStats({ site }) };
+    return { events, statsJson: this.store.currentStatsJson({ site }) };
   }
 }

@@ -210,7 +210,14 @@ export class RealtimeHub {
   closeAll(): void {
     this.flush();
     this.broadcast("shutdown", { reason: "server shutting down" });
-    for (const ws of [...this.sockets]) ws.close(1001, "server shutting down");
+    // Forget the sockets first: Bun runs the close handler inside ws.close(), and a departing
+    // dashboard must not announce itself to the others after they were told of the shutdown.
+    const closing = [...this.sockets];
+    this.sockets.clear();
+    for (const ws of closing) {
+      this.leave(ws);
+      ws.close(1001, "server shutting down");
+    }
   }
 
   actionCounts(): Record<string, number> {

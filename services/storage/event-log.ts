@@ -18,6 +18,7 @@ export class StorageUnavailableError extends Error {
 interface Pending {
   events: readonly VisitorEvent[];
   receivedAt: number;
+  onCommitted: () => void;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -88,9 +89,13 @@ export class EventLog {
     return this.failing;
   }
 
-  append(events: readonly VisitorEvent[], receivedAt: number): Promise<void> {
+  append(
+    events: readonly VisitorEvent[],
+    receivedAt: number,
+    onCommitted: () => void,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ events, receivedAt, resolve, reject });
+      this.pending.push({ events, receivedAt, onCommitted, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.commit());
@@ -113,7 +118,16 @@ export class EventLog {
       for (const waiting of batch) waiting.reject(error);
       return;
     }
-    for (const waiting of batch) waiting.resolve();
+    // In log order, before any waiting request resumes: all of a batch is counted before the
+    // first answer is built, so those answers can share one computation of the stats.
+    for (const waiting of batch) {
+      try {
+        waiting.onCommitted();
+        waiting.resolve();
+      } catch (error) {
+        waiting.reject(error as Error);
+      }
+    }
   }
 
   lastId(): number {

@@ -1,0 +1,129 @@
+/**
+ * Parts 1, 2 and 7: ingestion throughput against a bare Bun.serve in the same run.
+ *   bun bench/ingest.ts [--seconds 5] [--runs 3] [--connections 50] [--dashboards 100]
+ */
+import { parseArgs } from "node:util";
+import { DashboardFleet } from "./lib/dashboard-process.ts";
+import { runLoad } from "./lib/load.ts";
+import { BENCH_TOKEN, startBareServer, startFootfall, summarise } from "./lib/processes.ts";
+
+export interface IngestOptions {
+  seconds: number;
+  runs: number;
+  connections: number;
+  dashboards: number;
+}
+
+async function footfallRun(options: IngestOptions, env: Record<string, string>, batch: number) {
+  const server = await startFootfall(env);
+  const fleet =
+    options.dashboards > 0
+      ? await DashboardFleet.start(
+          `${server.url.replace("http", "ws")}/ws?token=${BENCH_TOKEN}`,
+          options.dashboards,
+        )
+      : undefined;
+  try {
+    return await runLoad({
+      url: server.url,
+      connections: options.connections,
+      seconds: options.seconds,
+      batch,
+    });
+  } finally {
+    await fleet?.stop();
+    await server.stop();
+  }
+}
+
+/** Part 1: one event per request, Footfall (validation, sessions, group commit, fan-out) vs bare. */
+export async function benchSingleEvents(options: IngestOptions) {
+  const bare: number[] = [];
+  const footfall: number[] = [];
+  const ratios: number[] = [];
+  const p50: number[] = [];
+  const p99: number[] = [];
+  let tool = "";
+  for (let run = 0; run < options.runs; run++) {
+    const baseline = await startBareServer();
+    const bareResult = await runLoad({
+      url: baseline.url,
+      connections: options.connections,
+      seconds: options.seconds,
+    });
+    await baseline.stop();
+    const result = await footfallRun(options, {}, 1);
+    tool = result.tool;
+    bare.push(bareResult.requests_per_second);
+    footfall.push(result.requests_per_second);
+    ratios.push(result.requests_per_second / bareResult.requests_per_second);
+    p50.push(result.p50_ms);
+    p99.push(result.p99_ms);
+  }
+  return {
+    tool,
+    connections: options.connections,
+    dashboards: options.dashboards,
+    bare_requests_per_second: summarise(bare),
+    footfall_requests_per_second: summarise(footfall),
+    footfall_p50_ms: summarise(p50, 2),
+    footfall_p99_ms: summarise(p99, 2),
+    ratio_to_bare: summarise(ratios, 3),
+  };
+}
+
+/** Part 2: batches of 100 events. */
+export async function benchBatches(options: IngestOptions) {
+  const eventsPerSecond: number[] = [];
+  const p99: number[] = [];
+  for (let run = 0; run < options.runs; run++) {
+    const result = await footfallRun({ ...options, dashboards: 0 }, {}, 100);
+    eventsPerSecond.push(result.requests_per_second * 100);
+    p99.push(result.p99_ms);
+  }
+  return { batch: 100, events_per_second: summarise(eventsPerSecond), p99_ms: summarise(p99, 2) };
+}
+
+/** Part 7: the price of DURABILITY=strict (synchronous=FULL), one event per request and in batches. */
+export async function benchDurability(options: IngestOptions) {
+  const result: Record<string, unknown> = {};
+  for (const durability of ["normal", "strict"]) {
+    const single: number[] = [];
+    const batched: number[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      single.push(
+        (await footfallRun({ ...options, dashboards: 0 }, { DURABILITY: durability }, 1))
+          .requests_per_second,
+      );
+      batched.push(
+        (await footfallRun({ ...options, dashboards: 0 }, { DURABILITY: durability }, 100))
+          .requests_per_second * 100,
+      );
+    }
+    result[durability] = {
+      single_requests_per_second: summarise(single),
+      batch_events_per_second: summarise(batched),
+    };
+  }
+  return result;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "5" },
+      runs: { type: "string", default: "3" },
+      connections: { type: "string", default: "50" },
+      dashboards: { type: "string", default: "100" },
+    },
+  });
+  const options = {
+    seconds: Number(values.seconds),
+    runs: Number(values.runs),
+    connections: Number(values.connections),
+    dashboards: Number(values.dashboards),
+  };
+  console.log(JSON.stringify({ single: await benchSingleEvents(options) }, null, 2));
+  console.log(JSON.stringify({ batches: await benchBatches(options) }, null, 2));
+  console.log(JSON.stringify({ durability: await benchDurability(options) }, null, 2));
+}

@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+export const BENCH_TOKEN = "bench-token-0123456789abcdef";
+
+export async function freePort(): Promise<number> {
+  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+  const port = probe.port as number;
+  await probe.stop(true);
+  return port;
+}
+
+export interface RunningProcess {
+  url: string;
+  port: number;
+  child: Subprocess;
+  dataDir?: string;
+  stop(): Promise<void>;
+}
+
+async function waitForHealth(url: string, child: Subprocess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      await Bun.sleep(10);
+    }
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+/** Footfall itself, as `npm start` runs it, on a fresh (or given) DATA_DIR. */
+export async function startFootfall(env: Record<string, string> = {}): Promise<RunningProcess> {
+  const port = await freePort();
+  const ownsDir = env.DATA_DIR === undefined;
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), "footfall-bench-"));
+  const child = Bun.spawn([process.execPath, "index.ts"], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      API_TOKEN: BENCH_TOKEN,
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_PER_MINUTE: "0",
+      MAX_DASHBOARDS: "100000",
+      ...env,
+      DATA_DIR: dataDir,
+    },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, child);
+  return {
+    url,
+    port,
+    child,
+    dataDir,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The baseline: a bare Bun.serve that reads the body and answers 201, in its own process. */
+export async function startBareServer(): Promise<RunningProcess> {
+  const port = await freePort();
+  const child = Bun.spawn(
+    [process.execPath, join(import.meta.dir, "bare-server.ts"), String(port)],
+    {
+      stdout: "ignore",
+      stderr: "inherit",
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, child);
+  return {
+    url,
+    port,
+    child,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+export function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/** Median with its spread (min, max) over repeated runs, rounded for reading. */
+export function summarise(samples: readonly number[], digits = 0) {
+  const round = (value: number) => Number(value.toFixed(digits));
+  return {
+    median: round(median(samples)),
+    min: round(Math.min(...samples)),
+    max: round(Math.max(...samples)),
+    runs: samples.length,
+  };
+}
