@@ -2,10 +2,14 @@
  * Parts 1, 2 and 7: ingestion throughput against a bare Bun.serve in the same run.
  *   bun bench/ingest.ts [--seconds 5] [--runs 3] [--connections 50] [--dashboards 100]
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DashboardFleet } from "./lib/dashboard-process.ts";
 import { runLoad } from "./lib/load.ts";
 import { BENCH_TOKEN, startBareServer, startFootfall, summarise } from "./lib/processes.ts";
+import { prepareDatabase } from "./restart.ts";
 
 export interface IngestOptions {
   seconds: number;
@@ -106,6 +110,34 @@ export async function benchDurability(options: IngestOptions) {
     };
   }
   return result;
+}
+
+/** Throughput as data grows: one event per request on an empty store, then with `stored` events. */
+export async function benchGrowth(options: IngestOptions & { stored: number }) {
+  const empty: number[] = [];
+  const full: number[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "footfall-bench-growth-"));
+  try {
+    prepareDatabase(dir, options.stored, Math.min(100_000, options.stored));
+    for (let run = 0; run < options.runs; run++) {
+      empty.push((await footfallRun({ ...options, dashboards: 0 }, {}, 1)).requests_per_second);
+      full.push(
+        (await footfallRun({ ...options, dashboards: 0 }, { DATA_DIR: dir }, 1))
+          .requests_per_second,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    stored_events: options.stored,
+    empty_requests_per_second: summarise(empty),
+    full_requests_per_second: summarise(full),
+    ratio_full_to_empty: summarise(
+      full.map((value, index) => value / (empty[index] as number)),
+      3,
+    ),
+  };
 }
 
 if (import.meta.main) {

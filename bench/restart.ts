@@ -11,21 +11,12 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DATABASE_FILE, openDatabase } from "../services/storage/database.ts";
+import { summarise } from "./lib/processes.ts";
 
-const { values } = parseArgs({
-  options: {
-    events: { type: "string", default: "1000000" },
-    sessions: { type: "string", default: "100000" },
-    runs: { type: "string", default: "3" },
-  },
-});
-const events = Number(values.events);
-const sessions = Number(values.sessions);
-const runs = Number(values.runs);
 const root = join(import.meta.dir, "..");
 const token = "bench-token-0123456789abcdef";
 
-function prepare(dir: string): void {
+export function prepareDatabase(dir: string, events: number, sessions: number): void {
   const db = openDatabase(dir, "normal", 5000);
   const insert = db.query(
     `INSERT INTO events (received_at, type, site, page, session_id, country, device, metadata)
@@ -82,40 +73,46 @@ async function timeToServing(dir: string): Promise<number> {
   return elapsed;
 }
 
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
 function dropSnapshots(dir: string): void {
   const db = new Database(join(dir, DATABASE_FILE));
   db.run("DELETE FROM snapshots");
   db.close();
 }
 
-const dir = mkdtempSync(join(tmpdir(), "footfall-bench-restart-"));
-try {
-  console.log(
-    `restart bench: ${events} events, ${sessions} sessions, ${cpus().length} cores, ${runs} runs`,
-  );
-  const prepared = performance.now();
-  prepare(dir);
-  console.log(`prepared in ${Math.round(performance.now() - prepared)} ms`);
-  const replay: number[] = [];
-  const snapshot: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    dropSnapshots(dir);
-    replay.push(await timeToServing(dir)); // replays the whole log, then stops gracefully
-    snapshot.push(await timeToServing(dir)); // starts from the snapshot that stop wrote
+export async function benchRestart(options: { events: number; sessions: number; runs: number }) {
+  const dir = mkdtempSync(join(tmpdir(), "footfall-bench-restart-"));
+  try {
+    prepareDatabase(dir, options.events, options.sessions);
+    const replay: number[] = [];
+    const snapshot: number[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      dropSnapshots(dir);
+      replay.push(await timeToServing(dir)); // replays the whole log, then stops gracefully
+      snapshot.push(await timeToServing(dir)); // starts from the snapshot that stop wrote
+    }
+    return {
+      events: options.events,
+      sessions: options.sessions,
+      replay_whole_log_ms: summarise(replay),
+      from_snapshot_ms: summarise(snapshot),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const result = {
-    events,
-    sessions,
-    cores: cpus().length,
-    replay_whole_log_ms: { median: Math.round(median(replay)), samples: replay.map(Math.round) },
-    from_snapshot_ms: { median: Math.round(median(snapshot)), samples: snapshot.map(Math.round) },
-  };
-  console.log(JSON.stringify(result, null, 2));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      events: { type: "string", default: "1000000" },
+      sessions: { type: "string", default: "100000" },
+      runs: { type: "string", default: "3" },
+    },
+  });
+  const result = await benchRestart({
+    events: Number(values.events),
+    sessions: Number(values.sessions),
+    runs: Number(values.runs),
+  });
+  console.log(JSON.stringify({ cores: cpus().length, ...result }, null, 2));
 }

@@ -1,0 +1,127 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+type Stat = { median: number; min: number; max: number; runs: number };
+export type Results = Record<string, unknown> & {
+  date: string;
+  machine: { cores: number; cpu: string; memory_gb: number; bun: string };
+  load_generator: string;
+  smoke: boolean;
+};
+
+const spread = (stat: Stat | undefined, unit = "") =>
+  stat
+    ? `${stat.median.toLocaleString("en-US")}${unit} (${stat.min.toLocaleString("en-US")}–${stat.max.toLocaleString("en-US")}, ${stat.runs} runs)`
+    : "–";
+const verdict = (met: boolean | undefined) =>
+  met === undefined ? "–" : met ? "met" : "**not met**";
+
+/** The Markdown table of BENCHMARKS.md, targets beside figures. */
+export function renderMarkdown(results: Results): string {
+  const single = results["ingest.single"] as Record<string, Stat> | undefined;
+  const batch = results["ingest.batch"] as { events_per_second: Stat; p99_ms: Stat } | undefined;
+  const fanout = results.fanout as
+    | { dashboards: number; rates: Record<string, number>[] }
+    | undefined;
+  const scale = results.scale as Record<string, unknown> | undefined;
+  const restart = results.restart as
+    | { events: number; replay_whole_log_ms: Stat; from_snapshot_ms: Stat }
+    | undefined;
+  const durability = results["ingest.durability"] as
+    | Record<string, Record<string, Stat>>
+    | undefined;
+  const growth = results["ingest.growth"] as
+    | { stored_events: number; ratio_full_to_empty: Stat }
+    | undefined;
+  const reads = scale?.reads_measured_from_client as
+    | Record<string, { p50_ms: number; p99_ms: number }>
+    | undefined;
+  const fanoutAt1000 = fanout?.rates.find((rate) => rate.rate === 1000);
+
+  const rows: string[][] = [["Part", "Figure", "Target", ""]];
+  if (single) {
+    rows.push([
+      "1. Ingest, one event per request (+ fan-out to dashboards)",
+      `${spread(single.footfall_requests_per_second, " req/s")}; bare Bun.serve ${spread(single.bare_requests_per_second, " req/s")}; p50 ${single.footfall_p50_ms?.median} ms, p99 ${single.footfall_p99_ms?.median} ms; **ratio ${spread(single.ratio_to_bare)}**`,
+      "ratio ≥ 0.5",
+      verdict((single.ratio_to_bare?.median ?? 0) >= 0.5),
+    ]);
+  }
+  if (batch) {
+    rows.push([
+      "2. Ingest, batches of 100",
+      `${spread(batch.events_per_second, " events/s")}; p99 ${batch.p99_ms.median} ms`,
+      "≥ 250,000 events/s",
+      verdict(batch.events_per_second.median >= 250_000),
+    ]);
+  }
+  for (const rate of fanout?.rates ?? []) {
+    rows.push([
+      `3. Fan-out to ${fanout?.dashboards} dashboards at ${rate.rate} events/s`,
+      `p50 ${rate.p50_ms} ms, p99 ${rate.p99_ms} ms; delivered ${((rate.delivered_share ?? 0) * 100).toFixed(2)}% (${rate.dashboards_with_every_event}/${rate.dashboards} dashboards got every event)`,
+      rate === fanoutAt1000 ? "p99 < 100 ms, every event" : "",
+      rate === fanoutAt1000
+        ? verdict((rate.p99_ms ?? Infinity) < 100 && rate.delivered_share === 1)
+        : "",
+    ]);
+  }
+  if (scale) {
+    rows.push([
+      "4. Memory",
+      `RSS ${scale.rss_mb} MB after ${Number(scale.events).toLocaleString("en-US")} events, ${Number(scale.active_sessions).toLocaleString("en-US")} active sessions (empty: ${scale.rss_empty_mb} MB; ${scale.bytes_per_active_session} bytes per active session)`,
+      "< 150 MB",
+      verdict(Number(scale.rss_mb) < 150),
+    ]);
+  }
+  for (const [path, latency] of Object.entries(reads ?? {})) {
+    const isSummary = path.startsWith("/api/analytics/summary");
+    const limit = isSummary ? 1 : 20;
+    rows.push([
+      `5. Read ${path}`,
+      `p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms (from the client, HTTP included)`,
+      `p99 < ${limit} ms`,
+      verdict(latency.p99_ms < limit),
+    ]);
+  }
+  if (restart) {
+    rows.push([
+      `6. Restart with ${restart.events.toLocaleString("en-US")} of today's events`,
+      `from a snapshot ${spread(restart.from_snapshot_ms, " ms")}; replaying the whole log ${spread(restart.replay_whole_log_ms, " ms")}`,
+      "serving within 3 s",
+      verdict(restart.from_snapshot_ms.median < 3000),
+    ]);
+  }
+  for (const [mode, figures] of Object.entries(durability ?? {})) {
+    rows.push([
+      `7. DURABILITY=${mode}`,
+      `one per request ${spread(figures.single_requests_per_second, " req/s")}; batches of 100 ${spread(figures.batch_events_per_second, " events/s")}`,
+      "",
+      "",
+    ]);
+  }
+  if (growth) {
+    rows.push([
+      `Throughput with ${growth.stored_events.toLocaleString("en-US")} events stored`,
+      `ratio to an empty store ${spread(growth.ratio_full_to_empty)}`,
+      "≥ 0.9",
+      verdict(growth.ratio_full_to_empty.median >= 0.9),
+    ]);
+  }
+
+  const table = rows
+    .map(
+      (row, index) =>
+        `| ${row.join(" | ")} |${index === 0 ? `\n|${" --- |".repeat(row.length)}` : ""}`,
+    )
+    .join("\n");
+  const notesFile = join(import.meta.dir, "notes.md");
+  const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, "utf8")}` : "";
+  return `# Benchmarks
+
+Measured ${results.date} on ${results.machine.cores} cores (${results.machine.cpu}), ${results.machine.memory_gb} GiB, Bun ${results.machine.bun}; load generator: ${results.load_generator}, in its own process, on the same machine (the server gets one core, the load the other). Shared, noisy machine: throughput is compared within one run (ratios) and given as a median with its range.
+
+Command: \`npm run bench\` (\`bun bench/run.ts\`); parts alone: \`bun bench/ingest.ts\`, \`bun bench/fanout.ts\`, \`bun bench/scale.ts\`, \`bun bench/restart.ts\`. Raw figures: \`bench/results/latest.json\`.
+
+${table}
+${notes}`;
+}

@@ -1,0 +1,107 @@
+/**
+ * The whole benchmark suite, each part also runnable alone (bench/ingest.ts, fanout.ts, scale.ts,
+ * restart.ts). Every throughput is a ratio or a median of several runs with its spread, measured
+ * in one run on this machine; the load generators run in their own processes.
+ *
+ *   bun run bench                 full sizes; writes bench/results/latest.json and BENCHMARKS.md
+ *   bun run bench -- --smoke      tiny sizes, nothing judged (CI runs this so the suite never rots)
+ *   bun run bench -- --only ingest,fanout
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { benchFanOut } from "./fanout.ts";
+import { benchBatches, benchDurability, benchGrowth, benchSingleEvents } from "./ingest.ts";
+import { hasWrk } from "./lib/load.ts";
+import { ROOT } from "./lib/processes.ts";
+import { type Results, renderMarkdown } from "./report.ts";
+import { benchRestart } from "./restart.ts";
+import { benchScale } from "./scale.ts";
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: "boolean", default: false },
+    only: { type: "string" },
+    out: { type: "string" },
+  },
+});
+const smoke = values.smoke === true;
+const only = values.only?.split(",");
+const wanted = (part: string) => !only || only.includes(part);
+const sizes = smoke
+  ? {
+      seconds: 1,
+      runs: 1,
+      connections: 8,
+      dashboards: 5,
+      fanoutDashboards: 20,
+      rates: [50],
+      stored: 2000,
+      events: 2000,
+      sessions: 200,
+      reads: 5,
+    }
+  : {
+      seconds: 5,
+      runs: 3,
+      connections: 50,
+      dashboards: 100,
+      fanoutDashboards: 1000,
+      rates: [100, 500, 1000],
+      stored: 1_000_000,
+      events: 1_000_000,
+      sessions: 100_000,
+      reads: 300,
+    };
+
+const results: Results = {
+  date: new Date().toISOString(),
+  machine: {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    bun: Bun.version,
+  },
+  load_generator: hasWrk ? "wrk (Debian)" : "Bun (bench/lib/load-generator.ts)",
+  smoke,
+};
+const ingestOptions = {
+  seconds: sizes.seconds,
+  runs: sizes.runs,
+  connections: sizes.connections,
+  dashboards: sizes.dashboards,
+};
+const step = async (name: string, run: () => Promise<unknown>) => {
+  if (!wanted(name.split(".")[0] as string)) return;
+  console.error(`bench: ${name} ...`);
+  const started = performance.now();
+  results[name] = await run();
+  console.error(`bench: ${name} done in ${Math.round((performance.now() - started) / 1000)} s`);
+};
+
+await step("ingest.single", () => benchSingleEvents(ingestOptions));
+await step("ingest.batch", () =>
+  benchBatches({ ...ingestOptions, connections: Math.min(20, sizes.connections) }),
+);
+await step("fanout", () =>
+  benchFanOut({ dashboards: sizes.fanoutDashboards, rates: sizes.rates, seconds: sizes.seconds }),
+);
+await step("scale", () =>
+  benchScale({ events: sizes.events, sessions: sizes.sessions, reads: sizes.reads }),
+);
+await step("restart", () =>
+  benchRestart({ events: sizes.events, sessions: sizes.sessions, runs: sizes.runs }),
+);
+await step("ingest.durability", () => benchDurability(ingestOptions));
+await step("ingest.growth", () => benchGrowth({ ...ingestOptions, stored: sizes.stored }));
+
+const outDir = values.out ?? join(ROOT, "bench", "results");
+mkdirSync(outDir, { recursive: true });
+writeFileSync(
+  join(outDir, smoke ? "smoke.json" : "latest.json"),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
+const markdown = renderMarkdown(results);
+if (!smoke && !only) writeFileSync(join(ROOT, "BENCHMARKS.md"), markdown);
+console.log(markdown);

@@ -1,0 +1,38 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const out = mkdtempSync(join(tmpdir(), "footfall-bench-smoke-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+// Tiny sizes, nothing judged: this only keeps the benchmark suite from rotting.
+test("the benchmark suite runs end to end in smoke mode and reports every part", async () => {
+  const child = Bun.spawn([process.execPath, "bench/run.ts", "--smoke", "--out", out], {
+    cwd: join(import.meta.dir, "..", ".."),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  expect(code, stderr).toBe(0);
+  const results = JSON.parse(readFileSync(join(out, "smoke.json"), "utf8"));
+  for (const part of [
+    "ingest.single",
+    "ingest.batch",
+    "fanout",
+    "scale",
+    "restart",
+    "ingest.durability",
+    "ingest.growth",
+  ]) {
+    expect(results).toHaveProperty([part]);
+  }
+  expect(results["ingest.single"].ratio_to_bare.median).toBeGreaterThan(0);
+  expect(results.fanout.rates[0].delivered_share).toBe(1);
+  expect(results.scale.active_sessions).toBe(200);
+  expect(stdout).toContain("| Part | Figure | Target |");
+}, 180_000);
