@@ -7,7 +7,7 @@ import type {
 import type { Clock } from "./clock.ts";
 import { DailyCounters, type DailyCountersState } from "./daily-counters.ts";
 import type { EventBus } from "./event-bus.ts";
-import { type Session, SessionTracker, toSessionView } from "./session-tracker.ts";
+import { SessionTracker, type SessionTrackerState, toSessionView } from "./session-tracker.ts";
 import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
 
 export const VISITOR_WINDOW_MS = 60_000;
@@ -175,7 +175,7 @@ export class AnalyticsStore {
 }
 
 export interface AnalyticsStoreState {
-  sessions: Session[];
+  sessions: SessionTrackerState;
   today: DailyCountersState;
   visitors: [string, number][];
   eventRate: { buckets: number[]; seconds: number[] };

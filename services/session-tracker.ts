@@ -8,6 +8,12 @@ import { CounterCube } from "./counter-cube.ts";
 import { RecencyList } from "./recency-list.ts";
 
 export const JOURNEY_LIMIT = 50;
+/**
+ * A session ended by `session_end` resumes, journey and all, if its id comes back this soon:
+ * the tracker sends `session_end` on `pagehide`, which also fires when a visitor follows a
+ * link to the next page of the same site.
+ */
+export const RESUME_GRACE_MS = 10_000;
 
 export interface Session {
   session_id: string;
@@ -24,6 +30,11 @@ export interface Session {
   page_views: number;
 }
 
+export interface SessionTrackerState {
+  active: Session[];
+  recentlyEnded: { session: Session; endedAt: number }[];
+}
+
 export interface SessionTrackerOptions {
   timeoutMs: number;
   maxSessions: number;
@@ -36,6 +47,7 @@ export interface SessionTrackerOptions {
  */
 export class SessionTracker {
   private readonly sessions = new RecencyList<Session>();
+  private readonly recentlyEnded = new RecencyList<{ session: Session; endedAt: number }>();
   private readonly active = new CounterCube();
 
   constructor(private readonly options: SessionTrackerOptions) {}
@@ -45,7 +57,10 @@ export class SessionTracker {
     this.expire(now);
     const existing = this.sessions.get(event.session_id);
     if (event.type === "session_end") {
-      if (existing) this.remove(existing, "ended");
+      if (existing) {
+        existing.last_activity = now;
+        this.remove(existing, "ended");
+      }
       return undefined;
     }
     if (!existing) return this.start(event, now);
@@ -103,16 +118,26 @@ export class SessionTracker {
   }
 
   /** Sessions in order of last activity, oldest first (the order `importState` expects). */
-  exportState(): Session[] {
-    return [...this.sessions.oldestFirst()].map(([, session]) => session);
+  exportState(): SessionTrackerState {
+    return {
+      active: [...this.sessions.oldestFirst()].map(([, session]) => session),
+      recentlyEnded: [...this.recentlyEnded.oldestFirst()].map(([, ended]) => ended),
+    };
   }
 
-  importState(sessions: readonly Session[]): void {
+  importState(state: SessionTrackerState): void {
     this.sessions.clear();
     this.active.clear();
-    for (const session of sessions) {
+    this.recentlyEnded.clear();
+    for (const session of state.active) {
       this.sessions.touch(session.session_id, { ...session, journey: [...session.journey] });
       this.active.add(dimensionsOf(session), 1);
+    }
+    for (const { session, endedAt } of state.recentlyEnded) {
+      this.recentlyEnded.touch(session.session_id, {
+        session: { ...session, journey: [...session.journey] },
+        endedAt,
+      });
     }
   }
 
@@ -125,6 +150,8 @@ export class SessionTracker {
       const oldest = this.sessions.oldest();
       if (oldest) this.remove(oldest, "evicted");
     }
+    const resumed = this.resume(event, now);
+    if (resumed) return resumed;
     const session: Session = {
       session_id: event.session_id,
       site: event.site,
@@ -157,7 +184,30 @@ export class SessionTracker {
   private remove(session: Session, reason: SessionEndReason): void {
     this.sessions.delete(session.session_id);
     this.active.add(dimensionsOf(session), -1);
+    if (reason === "ended") {
+      this.recentlyEnded.touch(session.session_id, { session, endedAt: session.last_activity });
+      if (this.recentlyEnded.size > this.options.maxSessions) {
+        const stalest = this.recentlyEnded.oldestKey();
+        if (stalest !== undefined) this.recentlyEnded.delete(stalest);
+      }
+    }
     this.options.onEnded(session, reason);
+  }
+
+  private resume(event: VisitorEvent, now: number): Session | undefined {
+    for (let oldest = this.recentlyEnded.oldest(); oldest; oldest = this.recentlyEnded.oldest()) {
+      if (now - oldest.endedAt <= RESUME_GRACE_MS) break;
+      this.recentlyEnded.delete(oldest.session.session_id);
+    }
+    const ended = this.recentlyEnded.delete(event.session_id);
+    if (!ended) return undefined;
+    const { session } = ended;
+    session.last_activity = now;
+    session.current_page = event.page;
+    if (event.type === "pageview") this.recordPageview(session, event.page);
+    this.sessions.touch(session.session_id, session);
+    this.active.add(dimensionsOf(session), 1);
+    return session;
   }
 }
 
