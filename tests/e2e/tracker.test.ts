@@ -1,0 +1,407 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
+import type { VisitorEvent } from "../../interfaces/analytics.ts";
+import { SESSION_KEY } from "../../tracker/session.ts";
+import { hasChromium, launchBrowser } from "../support/browser.ts";
+import { eventually, startTestServer, type TestServer } from "../support/server.ts";
+
+/** The page's view of the tracker's global (typed here, not declared globally for every file). */
+type WithFootfall = { footfall?: (name: string, properties?: Record<string, unknown>) => void };
+
+/** A page in the browser, with every console error and uncaught exception it produced. */
+interface WatchedPage {
+  page: Page;
+  errors: string[];
+  /** Event bodies the page posted to /api/events, as the browser saw them. */
+  sent: Record<string, unknown>[];
+}
+
+describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
+  let server: TestServer;
+  let browser: Browser;
+  /** Another origin embedding the tracker, as a customer's website does. */
+  let website: ReturnType<typeof Bun.serve>;
+  let websiteUrl: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    server = startTestServer();
+    browser = await launchBrowser();
+    website = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (request) => websitePage(new URL(request.url), server.url),
+    });
+    websiteUrl = website.url.toString().replace(/\/$/, "");
+  });
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await website?.stop(true);
+    await server?.stop();
+  });
+
+  async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
+    const context = await browser.newContext(options);
+    contexts.push(context);
+    return context;
+  }
+
+  async function open(context: BrowserContext, url: string): Promise<WatchedPage> {
+    const page = await context.newPage();
+    const watched: WatchedPage = { page, errors: [], sent: [] };
+    page.on("console", (message) => {
+      if (message.type() === "error") watched.errors.push(message.text());
+    });
+    page.on("pageerror", (error) => watched.errors.push(error.message));
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname === "/api/events") {
+        watched.sent.push(JSON.parse(request.postData() ?? "null"));
+      }
+    });
+    await page.goto(url);
+    return watched;
+  }
+
+  /** The session id the tracker keeps in the page's localStorage. */
+  async function storedSessionId(page: Page): Promise<string> {
+    const stored = await page.evaluate((key) => localStorage.getItem(key), SESSION_KEY);
+    const id = stored?.split(".")[0];
+    if (!id) throw new Error(`no session stored under ${SESSION_KEY}`);
+    return id;
+  }
+
+  async function recentEvents(): Promise<VisitorEvent[]> {
+    const response = await server.request("/api/analytics/detailed", { auth: true });
+    const body = (await response.json()) as { data: { recent_events: VisitorEvent[] } };
+    return body.data.recent_events;
+  }
+
+  /** Waits until the server has received `count` events matching `match`; oldest first. */
+  async function receivedEvents(
+    match: (event: VisitorEvent) => boolean,
+    count: number,
+  ): Promise<VisitorEvent[]> {
+    let events: VisitorEvent[] = [];
+    await eventually(async () => {
+      events = (await recentEvents()).filter(match).reverse();
+      return events.length >= count;
+    }, 10_000);
+    return events;
+  }
+
+  const ofSession = (sessionId: string) => (event: VisitorEvent) => event.session_id === sessionId;
+
+  describe("on the demo pages", () => {
+    test("loading a page sends a pageview with its path, the site, the title, the device and a session id", async () => {
+      const context = await newContext();
+      const { page, errors } = await open(context, `${server.url}/demo`);
+      const sessionId = await storedSessionId(page);
+      expect(sessionId).toMatch(/^[0-9a-z]{28}$/);
+
+      const [pageview] = await receivedEvents(ofSession(sessionId), 1);
+      expect(pageview).toMatchObject({
+        type: "pageview",
+        page: "/demo",
+        site: "demo",
+        session_id: sessionId,
+        title: "Footfall demo",
+        device: "desktop",
+        metadata: {},
+      });
+      // A visit typed in, or from the same host, has no referrer.
+      expect(pageview?.referrer).toBeUndefined();
+      expect(errors).toEqual([]);
+    });
+
+    test("an SPA navigation (history.pushState) sends another pageview in the same session", async () => {
+      const context = await newContext();
+      const { page, errors } = await open(context, `${server.url}/demo`);
+      const sessionId = await storedSessionId(page);
+      await receivedEvents(ofSession(sessionId), 1);
+
+      await page.click("#spa-nav");
+      expect(new URL(page.url()).pathname).toBe("/demo/pricing");
+      const events = await receivedEvents(ofSession(sessionId), 2);
+      expect(events.map((event) => [event.type, event.page])).toEqual([
+        ["pageview", "/demo"],
+        ["pageview", "/demo/pricing"],
+      ]);
+      expect(events[1]).toMatchObject({ site: "demo", title: "Pricing · Footfall demo" });
+
+      // replaceState without moving is no navigation; the back button (popstate) is one.
+      await page.evaluate(() => history.replaceState({ scroll: 1 }, "", location.href));
+      await page.goBack();
+      const afterBack = await receivedEvents(ofSession(sessionId), 3);
+      expect(afterBack.map((event) => event.page)).toEqual(["/demo", "/demo/pricing", "/demo"]);
+
+      const session = await (
+        await server.request(`/api/analytics/sessions/${sessionId}`, { auth: true })
+      ).json();
+      expect(session.data.session.journey).toEqual(["/demo", "/demo/pricing", "/demo"]);
+      expect(errors).toEqual([]);
+    });
+
+    test("the signup button sends a custom event named signup with metadata.plan pro", async () => {
+      const context = await newContext();
+      const { page, errors } = await open(context, `${server.url}/demo/pricing`);
+      const sessionId = await storedSessionId(page);
+      await receivedEvents(ofSession(sessionId), 1);
+
+      await page.click("#signup");
+      const [custom] = await receivedEvents(
+        (event) => event.session_id === sessionId && event.type === "custom",
+        1,
+      );
+      expect(custom).toMatchObject({
+        type: "custom",
+        name: "signup",
+        page: "/demo/pricing",
+        site: "demo",
+        device: "desktop",
+        metadata: { plan: "pro" },
+      });
+      expect(errors).toEqual([]);
+    });
+
+    test("a second tab in the same browser shares the session", async () => {
+      const context = await newContext();
+      const first = await open(context, `${server.url}/demo`);
+      const sessionId = await storedSessionId(first.page);
+      await receivedEvents(ofSession(sessionId), 1);
+
+      const second = await open(context, `${server.url}/demo/about`);
+      expect(await storedSessionId(second.page)).toBe(sessionId);
+      const events = await receivedEvents(ofSession(sessionId), 2);
+      expect(events.map((event) => event.page)).toEqual(["/demo", "/demo/about"]);
+
+      // Another browser (no shared storage) is another visitor.
+      const stranger = await open(await newContext(), `${server.url}/demo`);
+      expect(await storedSessionId(stranger.page)).not.toBe(sessionId);
+      expect([...first.errors, ...second.errors, ...stranger.errors]).toEqual([]);
+    });
+
+    test("every demo page loads, links to the others and logs no error", async () => {
+      const context = await newContext();
+      const { page, errors } = await open(context, `${server.url}/demo`);
+      const sessionId = await storedSessionId(page);
+      for (const [link, path] of [
+        ["Pricing", "/demo/pricing"],
+        ["About", "/demo/about"],
+        ["Home", "/demo"],
+      ] as const) {
+        await Promise.all([
+          page.waitForURL(`${server.url}${path}`),
+          page.click(`nav >> text=${link}`),
+        ]);
+        await page.click("#spa-nav");
+        await page.click("#signup");
+        expect(await page.textContent("#status")).toContain("signup");
+      }
+      const pageviews = await receivedEvents(
+        (event) => event.session_id === sessionId && event.type === "pageview",
+        7,
+      );
+      expect(pageviews.map((event) => event.page)).toEqual([
+        "/demo",
+        "/demo/pricing",
+        "/demo/about",
+        "/demo/about",
+        "/demo",
+        "/demo",
+        "/demo/pricing",
+      ]);
+      expect(errors).toEqual([]);
+    });
+
+    test("a phone is counted as mobile", async () => {
+      const context = await newContext({
+        viewport: { width: 390, height: 844 },
+        screen: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        userAgent:
+          "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+      });
+      const { page, errors } = await open(context, `${server.url}/demo`);
+      const [pageview] = await receivedEvents(ofSession(await storedSessionId(page)), 1);
+      expect(pageview?.device).toBe("mobile");
+      expect(errors).toEqual([]);
+    });
+
+    test("closing the page sends session_end and the server ends the session", async () => {
+      const context = await newContext();
+      const { page } = await open(context, `${server.url}/demo`);
+      const sessionId = await storedSessionId(page);
+      await receivedEvents(ofSession(sessionId), 1);
+
+      await page.close({ runBeforeUnload: true });
+      const events = await receivedEvents(ofSession(sessionId), 2);
+      expect(events.map((event) => event.type)).toEqual(["pageview", "session_end"]);
+      const session = await server.request(`/api/analytics/sessions/${sessionId}`, {
+        auth: true,
+      });
+      expect(session.status).toBe(404);
+    });
+  });
+
+  describe("embedded in another website", () => {
+    test("events cross origins to the server the script came from", async () => {
+      const context = await newContext();
+      const { page, errors, sent } = await open(context, `${websiteUrl}/plain?site=shop`);
+      const sessionId = await storedSessionId(page);
+      const [pageview] = await receivedEvents(ofSession(sessionId), 1);
+      expect(pageview).toMatchObject({ type: "pageview", page: "/plain", site: "shop" });
+      expect(sent).toHaveLength(1);
+      expect(errors).toEqual([]);
+    });
+
+    test("data-api sends events where it says, when the script is served from elsewhere", async () => {
+      const context = await newContext();
+      // The website serves its own copy of the script: its origin has no /api/events.
+      const { page, errors } = await open(context, `${websiteUrl}/self-hosted?site=self`);
+      const [pageview] = await receivedEvents(ofSession(await storedSessionId(page)), 1);
+      expect(pageview).toMatchObject({ page: "/self-hosted", site: "self" });
+      expect(errors).toEqual([]);
+    });
+
+    test("calls queued by the stub before the script loaded are replayed after the pageview", async () => {
+      const context = await newContext();
+      const { page, errors } = await open(context, `${websiteUrl}/queued?site=queue`);
+      const events = await receivedEvents(ofSession(await storedSessionId(page)), 3);
+      expect(events.map((event) => [event.type, event.name ?? null])).toEqual([
+        ["pageview", null],
+        ["custom", "early"],
+        ["custom", "nested"],
+      ]);
+      // Properties the schema would refuse (objects, functions) are left out, not the event.
+      expect(events[1]?.metadata).toEqual({ step: 1, ok: true, label: "first", none: null });
+      expect(events[2]?.metadata).toEqual({});
+      expect(errors).toEqual([]);
+    });
+
+    test("a visitor from another site carries the referrer, on the landing pageview only", async () => {
+      const context = await newContext();
+      const { page, errors } = await open(context, `${websiteUrl}/link`);
+      await Promise.all([page.waitForURL(`${server.url}/demo`), page.click("a")]);
+      const sessionId = await storedSessionId(page);
+      await page.click("#spa-nav");
+      const events = await receivedEvents(ofSession(sessionId), 2);
+      expect(events[0]).toMatchObject({ page: "/demo", referrer: `${websiteUrl}/` });
+      expect(events[1]?.page).toBe("/demo/pricing");
+      expect(events[1]?.referrer).toBeUndefined();
+      expect(errors).toEqual([]);
+    });
+
+    test("with data-hash, a hash change is a pageview of the path and hash", async () => {
+      const context = await newContext();
+      const { page, errors } = await open(context, `${websiteUrl}/hash?site=hashes#intro`);
+      const sessionId = await storedSessionId(page);
+      await page.evaluate(() => {
+        location.hash = "#pricing";
+      });
+      const events = await receivedEvents(ofSession(sessionId), 2);
+      expect(events.map((event) => event.page)).toEqual(["/hash#intro", "/hash#pricing"]);
+      expect(errors).toEqual([]);
+    });
+
+    test("without data-hash, a hash change sends nothing", async () => {
+      const context = await newContext();
+      const { page, sent } = await open(context, `${websiteUrl}/plain?site=nohash`);
+      const sessionId = await storedSessionId(page);
+      await page.evaluate(() => {
+        location.hash = "#pricing";
+      });
+      await page.evaluate(() => (window as WithFootfall).footfall?.("marker"));
+      const events = await receivedEvents(ofSession(sessionId), 2);
+      expect(events.map((event) => [event.type, event.page])).toEqual([
+        ["pageview", "/plain"],
+        ["custom", "/plain"],
+      ]);
+      expect(sent).toHaveLength(2);
+    });
+
+    for (const { signal, site, init } of [
+      {
+        signal: "Do Not Track",
+        site: "private-dnt",
+        init: "Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' })",
+      },
+      {
+        signal: "Global Privacy Control",
+        site: "private-gpc",
+        init: "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })",
+      },
+    ]) {
+      test(`with data-respect-dnt and ${signal} on, nothing is sent or stored`, async () => {
+        const optedOut = await newContext();
+        await optedOut.addInitScript(init);
+        const { page, errors, sent } = await open(
+          optedOut,
+          `${websiteUrl}/respect-dnt?site=${site}`,
+        );
+        await page.evaluate(() => {
+          history.pushState({}, "", "/respect-dnt/next");
+          (window as WithFootfall).footfall?.("signup", { plan: "pro" });
+        });
+        expect(await page.evaluate((key) => localStorage.getItem(key), SESSION_KEY)).toBeNull();
+        await page.close({ runBeforeUnload: true });
+
+        // The same page without the signal does send: the check is not vacuous, and its
+        // events arriving means the opted-out page's would have arrived by now.
+        const control = await open(await newContext(), `${websiteUrl}/respect-dnt?site=${site}`);
+        const controlSession = await storedSessionId(control.page);
+        await receivedEvents(ofSession(controlSession), 1);
+
+        expect(sent).toEqual([]);
+        const fromSite = (await recentEvents()).filter((event) => event.site === site);
+        expect(fromSite.map((event) => event.session_id)).toEqual([controlSession]);
+        expect([...errors, ...control.errors]).toEqual([]);
+      });
+    }
+
+    test("without data-respect-dnt, Do Not Track alone does not stop the tracker", async () => {
+      const context = await newContext();
+      await context.addInitScript(
+        "Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' })",
+      );
+      const { page } = await open(context, `${websiteUrl}/plain?site=ignores-dnt`);
+      const [pageview] = await receivedEvents(ofSession(await storedSessionId(page)), 1);
+      expect(pageview?.site).toBe("ignores-dnt");
+    });
+  });
+});
+
+/** The embedding website's pages; inline scripts are fine here, as on customers' sites. */
+async function websitePage(url: URL, footfallUrl: string): Promise<Response> {
+  const site = url.searchParams.get("site") ?? "website";
+  const tracker = (attributes = "") =>
+    `<script defer src="${footfallUrl}/tracker.js" data-site="${site}"${attributes}></script>`;
+  const pages: Record<string, string> = {
+    "/plain": tracker(),
+    "/hash": tracker(" data-hash"),
+    "/respect-dnt": tracker(" data-respect-dnt"),
+    "/self-hosted": `<script defer src="/js/analytics.js" data-site="${site}" data-api="${footfallUrl}/api/events"></script>`,
+    "/queued": `<script>
+      window.footfall=window.footfall||function(){(window.footfall.q=window.footfall.q||[]).push(arguments)};
+      footfall("early", { step: 1, ok: true, label: "first", none: null, nested: { a: 1 }, fn: function () {} });
+      footfall("nested", { list: [1, 2] });
+    </script>${tracker()}`,
+    "/link": "",
+  };
+  if (url.pathname === "/js/analytics.js") {
+    const script = await fetch(`${footfallUrl}/tracker.js`);
+    return new Response(await script.text(), { headers: { "content-type": "text/javascript" } });
+  }
+  const head = pages[url.pathname];
+  if (head === undefined) return new Response("not found", { status: 404 });
+  const body = url.pathname === "/link" ? `<a href="${footfallUrl}/demo">Footfall demo</a>` : "";
+  return new Response(
+    `<!doctype html><html><head><meta charset="utf-8"><title>A website</title><link rel="icon" href="data:,">${head}</head><body>${body}</body></html>`,
+    { headers: { "content-type": "text/html; charset=utf-8" } },
+  );
+}
