@@ -1,7 +1,85 @@
-import { Hono } from "hono";
+import { join } from "node:path";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
 
-/** The live dashboard at `/` and its bundled assets (being built: see issue 4). */
+export const DASHBOARD_ENTRYPOINT = join(import.meta.dir, "..", "dashboard", "index.html");
+
+/** Hashed names change with their content, so browsers may keep them for good. */
+const IMMUTABLE = "public, max-age=31536000, immutable";
+/** The page names the current hashes: always revalidated. */
+const REVALIDATE = "no-cache";
+
+interface BuiltFile {
+  bytes: Uint8Array<ArrayBuffer>;
+  contentType: string;
+  etag: string;
+}
+
+export interface DashboardBundle {
+  page: BuiltFile;
+  /** Scripts and styles by URL path (`/chunk-1a2b3c.js`). */
+  assets: ReadonlyMap<string, BuiltFile>;
+}
+
+let bundle: Promise<DashboardBundle> | undefined;
+
+/**
+ * Bundles `dashboard/index.html` with its script and stylesheet in memory, once, on the first
+ * request that needs it. A failed build is not kept, so the next request tries again.
+ */
+export function dashboardBundle(): Promise<DashboardBundle> {
+  bundle ??= buildDashboard().catch((error: unknown) => {
+    bundle = undefined;
+    throw error;
+  });
+  return bundle;
+}
+
+async function buildDashboard(): Promise<DashboardBundle> {
+  const result = await Bun.build({
+    entrypoints: [DASHBOARD_ENTRYPOINT],
+    minify: true,
+    target: "browser",
+  });
+  if (!result.success) {
+    throw new Error(`The dashboard did not build: ${result.logs.map(String).join("; ")}`);
+  }
+  let page: BuiltFile | undefined;
+  const assets = new Map<string, BuiltFile>();
+  for (const output of result.outputs) {
+    const file: BuiltFile = {
+      bytes: new Uint8Array(await output.arrayBuffer()),
+      contentType: output.type,
+      etag: `"${output.hash ?? Bun.hash(output.path).toString(36)}"`,
+    };
+    // Outputs are named relative to the page ("./chunk-1a2b3c.js"), which is served at "/".
+    const path = output.path.replace(/^\.\//, "/");
+    if (path === "/index.html") page = file;
+    else assets.set(path, file);
+  }
+  if (!page) throw new Error("The dashboard build produced no index.html");
+  return { page, assets };
+}
+
+/** The live dashboard at `/` and its bundled assets. The page holds no data: that comes over the authenticated WebSocket. */
 export function frontendRoutes() {
-  return new Hono<AppEnv>();
+  return new Hono<AppEnv>()
+    .get("/", async (c) => {
+      const { page } = await dashboardBundle();
+      return send(c, page, REVALIDATE);
+    })
+    .get("/:asset{[\\w.-]+\\.(?:js|css|map)}", async (c) => {
+      const { assets } = await dashboardBundle();
+      const asset = assets.get(c.req.path);
+      if (!asset) return c.notFound();
+      return send(c, asset, IMMUTABLE);
+    });
+}
+
+function send(c: Context<AppEnv>, file: BuiltFile, cacheControl: string): Response {
+  c.header("Cache-Control", cacheControl);
+  c.header("ETag", file.etag);
+  if (c.req.header("if-none-match") === file.etag) return c.body(null, 304);
+  c.header("Content-Type", file.contentType);
+  return c.body(file.bytes);
 }

@@ -7,7 +7,12 @@ import type {
 import type { Clock } from "./clock.ts";
 import { DailyCounters, type DailyCountersState } from "./daily-counters.ts";
 import type { EventBus } from "./event-bus.ts";
-import { SessionTracker, type SessionTrackerState, toSessionView } from "./session-tracker.ts";
+import {
+  matchesFilter,
+  SessionTracker,
+  type SessionTrackerState,
+  toSessionView,
+} from "./session-tracker.ts";
 import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
 
 export const VISITOR_WINDOW_MS = 60_000;
@@ -132,10 +137,10 @@ export class AnalyticsStore {
       summary: this.currentStats(filter),
       active_sessions: sessions,
       active_sessions_total: total_count,
-      country_breakdown: this.today.countryBreakdown({ site: filter.site, page: filter.page }, now),
+      country_breakdown: this.today.countryBreakdown(filter, now),
       device_breakdown: this.today.deviceBreakdown(now),
       top_pages: this.today.topPages(filter, 10, now),
-      recent_events: this.recent.newestFirst(),
+      recent_events: this.recent.newestFirst().filter((event) => matchesFilter(event, filter)),
       visitors_last_minute: this.visitors.count(now),
       generated_at: new Date(now).toISOString(),
     };

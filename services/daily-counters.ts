@@ -84,13 +84,13 @@ export class DailyCounters {
 
   countryBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
     this.rollOver(now);
+    const countries =
+      filter.country !== undefined ? [filter.country] : [...this.countryKeys.keys(), OTHER];
     const breakdown: Record<string, number> = {};
-    for (const country of this.countryKeys.keys()) {
+    for (const country of countries) {
       const views = this.pageviews.get({ ...filter, country });
       if (views > 0) breakdown[country] = views;
     }
-    const other = this.pageviews.get({ ...filter, country: OTHER });
-    if (other > 0) breakdown[OTHER] = other;
     return breakdown;
   }
 

@@ -129,6 +129,21 @@ describe("read API", () => {
     expect(data.visitors_last_minute).toBe(3);
   });
 
+  test("a filtered detailed view narrows the summary, sessions, country breakdown and recent events", async () => {
+    const data = await read(server, "/api/analytics/detailed?country=India");
+    expect(data.summary.total_today).toBe(3);
+    expect(data.active_sessions.map((session: { country: string }) => session.country)).toEqual([
+      "India",
+      "India",
+    ]);
+    expect(data.country_breakdown).toEqual({ India: 3 });
+    expect(data.recent_events).toHaveLength(3);
+    expect(new Set(data.recent_events.map((event: { country: string }) => event.country))).toEqual(
+      new Set(["India"]),
+    );
+    expect(data.filters_applied).toEqual({ country: "India" });
+  });
+
   test("status reports uptime, dashboards, events, memory, caps and version", async () => {
     const data = await read(server, "/api/status");
     expect(data.events_received).toBe(5);

@@ -1,0 +1,70 @@
+import { element } from "./elements.ts";
+import { formatClock } from "./format.ts";
+import type { Alert } from "./protocol.ts";
+
+const KIND_LABELS: Record<Alert["kind"], string> = {
+  spike: "Spike",
+  spike_ended: "Spike ended",
+  milestone: "Milestone",
+};
+
+export function renderAlerts(list: HTMLElement, alerts: readonly Alert[]): void {
+  if (alerts.length === 0) {
+    list.replaceChildren(element("li", { class: "empty" }, "No alerts yet."));
+    return;
+  }
+  list.replaceChildren(
+    ...alerts.map((alert) =>
+      element(
+        "li",
+        {
+          class: `alert alert-${alert.level}`,
+          "data-testid": "alert",
+          "data-kind": alert.kind,
+          "data-level": alert.level,
+        },
+        element("span", { class: "alert-level" }, alert.level),
+        element("span", { class: "alert-kind" }, KIND_LABELS[alert.kind] ?? alert.kind),
+        element("time", { datetime: alert.timestamp }, formatClock(alert.timestamp)),
+        element("p", { class: "alert-message" }, alert.message),
+      ),
+    ),
+  );
+}
+
+/**
+ * A short beep per alert, off until the user turns it on: browsers only let a page play sound
+ * after a gesture, so the audio context is created by the checkbox's change.
+ */
+export class AlertSound {
+  private context: AudioContext | undefined;
+  enabled = false;
+
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    if (!enabled) return;
+    this.context ??= new AudioContext();
+    void this.context.resume().catch(() => {});
+  }
+
+  play(alert: Alert): void {
+    const context = this.context;
+    if (!this.enabled || !context) return;
+    // A warning beeps twice, higher; information once.
+    const beeps = alert.level === "warning" ? [0, 0.22] : [0];
+    const frequency = alert.level === "warning" ? 880 : 660;
+    for (const offset of beeps) {
+      const start = context.currentTime + offset;
+      const oscillator = context.createOscillator();
+      const gain = context.createGain();
+      oscillator.type = "sine";
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.2, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.18);
+      oscillator.connect(gain).connect(context.destination);
+      oscillator.start(start);
+      oscillator.stop(start + 0.2);
+    }
+  }
+}

@@ -1,0 +1,381 @@
+import {
+  type Alert,
+  type DetailedStats,
+  type DimensionFilter,
+  eventMatches,
+  type LiveStats,
+  type ServerFrame,
+  type SessionActivity,
+  type SessionView,
+  type VisitorEvent,
+} from "./protocol.ts";
+import { VisitorsPerMinute } from "./visitors-per-minute.ts";
+
+export const FEED_LIMIT = 100;
+export const ALERT_LIMIT = 50;
+/** Sessions remembered for the list; the server keeps them all, this is only the view. */
+export const SESSION_LIMIT = 1000;
+
+export type ConnectionStatus = "Connected" | "Reconnecting" | "Disconnected";
+
+/** Parts of the page; a change marks the ones to redraw on the next animation frame. */
+export type ViewPart =
+  | "status"
+  | "dashboards"
+  | "counters"
+  | "chart"
+  | "breakdowns"
+  | "feed"
+  | "sessions"
+  | "journey"
+  | "alerts"
+  | "filter"
+  | "notice";
+
+export interface SessionRow extends SessionActivity {
+  /** Server time (ms) of its latest event; orders the list. */
+  lastSeen: number;
+  journeyTruncated: boolean;
+}
+
+export interface Counters {
+  active: number;
+  lastMinute: number;
+  today: number;
+}
+
+/**
+ * Everything the dashboard shows, fed by server frames. It never touches the DOM: each change
+ * marks the parts of the view it affects, and the renderer draws them once per animation frame.
+ */
+export class DashboardState {
+  status: ConnectionStatus = "Disconnected";
+  dashboards: number | undefined;
+  counters: Counters | undefined;
+  pages: Record<string, number> = {};
+  countries = new Map<string, number>();
+  devices = new Map<string, number>();
+  /** Newest first. */
+  feed: VisitorEvent[] = [];
+  readonly sessions = new Map<string, SessionRow>();
+  readonly visitors = new VisitorsPerMinute();
+  rangeMinutes = 10;
+  /** Newest first. */
+  alerts: Alert[] = [];
+  filter: DimensionFilter = {};
+  selectedSession: string | undefined;
+  /** The selected session as last known: still shown once it has ended. */
+  journeySnapshot: SessionRow | undefined;
+  journeyNote: string | undefined;
+  notice: string | undefined;
+
+  /** Events received at or before this (server time) stay out of a cleared feed and chart. */
+  private clearedAt = 0;
+  private newestSeen = 0;
+  /** Subscriptions sent and not yet confirmed: frames until then belong to the old filter. */
+  private pendingSubscriptions = 0;
+  private readonly dirty = new Set<ViewPart>();
+  private listener: () => void = () => {};
+
+  onChange(listener: () => void): void {
+    this.listener = listener;
+  }
+
+  /** The parts changed since the last call. */
+  takeDirty(): Set<ViewPart> {
+    const parts = new Set(this.dirty);
+    this.dirty.clear();
+    return parts;
+  }
+
+  receive(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "user_connected":
+      case "user_disconnected":
+        this.dashboards = frame.data.total_dashboards;
+        this.mark("dashboards");
+        return;
+      case "visitor_update":
+        if (this.pendingSubscriptions > 0) return;
+        this.applyEvents([frame.data.event]);
+        this.applyStats(frame.data.stats);
+        return;
+      case "session_activity":
+        if (this.pendingSubscriptions > 0) return;
+        this.applyActivity(frame.data);
+        return;
+      case "visitor_batch":
+        if (this.pendingSubscriptions > 0) return;
+        this.applyEvents(frame.data.events);
+        for (const activity of frame.data.sessions) this.applyActivity(activity);
+        this.applyStats(frame.data.stats);
+        return;
+      case "session_ended":
+        if (this.pendingSubscriptions > 0) return;
+        this.endSession(frame.data.session_id, frame.data.reason);
+        return;
+      case "alert":
+        this.alerts = [frame.data, ...this.alerts].slice(0, ALERT_LIMIT);
+        this.mark("alerts");
+        return;
+      case "detailed_stats":
+        this.applyDetailed(frame.data);
+        return;
+      case "subscribed":
+        this.pendingSubscriptions = Math.max(0, this.pendingSubscriptions - 1);
+        return;
+      case "error":
+        // A refused subscription is never confirmed; stop waiting for it rather than drop frames.
+        this.pendingSubscriptions = 0;
+        this.setNotice(`The server answered: ${frame.data.message}`);
+        return;
+      case "action_tracked":
+      case "pong":
+      case "shutdown":
+        return;
+    }
+  }
+
+  setStatus(status: ConnectionStatus): void {
+    if (status === this.status) return;
+    this.status = status;
+    this.mark("status");
+  }
+
+  setNotice(notice: string | undefined): void {
+    this.notice = notice;
+    this.mark("notice");
+  }
+
+  /** A new connection starts on the server's default feed; `subscribing` when we re-send ours. */
+  connectionOpened(subscribing: boolean): void {
+    this.pendingSubscriptions = subscribing ? 1 : 0;
+    this.setNotice(undefined);
+  }
+
+  /** Narrows the view at once; the server's answers fill it again. */
+  applyFilter(filter: DimensionFilter): void {
+    this.filter = filter;
+    this.pendingSubscriptions++;
+    this.feed = [];
+    this.sessions.clear();
+    this.visitors.clear();
+    this.countries = new Map();
+    this.devices = new Map();
+    this.pages = {};
+    this.counters = undefined;
+    this.mark("filter", "counters", "chart", "breakdowns", "feed", "sessions", "journey");
+  }
+
+  setRange(minutes: number): void {
+    this.rangeMinutes = minutes;
+    this.mark("chart");
+  }
+
+  /** Time moves the chart even when no event arrives. */
+  tick(): void {
+    this.mark("chart");
+  }
+
+  /** Empties this page's feed, chart and alerts; the server's data is untouched. */
+  clearView(): void {
+    this.clearedAt = this.newestSeen;
+    this.feed = [];
+    this.visitors.clear();
+    this.alerts = [];
+    this.selectSession(undefined);
+    this.mark("feed", "chart", "alerts");
+  }
+
+  selectSession(sessionId: string | undefined): void {
+    this.selectedSession = sessionId;
+    this.journeySnapshot = sessionId === undefined ? undefined : this.sessions.get(sessionId);
+    this.journeyNote = undefined;
+    this.mark("journey", "sessions");
+  }
+
+  /** The whole session as `GET /api/analytics/sessions/:id` returned it. */
+  showSession(session: SessionView): void {
+    if (session.session_id !== this.selectedSession) return;
+    const row = this.upsertSession(session, Date.parse(session.last_activity));
+    row.journeyTruncated = session.journey_truncated;
+    this.journeySnapshot = row;
+    this.mark("sessions", "journey");
+  }
+
+  sessionGone(sessionId: string): void {
+    if (sessionId !== this.selectedSession) return;
+    this.journeyNote = "This session is no longer active; this is its journey as last seen.";
+    this.mark("journey");
+  }
+
+  journeyUnavailable(sessionId: string, reason: string): void {
+    if (sessionId !== this.selectedSession) return;
+    this.journeyNote = reason;
+    this.mark("journey");
+  }
+
+  private applyEvents(events: readonly VisitorEvent[]): void {
+    if (events.length === 0) return;
+    for (const event of events) {
+      const at = Date.parse(event.received_at);
+      if (at > this.newestSeen) this.newestSeen = at;
+      if (event.type !== "session_end") this.visitors.add(event.session_id, at);
+      if (event.type === "pageview") {
+        increment(this.countries, event.country);
+        increment(this.devices, event.device);
+      }
+      this.touchSession(event, at);
+    }
+    const newest = events.slice(-FEED_LIMIT).reverse();
+    this.feed = newest.concat(this.feed.slice(0, FEED_LIMIT - newest.length));
+    this.mark("feed", "chart", "breakdowns", "sessions");
+  }
+
+  private applyStats(stats: LiveStats): void {
+    this.counters = {
+      active: stats.total_active,
+      lastMinute: stats.visitors_last_minute,
+      today: stats.total_today,
+    };
+    this.pages = stats.pages_visited;
+    this.mark("counters", "breakdowns");
+  }
+
+  private applyActivity(activity: SessionActivity): void {
+    this.upsertSession(activity, this.sessions.get(activity.session_id)?.lastSeen);
+    this.mark("sessions");
+  }
+
+  private applyDetailed(details: DetailedStats): void {
+    // An answer to a request sent under an earlier filter.
+    if (!sameFilter(details.filters_applied, this.filter)) return;
+    const { summary } = details;
+    this.counters = {
+      active: summary.total_active,
+      lastMinute: details.visitors_last_minute,
+      today: summary.total_today,
+    };
+    this.pages = summary.pages_visited;
+    // The breakdown answers for every country; a country filter shows only its own.
+    const countries = Object.entries(details.country_breakdown).filter(
+      ([country]) => this.filter.country === undefined || country === this.filter.country,
+    );
+    this.countries = new Map(countries);
+    this.devices = new Map(Object.entries(details.device_breakdown));
+
+    // The list holds the first 50; only when it holds them all can it tell who has left.
+    if (details.active_sessions.length >= details.active_sessions_total) {
+      const active = new Set(details.active_sessions.map((session) => session.session_id));
+      for (const id of this.sessions.keys()) if (!active.has(id)) this.sessions.delete(id);
+    }
+    for (const session of details.active_sessions) {
+      const row = this.upsertSession(session, Date.parse(session.last_activity));
+      row.journeyTruncated = session.journey_truncated;
+    }
+
+    // Recent events are not filtered by the server.
+    const known = new Set(this.feed.map(eventKey));
+    const missed = details.recent_events.filter(
+      (event) =>
+        eventMatches(event, this.filter) &&
+        Date.parse(event.received_at) > this.clearedAt &&
+        !known.has(eventKey(event)),
+    );
+    for (const event of missed) {
+      const at = Date.parse(event.received_at);
+      if (at > this.newestSeen) this.newestSeen = at;
+      if (event.type !== "session_end") this.visitors.add(event.session_id, at);
+    }
+    if (missed.length > 0) {
+      this.feed = [...this.feed, ...missed]
+        .sort((a, b) => Date.parse(b.received_at) - Date.parse(a.received_at))
+        .slice(0, FEED_LIMIT);
+    }
+    this.mark("counters", "breakdowns", "sessions", "feed", "chart", "journey", "filter");
+  }
+
+  private touchSession(event: VisitorEvent, at: number): void {
+    if (event.type === "session_end") {
+      this.endSession(event.session_id, "ended");
+      return;
+    }
+    const row = this.sessions.get(event.session_id);
+    if (row) {
+      row.lastSeen = Math.max(row.lastSeen, at);
+      row.current_page = event.page;
+      return;
+    }
+    // Until its session_activity arrives (right after, or in the same batch).
+    const pageview = event.type === "pageview";
+    this.upsertSession(
+      {
+        session_id: event.session_id,
+        current_page: event.page,
+        journey: pageview ? [event.page] : [],
+        duration: 0,
+        country: event.country,
+        device: event.device,
+        site: event.site,
+        page_views: pageview ? 1 : 0,
+      },
+      at,
+    );
+  }
+
+  private upsertSession(activity: SessionActivity, lastSeen: number | undefined): SessionRow {
+    const previous = this.sessions.get(activity.session_id);
+    const row: SessionRow = {
+      session_id: activity.session_id,
+      current_page: activity.current_page,
+      journey: activity.journey,
+      duration: activity.duration,
+      country: activity.country,
+      device: activity.device,
+      site: activity.site,
+      page_views: activity.page_views,
+      lastSeen: Math.max(lastSeen ?? 0, previous?.lastSeen ?? 0) || this.newestSeen || Date.now(),
+      journeyTruncated: activity.page_views > activity.journey.length,
+    };
+    this.sessions.set(row.session_id, row);
+    if (row.session_id === this.selectedSession) {
+      this.journeySnapshot = row;
+      this.mark("journey");
+    }
+    if (this.sessions.size > SESSION_LIMIT) this.forgetOldestSession();
+    return row;
+  }
+
+  private endSession(sessionId: string, reason: string): void {
+    if (this.sessions.delete(sessionId)) this.mark("sessions");
+    if (sessionId === this.selectedSession) {
+      this.journeyNote = `This session has ended (${reason}); this is its journey as last seen.`;
+      this.mark("journey");
+    }
+  }
+
+  private forgetOldestSession(): void {
+    let oldest: SessionRow | undefined;
+    for (const row of this.sessions.values()) {
+      if (!oldest || row.lastSeen < oldest.lastSeen) oldest = row;
+    }
+    if (oldest) this.sessions.delete(oldest.session_id);
+  }
+
+  private mark(...parts: ViewPart[]): void {
+    for (const part of parts) this.dirty.add(part);
+    this.listener();
+  }
+}
+
+export function sameFilter(a: DimensionFilter, b: DimensionFilter): boolean {
+  return a.country === b.country && a.page === b.page && a.site === b.site;
+}
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function eventKey(event: VisitorEvent): string {
+  return `${event.received_at}\u0001${event.session_id}\u0001${event.type}\u0001${event.page}`;
+}

@@ -1,0 +1,537 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { ManualClock } from "../../services/clock.ts";
+import { hasChromium, launchBrowser } from "../support/browser.ts";
+import {
+  pageview,
+  startTestServer,
+  TEST_TOKEN,
+  type TestServer,
+  temporaryDataDir,
+} from "../support/server.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const ARTIFACTS = join(ROOT, "test-artifacts");
+
+interface SentFrame {
+  type: string;
+  data?: Record<string, unknown>;
+}
+
+interface Dashboard {
+  page: Page;
+  /** Console errors and uncaught exceptions in the page. */
+  errors: string[];
+  /** Every frame the page sent over its WebSocket. */
+  sent: SentFrame[];
+}
+
+/** Polls until `read()` satisfies `check`; fails with the last value seen. */
+async function until<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  what: string,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (check(last)) return last;
+    await Bun.sleep(25);
+  }
+  throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+}
+
+const text = (page: Page, testId: string) =>
+  page
+    .getByTestId(testId)
+    .first()
+    .textContent()
+    .then((value) => (value ?? "").trim());
+
+const untilText = (page: Page, testId: string, expected: string | RegExp, timeoutMs = 5000) =>
+  until(
+    () => text(page, testId),
+    (value) => (typeof expected === "string" ? value === expected : expected.test(value)),
+    `[data-testid=${testId}] should read ${expected}`,
+    timeoutMs,
+  );
+
+const counter = async (page: Page, testId: string) =>
+  Number((await text(page, testId)).replace(/,/g, ""));
+
+const untilCounter = (page: Page, testId: string, expected: number, timeoutMs = 5000) =>
+  until(
+    () => counter(page, testId),
+    (value) => value === expected,
+    `[data-testid=${testId}] should count ${expected}`,
+    timeoutMs,
+  );
+
+const feedPages = (page: Page) =>
+  page.locator('[data-testid="feed-item"] .feed-page').allInnerTexts();
+
+const sessionIds = (page: Page) =>
+  page
+    .getByTestId("session-row")
+    .evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.sessionId ?? ""));
+
+/** Visitors per minute as the chart drew them, oldest minute first. */
+const chartVisitors = (page: Page) =>
+  page
+    .getByTestId("chart")
+    .getAttribute("data-visitors")
+    .then((value) => (value ?? "").split(",").map(Number));
+
+describe("serving the dashboard", () => {
+  test("the page is public, and its bundled script and styles are cached for good", async () => {
+    const server = startTestServer();
+    try {
+      const page = await server.request("/");
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(page.headers.get("cache-control")).toBe("no-cache");
+      const html = await page.text();
+      const assets = [...html.matchAll(/(?:src|href)="\.?(\/chunk-[\w-]+\.(?:js|css))"/g)].map(
+        (match) => match[1] ?? "",
+      );
+      expect(assets.some((path) => path.endsWith(".js"))).toBe(true);
+      expect(assets.some((path) => path.endsWith(".css"))).toBe(true);
+      for (const path of assets) {
+        const asset = await server.request(path);
+        expect(asset.status).toBe(200);
+        expect(asset.headers.get("content-type")).toContain(
+          path.endsWith(".js") ? "javascript" : "text/css",
+        );
+        expect(asset.headers.get("cache-control")).toContain("immutable");
+      }
+      expect((await server.request("/chunk-missing.js")).status).toBe(404);
+      const etag = page.headers.get("etag") ?? "";
+      const again = await server.request("/", { headers: { "if-none-match": etag } });
+      expect(again.status).toBe(304);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const servers: TestServer[] = [];
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  function serve(env: Record<string, string> = {}, clock?: ManualClock): TestServer {
+    const server = startTestServer(env, { clock });
+    servers.push(server);
+    return server;
+  }
+
+  async function open(
+    server: TestServer,
+    options: { token?: string | null; width?: number; height?: number } = {},
+  ): Promise<Dashboard> {
+    const context = await browser.newContext({
+      viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const sent: SentFrame[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    page.on("pageerror", (error) => errors.push(error.message));
+    page.on("websocket", (socket) =>
+      socket.on("framesent", ({ payload }) => sent.push(JSON.parse(String(payload)))),
+    );
+    const token = options.token === undefined ? TEST_TOKEN : options.token;
+    await page.goto(token === null ? `${server.url}/` : `${server.url}/#token=${token}`);
+    return { page, errors, sent };
+  }
+
+  async function openConnected(server: TestServer, options: { width?: number } = {}) {
+    const dashboard = await open(server, options);
+    await untilText(dashboard.page, "connection-status", "Connected");
+    // The first detailed_stats has filled the counters.
+    await until(
+      () => text(dashboard.page, "pageviews-today"),
+      (value) => value !== "–",
+      "counters filled",
+    );
+    return dashboard;
+  }
+
+  test("the dashboard connects with the token from the address, then takes it out of the address", async () => {
+    const server = serve();
+    const { page, errors } = await openConnected(server);
+    expect(page.url()).not.toContain("token");
+    expect(await text(page, "dashboard-count")).toBe("1");
+
+    // The token stays for this tab: a reload connects again.
+    await page.reload();
+    await untilText(page, "connection-status", "Connected");
+    expect(errors).toEqual([]);
+  });
+
+  test("an event posted over HTTP shows up in the counters, the feed, the sessions list and the chart", async () => {
+    const server = serve();
+    const { page, errors } = await openConnected(server);
+    expect(await counter(page, "pageviews-today")).toBe(0);
+
+    const response = await server.postEvent(
+      pageview("visitor-1", "/products", { country: "India", metadata: { device: "mobile" } }),
+    );
+    expect(response.status).toBe(201);
+
+    await untilCounter(page, "pageviews-today", 1);
+    await untilCounter(page, "active-visitors", 1);
+    await untilCounter(page, "visitors-last-minute", 1);
+    expect(await feedPages(page)).toEqual(["/products"]);
+    expect(await sessionIds(page)).toEqual(["visitor-1"]);
+    const row = page.getByTestId("session-row").first();
+    expect(await row.textContent()).toContain("India");
+    await until(
+      () => chartVisitors(page),
+      (visitors) => visitors.length === 10 && visitors.at(-1) === 1,
+      "this minute's bar counts one visitor",
+    );
+    expect(await text(page, "top-pages")).toContain("/products");
+    expect(await text(page, "top-countries")).toContain("India");
+    expect(await text(page, "top-devices")).toContain("mobile");
+
+    // The range buttons widen the chart.
+    await page.getByTestId("range-60").click();
+    await until(
+      () => chartVisitors(page),
+      (visitors) => visitors.length === 60 && visitors.at(-1) === 1,
+      "an hour of minutes",
+    );
+    expect(errors).toEqual([]);
+  });
+
+  test("the feed lists the newest event first", async () => {
+    const server = serve();
+    const { page } = await openConnected(server);
+    for (const path of ["/first", "/second", "/third"]) {
+      await server.postEvent(pageview("reader", path));
+    }
+    await until(
+      () => feedPages(page),
+      (pages) => pages.length === 3,
+      "three events in the feed",
+    );
+    expect(await feedPages(page)).toEqual(["/third", "/second", "/first"]);
+  });
+
+  test("clicking a session shows its whole journey", async () => {
+    const server = serve();
+    for (const path of ["/", "/products", "/products/42", "/checkout"]) {
+      await server.postEvent(pageview("shopper", path, { country: "Spain" }));
+    }
+    await server.postEvent(pageview("browser-only", "/blog"));
+    const { page, errors } = await openConnected(server);
+
+    await page.locator('[data-testid="session-row"][data-session-id="shopper"]').click();
+    const journey = page.getByTestId("journey");
+    await until(
+      () => journey.getByTestId("journey-page").allInnerTexts(),
+      (pages) => pages.length === 4,
+      "four pages in the journey",
+    );
+    expect(await journey.getByTestId("journey-page").allInnerTexts()).toEqual([
+      "/",
+      "/products",
+      "/products/42",
+      "/checkout",
+    ]);
+    expect(await journey.textContent()).toContain("Spain");
+
+    // It follows the session live.
+    await server.postEvent(pageview("shopper", "/thanks", { country: "Spain" }));
+    await until(
+      () => journey.getByTestId("journey-page").allInnerTexts(),
+      (pages) => pages.at(-1) === "/thanks",
+      "the new page joins the journey",
+    );
+    expect(errors).toEqual([]);
+  });
+
+  test("a country filter sends its subscription and shows only that country's visitors", async () => {
+    const server = serve();
+    await server.postEvent(pageview("indian-1", "/in", { country: "India" }));
+    await server.postEvent(pageview("indian-1", "/in/more", { country: "India" }));
+    await server.postEvent(pageview("french-1", "/fr", { country: "France" }));
+    const { page, sent, errors } = await openConnected(server);
+    await untilCounter(page, "pageviews-today", 3);
+
+    await page.getByTestId("filter-country").fill("India");
+    await page.getByTestId("filter-apply").click();
+
+    const india = { country: "India" };
+    await until(
+      async () => sent,
+      (frames) => frames.some((frame) => frame.type === "track_dashboard_action"),
+      "the filter's messages are sent",
+    );
+    expect(sent).toContainEqual({ type: "subscribe", data: { filter: india } });
+    expect(sent).toContainEqual({ type: "request_detailed_stats", data: { filter: india } });
+    expect(sent).toContainEqual({
+      type: "track_dashboard_action",
+      data: { action: "filter_applied", details: { filterType: "country" } },
+    });
+
+    await untilCounter(page, "pageviews-today", 2);
+    await untilCounter(page, "active-visitors", 1);
+    expect(await sessionIds(page)).toEqual(["indian-1"]);
+    expect(await feedPages(page)).toEqual(["/in/more", "/in"]);
+    expect(await text(page, "filter-active")).toContain("India");
+
+    // From now on only Indian visitors reach this dashboard.
+    await server.postEvent(pageview("french-2", "/fr/new", { country: "France" }));
+    await server.postEvent(pageview("indian-2", "/in/new", { country: "India" }));
+    await untilCounter(page, "pageviews-today", 3);
+    expect(await feedPages(page)).toEqual(["/in/new", "/in/more", "/in"]);
+    expect((await sessionIds(page)).sort()).toEqual(["indian-1", "indian-2"]);
+    const status = await server.request("/api/status", { auth: true });
+    const body = (await status.json()) as { data: { dashboard_actions: Record<string, number> } };
+    expect(body.data.dashboard_actions.filter_applied).toBe(1);
+
+    // Showing all again brings everyone back.
+    await page.getByTestId("filter-reset").click();
+    await untilCounter(page, "pageviews-today", 5);
+    expect(errors).toEqual([]);
+  });
+
+  test("a second dashboard raises the dashboards count on the first, and closing it lowers it", async () => {
+    const server = serve();
+    const first = await openConnected(server);
+    expect(await text(first.page, "dashboard-count")).toBe("1");
+
+    const second = await openConnected(server);
+    await untilText(first.page, "dashboard-count", "2");
+    expect(await text(second.page, "dashboard-count")).toBe("2");
+
+    await second.page.close();
+    await untilText(first.page, "dashboard-count", "1");
+  });
+
+  test("when the server stops the dashboard says so, and a restarted server brings Connected back by itself", async () => {
+    const dataDir = temporaryDataDir();
+    const before = startTestServer({ DATA_DIR: dataDir });
+    let after: TestServer | undefined;
+    try {
+      const port = new URL(before.url).port;
+      await before.postEvent(pageview("survivor", "/before"));
+      const { page } = await openConnected(before);
+      await untilCounter(page, "pageviews-today", 1);
+
+      await before.stop();
+      await untilText(page, "connection-status", /^(Reconnecting|Disconnected)$/);
+
+      after = startTestServer({ PORT: port, DATA_DIR: dataDir });
+      await untilText(page, "connection-status", "Connected", 15_000);
+      // Live again: a new event arrives on top of what the restarted server kept.
+      await after.postEvent(pageview("survivor", "/after"));
+      await untilCounter(page, "pageviews-today", 2);
+    } finally {
+      await before.stop();
+      await after?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("a spike alert appears when visitors in the last minute reach the threshold", async () => {
+    const server = serve({ ALERT_THRESHOLD: "3" });
+    const { page, errors } = await openConnected(server);
+    for (const session of ["a", "b", "c"]) await server.postEvent(pageview(`visitor-${session}`));
+
+    const alert = page.locator('[data-testid="alert"][data-kind="spike"]');
+    await alert.waitFor({ timeout: 5000 });
+    expect(await alert.getAttribute("data-level")).toBe("warning");
+    expect(await alert.textContent()).toContain("High visitor activity");
+    expect(errors).toEqual([]);
+  });
+
+  test("Clear view empties this page's feed, chart and alerts but keeps the counters", async () => {
+    const server = serve({ ALERT_THRESHOLD: "2" });
+    const { page } = await openConnected(server);
+    await server.postEvent([pageview("one", "/x"), pageview("two", "/y")]);
+    await page.locator('[data-testid="alert"]').first().waitFor({ timeout: 5000 });
+    await until(
+      () => feedPages(page),
+      (pages) => pages.length === 2,
+      "two events",
+    );
+
+    await page.getByTestId("clear-view").click();
+    await until(
+      () => page.getByTestId("feed-item").count(),
+      (count) => count === 0,
+      "empty feed",
+    );
+    expect(await page.getByTestId("alert").count()).toBe(0);
+    expect((await chartVisitors(page)).every((visitors) => visitors === 0)).toBe(true);
+    expect(await counter(page, "pageviews-today")).toBe(2);
+    // Stored data is untouched.
+    const summary = await server.request("/api/analytics/summary", { auth: true });
+    expect(
+      ((await summary.json()) as { data: { summary: { total_today: number } } }).data.summary
+        .total_today,
+    ).toBe(2);
+  });
+
+  test("without a token the page says it needs one and shows the form, which then connects", async () => {
+    const server = serve();
+    const { page, errors } = await open(server, { token: null });
+    await page.getByTestId("token-form").waitFor();
+    expect(await text(page, "token-message")).toContain("needs the API token");
+    expect(await page.getByTestId("dashboard").isHidden()).toBe(true);
+    expect(await text(page, "connection-status")).toBe("Disconnected");
+
+    await page.getByTestId("token-input").fill(TEST_TOKEN);
+    await page.getByTestId("token-submit").click();
+    await untilText(page, "connection-status", "Connected");
+    expect(await page.getByTestId("token-panel").isHidden()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  test("a wrong token brings the form back with a message", async () => {
+    const server = serve();
+    const { page } = await open(server, { token: "not-the-right-token-at-all" });
+    await page.getByTestId("token-form").waitFor({ timeout: 5000 });
+    expect(await text(page, "token-message")).toContain("refused");
+    expect(await text(page, "connection-status")).toBe("Disconnected");
+    expect(await page.getByTestId("dashboard").isHidden()).toBe(true);
+    // The refused token is not kept: a reload asks again.
+    await page.reload();
+    await page.getByTestId("token-form").waitFor();
+    expect(await text(page, "token-message")).toContain("needs the API token");
+  });
+
+  test("a burst of 1,000 events is shown in full, with no console errors", async () => {
+    const server = serve();
+    const { page, errors } = await openConnected(server);
+    const countries = ["India", "Spain", "Brazil", "Japan"];
+    const devices = ["mobile", "desktop", "tablet"];
+    for (let batch = 0; batch < 10; batch++) {
+      const events = Array.from({ length: 100 }, (_, index) => {
+        const n = batch * 100 + index;
+        return pageview(`burst-${n % 200}`, `/page-${n % 7}`, {
+          country: countries[n % countries.length],
+          metadata: { device: devices[n % devices.length] },
+        });
+      });
+      const response = await server.postEvent(events);
+      expect(response.status).toBe(201);
+    }
+
+    await untilCounter(page, "pageviews-today", 1000, 10_000);
+    await untilCounter(page, "active-visitors", 200);
+    await untilCounter(page, "visitors-last-minute", 200);
+    expect(await page.getByTestId("feed-item").count()).toBe(100);
+    await until(
+      () => chartVisitors(page),
+      (visitors) => visitors.at(-1) === 200,
+      "200 visitors this minute",
+    );
+    const devicesText = await text(page, "top-devices");
+    expect(devicesText).toContain("mobile");
+    // 1,000 pageviews is a milestone.
+    await page.locator('[data-testid="alert"][data-kind="milestone"]').first().waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  test("on a phone-width screen everything fits without scrolling sideways", async () => {
+    const server = serve();
+    await server.postEvent(
+      pageview("phone", "/a/rather/long/path/that/could/push/the/layout/wider/than/the/screen", {
+        country: "United Kingdom",
+      }),
+    );
+    const { page, errors } = await openConnected(server, { width: 375 });
+    await untilCounter(page, "pageviews-today", 1);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  test("a dashboard with ten minutes of live data is captured for the README", async () => {
+    const minute = 60_000;
+    const clock = new ManualClock(Date.now() - 9 * minute);
+    const server = serve({ ALERT_THRESHOLD: "30" }, clock);
+    const { page, errors } = await openConnected(server, { width: 1360 });
+
+    const pages = [
+      "/",
+      "/products",
+      "/products/42",
+      "/pricing",
+      "/blog/launch",
+      "/checkout",
+      "/docs",
+    ];
+    const countries = ["India", "United States", "Germany", "Brazil", "Japan", "Spain"];
+    const devices = ["mobile", "desktop", "tablet"];
+    const perMinute = [12, 15, 14, 19, 24, 22, 31, 36, 28, 33];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    // Each minute's visitors arrive spread over it, as they would live.
+    for (const [index, visitors] of perMinute.entries()) {
+      const minuteStart = Date.now() - (perMinute.length - 1 - index) * minute;
+      const events = Array.from({ length: visitors }, (_, n) => {
+        const session = (index * 7 + n) % 60;
+        return pageview(`visitor-${session}`, pages[random(pages.length)], {
+          country: countries[session % countries.length],
+          metadata: { device: devices[session % devices.length] },
+        });
+      });
+      for (let slice = 0; slice < 5; slice++) {
+        clock.set(minuteStart + slice * 10_000);
+        const part = events.filter((_, n) => n % 5 === slice);
+        if (part.length > 0) await server.postEvent(part);
+      }
+    }
+    await untilCounter(
+      page,
+      "pageviews-today",
+      perMinute.reduce((sum, n) => sum + n, 0),
+    );
+    await page.getByTestId("session-row").first().click();
+    await page.getByTestId("journey-page").first().waitFor();
+    await page.locator('[data-testid="alert"][data-kind="spike"]').first().waitFor();
+    await Bun.sleep(300);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const shot = join(ARTIFACTS, "dashboard.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    // The README's picture changes only when asked: UPDATE_README_SCREENSHOT=1 npm test
+    if (process.env.UPDATE_README_SCREENSHOT === "1") {
+      mkdirSync(join(ROOT, "docs"), { recursive: true });
+      copyFileSync(shot, join(ROOT, "docs", "dashboard.png"));
+    }
+    expect(errors).toEqual([]);
+  });
+});
