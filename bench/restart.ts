@@ -11,10 +11,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DATABASE_FILE, openDatabase } from "../services/storage/database.ts";
-import { summarise } from "./lib/processes.ts";
-
-const root = join(import.meta.dir, "..");
-const token = "bench-token-0123456789abcdef";
+import { startFootfall, summarise } from "./lib/processes.ts";
 
 export function prepareDatabase(dir: string, events: number, sessions: number): void {
   const db = openDatabase(dir, "normal", 5000);
@@ -43,33 +40,10 @@ export function prepareDatabase(dir: string, events: number, sessions: number): 
 }
 
 async function timeToServing(dir: string): Promise<number> {
-  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = probe.port;
-  await probe.stop(true);
   const started = performance.now();
-  const child = Bun.spawn([process.execPath, "index.ts"], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dir,
-      API_TOKEN: token,
-      LOG_LEVEL: "warn",
-    },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
-  while (true) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
-    } catch {
-      await Bun.sleep(5);
-    }
-  }
+  const server = await startFootfall({ DATA_DIR: dir });
   const elapsed = performance.now() - started;
-  child.kill("SIGTERM"); // a graceful stop writes a snapshot
-  await child.exited;
+  await server.stop(); // a graceful stop writes a snapshot
   return elapsed;
 }
 

@@ -34,29 +34,33 @@ async function waitForHealth(url: string, child: Subprocess): Promise<void> {
   throw new Error(`${url} did not become healthy`);
 }
 
+async function spawnServer(
+  command: string[],
+  port: number,
+  env?: Record<string, string>,
+): Promise<{ url: string; child: Subprocess }> {
+  const child = Bun.spawn(command, { cwd: ROOT, env, stdout: "ignore", stderr: "inherit" });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, child);
+  return { url, child };
+}
+
 /** Footfall itself, as `npm start` runs it, on a fresh (or given) DATA_DIR. */
 export async function startFootfall(env: Record<string, string> = {}): Promise<RunningProcess> {
   const port = await freePort();
   const ownsDir = env.DATA_DIR === undefined;
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), "footfall-bench-"));
-  const child = Bun.spawn([process.execPath, "index.ts"], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      API_TOKEN: BENCH_TOKEN,
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_PER_MINUTE: "0",
-      MAX_DASHBOARDS: "100000",
-      ...env,
-      DATA_DIR: dataDir,
-    },
-    stdout: "ignore",
-    stderr: "inherit",
+  const { url, child } = await spawnServer([process.execPath, "index.ts"], port, {
+    PATH: process.env.PATH ?? "",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    API_TOKEN: BENCH_TOKEN,
+    LOG_LEVEL: "warn",
+    RATE_LIMIT_PER_MINUTE: "0",
+    MAX_DASHBOARDS: "100000",
+    ...env,
+    DATA_DIR: dataDir,
   });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url, child);
   return {
     url,
     port,
@@ -73,15 +77,10 @@ export async function startFootfall(env: Record<string, string> = {}): Promise<R
 /** The baseline: a bare Bun.serve that reads the body and answers 201, in its own process. */
 export async function startBareServer(): Promise<RunningProcess> {
   const port = await freePort();
-  const child = Bun.spawn(
+  const { url, child } = await spawnServer(
     [process.execPath, join(import.meta.dir, "bare-server.ts"), String(port)],
-    {
-      stdout: "ignore",
-      stderr: "inherit",
-    },
+    port,
   );
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url, child);
   return {
     url,
     port,
