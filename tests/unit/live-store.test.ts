@@ -1,0 +1,276 @@
+import { describe, expect, test } from "bun:test";
+import type { Alert, SessionEndReason, VisitorEvent } from "../../interfaces/analytics.ts";
+import { AlertDetector } from "../../services/alert-detector.ts";
+import { AnalyticsStore } from "../../services/analytics-store.ts";
+import { ManualClock } from "../../services/clock.ts";
+import { EventBus } from "../../services/event-bus.ts";
+import { toVisitorEvent } from "../../services/event-normalizer.ts";
+import { OTHER } from "../../services/key-cap.ts";
+import { JOURNEY_LIMIT } from "../../services/session-tracker.ts";
+
+const MINUTE = 60_000;
+
+function live(
+  options: {
+    timeoutMinutes?: number;
+    maxSessions?: number;
+    maxKeys?: number;
+    threshold?: number;
+    cooldownMs?: number;
+  } = {},
+) {
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
+  const bus = new EventBus();
+  const store = new AnalyticsStore(bus, clock, {
+    sessionTimeoutMs: (options.timeoutMinutes ?? 30) * MINUTE,
+    maxActiveSessions: options.maxSessions ?? 1000,
+    maxTrackedKeys: options.maxKeys ?? 1000,
+  });
+  const alerts: Alert[] = [];
+  const ended: { id: string; reason: SessionEndReason }[] = [];
+  bus.on("alert", (alert) => alerts.push(alert));
+  bus.on("session.ended", ({ session, reason }) => ended.push({ id: session.session_id, reason }));
+  const detector = new AlertDetector(bus, store, clock, {
+    threshold: options.threshold ?? 10,
+    cooldownMs: options.cooldownMs ?? MINUTE,
+  });
+  const send = (
+    input: Partial<VisitorEvent> & {
+      session_id: string;
+      page?: string;
+      type?: VisitorEvent["type"];
+    },
+  ) => {
+    const event = toVisitorEvent(
+      {
+        type: input.type ?? "pageview",
+        page: input.page ?? "/",
+        session_id: input.session_id,
+        country: input.country,
+        site: input.site,
+        name: input.type === "custom" ? "signup" : undefined,
+        metadata: input.device ? { device: input.device } : undefined,
+      },
+      clock.now(),
+    );
+    bus.emit("visitor.event", { event, receivedAt: clock.now() });
+  };
+  return { clock, store, alerts, ended, detector, send };
+}
+
+describe("sessions", () => {
+  test("a session idle past the timeout leaves the active count, whenever it is read", () => {
+    const { clock, store, send } = live({ timeoutMinutes: 30 });
+    send({ session_id: "a" });
+    clock.advance(29 * MINUTE);
+    send({ session_id: "b" });
+    expect(store.currentStats().total_active).toBe(2);
+    clock.advance(MINUTE);
+    expect(store.currentStats().total_active).toBe(1);
+    expect(store.activeSessions({}, 10).sessions.map((session) => session.session_id)).toEqual([
+      "b",
+    ]);
+  });
+
+  test("a session that times out is announced once with reason timeout", () => {
+    const { clock, store, ended, send } = live({ timeoutMinutes: 1 });
+    send({ session_id: "a" });
+    clock.advance(MINUTE);
+    store.expireSessions();
+    store.expireSessions();
+    expect(ended).toEqual([{ id: "a", reason: "timeout" }]);
+  });
+
+  test("activity keeps a session alive; its duration runs from the first to the last event", () => {
+    const { clock, store, send } = live({ timeoutMinutes: 30 });
+    send({ session_id: "a", page: "/one" });
+    clock.advance(20 * MINUTE);
+    send({ session_id: "a", type: "click", page: "/one" });
+    clock.advance(20 * MINUTE);
+    const session = store.session("a");
+    expect(session?.duration).toBe(20 * 60);
+    expect(session?.journey).toEqual(["/one"]);
+  });
+
+  test("a session keeps its journey in order, the most recent 50 pages, flagged when truncated", () => {
+    const { store, send } = live();
+    for (let index = 1; index <= JOURNEY_LIMIT + 5; index++)
+      send({ session_id: "a", page: `/p${index}` });
+    const session = store.session("a");
+    expect(session?.journey).toHaveLength(JOURNEY_LIMIT);
+    expect(session?.journey[0]).toBe("/p6");
+    expect(session?.journey.at(-1)).toBe(`/p${JOURNEY_LIMIT + 5}`);
+    expect(session?.journey_truncated).toBe(true);
+    expect(session?.page_views).toBe(JOURNEY_LIMIT + 5);
+  });
+
+  test("past the cap on active sessions the least recently active one is evicted", () => {
+    const { clock, store, ended, send } = live({ maxSessions: 2 });
+    send({ session_id: "a" });
+    clock.advance(1000);
+    send({ session_id: "b" });
+    clock.advance(1000);
+    send({ session_id: "a" });
+    send({ session_id: "c" });
+    expect(ended).toEqual([{ id: "b", reason: "evicted" }]);
+    expect(store.currentStats().total_active).toBe(2);
+  });
+});
+
+describe("counters and filters", () => {
+  test("filters by country, page and site intersect, from counters", () => {
+    const { store, send } = live();
+    send({ session_id: "a", country: "ES", page: "/home", site: "one" });
+    send({ session_id: "a", country: "ES", page: "/shop", site: "one" });
+    send({ session_id: "b", country: "ES", page: "/home", site: "two" });
+    send({ session_id: "c", country: "FR", page: "/home", site: "one" });
+    expect(store.currentStats({ country: "ES" })).toEqual({
+      total_active: 2,
+      total_today: 3,
+      pages_visited: { "/home": 2, "/shop": 1 },
+    });
+    expect(store.currentStats({ page: "/home" })).toEqual({
+      total_active: 2,
+      total_today: 3,
+      pages_visited: { "/home": 3 },
+    });
+    expect(store.currentStats({ country: "ES", page: "/home", site: "one" })).toEqual({
+      total_active: 0,
+      total_today: 1,
+      pages_visited: { "/home": 1 },
+    });
+    expect(store.currentStats({ site: "two" })).toEqual({
+      total_active: 1,
+      total_today: 1,
+      pages_visited: { "/home": 1 },
+    });
+  });
+
+  test("clicks and custom events keep sessions alive but are not pageviews", () => {
+    const { store, send } = live();
+    send({ session_id: "a", type: "click", page: "/x" });
+    send({ session_id: "a", type: "custom", page: "/x" });
+    expect(store.currentStats()).toEqual({ total_active: 1, total_today: 0, pages_visited: {} });
+  });
+
+  test("distinct pages and countries past the cap fold into (other)", () => {
+    const { store, send } = live({ maxKeys: 2 });
+    for (const [index, page] of ["/a", "/b", "/c", "/d"].entries()) {
+      send({ session_id: `s${index}`, page, country: ["ES", "FR", "DE", "IT"][index] });
+    }
+    expect(store.currentStats().pages_visited).toEqual({ "/a": 1, "/b": 1, [OTHER]: 2 });
+    expect(store.detailed().country_breakdown).toEqual({ ES: 1, FR: 1, [OTHER]: 2 });
+    expect(store.status().today).toMatchObject({ pages: 2, countries: 2, max_tracked_keys: 2 });
+  });
+
+  test("at midnight (UTC) today's pageviews start again; active sessions carry on", () => {
+    const { clock, store, send } = live({ timeoutMinutes: 30 });
+    clock.set(Date.UTC(2026, 5, 1, 23, 59, 0));
+    send({ session_id: "a", page: "/late" });
+    expect(store.currentStats().total_today).toBe(1);
+    clock.set(Date.UTC(2026, 6 - 1, 2, 0, 0, 1));
+    expect(store.currentStats()).toEqual({ total_active: 1, total_today: 0, pages_visited: {} });
+    send({ session_id: "a", page: "/early" });
+    expect(store.currentStats().pages_visited).toEqual({ "/early": 1 });
+    expect(store.session("a")?.journey).toEqual(["/late", "/early"]);
+  });
+
+  test("visitors in the last minute count distinct sessions seen in the last 60 s", () => {
+    const { clock, store, send } = live();
+    send({ session_id: "a" });
+    send({ session_id: "a" });
+    clock.advance(30_000);
+    send({ session_id: "b" });
+    expect(store.visitorsLastMinute()).toBe(2);
+    clock.advance(30_000);
+    expect(store.visitorsLastMinute()).toBe(1);
+    clock.advance(30_000);
+    expect(store.visitorsLastMinute()).toBe(0);
+  });
+});
+
+describe("alerts", () => {
+  const spikes = (alerts: Alert[]) => alerts.filter((alert) => alert.kind === "spike");
+
+  test("reaching the threshold raises one warning with the details", () => {
+    const { alerts, send } = live({ threshold: 3 });
+    send({ session_id: "a" });
+    send({ session_id: "b" });
+    expect(spikes(alerts)).toHaveLength(0);
+    send({ session_id: "c" });
+    send({ session_id: "d" });
+    send({ session_id: "e" });
+    expect(spikes(alerts)).toHaveLength(1);
+    expect(spikes(alerts)[0]).toMatchObject({
+      level: "warning",
+      details: { visitors_last_minute: 3, threshold: 3, window_seconds: 60 },
+    });
+  });
+
+  test("it fires again only after falling below 80% of the threshold and the cooldown", () => {
+    const { clock, alerts, detector, send } = live({ threshold: 5, cooldownMs: 5 * MINUTE });
+    for (const id of ["a", "b", "c", "d", "e"]) send({ session_id: id });
+    expect(spikes(alerts)).toHaveLength(1);
+    // Still high a minute later (new visitors): no second alert.
+    clock.advance(MINUTE);
+    for (const id of ["f", "g", "h", "i", "j"]) send({ session_id: id });
+    expect(spikes(alerts)).toHaveLength(1);
+    // Falls below 80% (4 of 5 is not below; 3 is): the spike ends.
+    clock.advance(MINUTE);
+    for (const id of ["k", "l", "m"]) send({ session_id: id });
+    expect(alerts.filter((alert) => alert.kind === "spike_ended")).toHaveLength(1);
+    // Back above the threshold, but within the cooldown: nothing.
+    for (const id of ["n", "o"]) send({ session_id: id });
+    expect(spikes(alerts)).toHaveLength(1);
+    // After the cooldown: it fires again.
+    clock.advance(3 * MINUTE);
+    detector.checkVisitors();
+    for (const id of ["p", "q", "r", "s", "t"]) send({ session_id: id });
+    expect(spikes(alerts)).toHaveLength(2);
+  });
+
+  test("hovering at 80% to 100% of the threshold after a spike does not re-arm it", () => {
+    const { clock, alerts, send } = live({ threshold: 5, cooldownMs: 0 });
+    for (const id of ["a", "b", "c", "d", "e"]) send({ session_id: id });
+    clock.advance(30_000);
+    for (const id of ["f", "g", "h", "i"]) send({ session_id: id });
+    clock.advance(30_000);
+    // a to e have left the window: 4 visitors, 80% of the threshold, not below it.
+    send({ session_id: "j" });
+    expect(alerts.filter((alert) => alert.kind === "spike_ended")).toHaveLength(0);
+    expect(spikes(alerts)).toHaveLength(1);
+  });
+
+  test("a milestone is announced once as today's pageviews cross 100 and 1,000, and again the next day", () => {
+    const { clock, alerts, send } = live({ threshold: 1_000_000 });
+    for (let index = 0; index < 1000; index++) send({ session_id: `s${index % 7}` });
+    const milestones = () =>
+      alerts.filter((alert) => alert.kind === "milestone").map((alert) => alert.details.milestone);
+    expect(milestones()).toEqual([100, 1000]);
+    clock.set(Date.UTC(2026, 5, 2, 0, 0, 1));
+    for (let index = 0; index < 100; index++) send({ session_id: "next-day" });
+    expect(milestones()).toEqual([100, 1000, 100]);
+  });
+
+  test("after a restart, milestones already passed today are not announced again", () => {
+    const before = live({ threshold: 1_000_000 });
+    for (let index = 0; index < 150; index++) before.send({ session_id: "a" });
+    expect(before.alerts.filter((alert) => alert.kind === "milestone")).toHaveLength(1);
+
+    const clock = new ManualClock(before.clock.now());
+    const bus = new EventBus();
+    const store = new AnalyticsStore(bus, clock, {
+      sessionTimeoutMs: 30 * MINUTE,
+      maxActiveSessions: 100,
+      maxTrackedKeys: 100,
+    });
+    store.importState(before.store.exportState());
+    const alerts: Alert[] = [];
+    bus.on("alert", (alert) => alerts.push(alert));
+    new AlertDetector(bus, store, clock, { threshold: 1_000_000, cooldownMs: 0 });
+    const event = toVisitorEvent({ type: "pageview", page: "/", session_id: "a" }, clock.now());
+    bus.emit("visitor.event", { event, receivedAt: clock.now() });
+    expect(store.totalToday()).toBe(151);
+    expect(alerts.filter((alert) => alert.kind === "milestone")).toEqual([]);
+  });
+});
