@@ -230,12 +230,13 @@ describe("alerts", () => {
   });
 
   test("hovering at 80% to 100% of the threshold after a spike does not re-arm it", () => {
-    const { clock, alerts, send } = live({ threshold: 5, cooldownMs: 0 });
+    const { clock, alerts, detector, send } = live({ threshold: 5, cooldownMs: 0 });
     for (const id of ["a", "b", "c", "d", "e"]) send({ session_id: id });
     clock.advance(30_000);
     for (const id of ["f", "g", "h", "i"]) send({ session_id: id });
     clock.advance(30_000);
     // a to e have left the window: 4 visitors, 80% of the threshold, not below it.
+    detector.checkVisitors();
     send({ session_id: "j" });
     expect(alerts.filter((alert) => alert.kind === "spike_ended")).toHaveLength(0);
     expect(spikes(alerts)).toHaveLength(1);
