@@ -30,10 +30,12 @@ console.log(
   [
     "",
     "  Footfall is running",
+    `  Dashboard    ${base}/#token=${tokenSource === "generated" ? services.apiToken : "<token>"}`,
     `  API          ${base}/api   (POST ${base}/api/events is public)`,
     `  WebSocket    ${wsBase}/ws?token=<token>${websocketServer ? `   and ws://${shownHost}:${websocketServer.port}/?token=<token>` : ""}`,
     `  Docs         ${base}/docs   (OpenAPI: ${base}/api/openapi.json)`,
     `  Health       ${base}/health`,
+    `  Tracker      <script defer src="${base}/tracker.js" data-site="example.com"></script>   (try ${base}/demo)`,
     `  API token    ${tokenLine}`,
     "               send it as 'Authorization: Bearer <token>' or '?token=<token>'",
     "",
