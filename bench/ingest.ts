@@ -28,12 +28,24 @@ async function footfallRun(options: IngestOptions, env: Record<string, string>, 
         )
       : undefined;
   try {
-    return await runLoad({
+    const result = await runLoad({
       url: server.url,
       connections: options.connections,
       seconds: options.seconds,
       batch,
     });
+    const status = (await (
+      await fetch(`${server.url}/api/status?token=${BENCH_TOKEN}`)
+    ).json()) as {
+      data: { storage: { commit_ms_total: number; events_per_commit: number } };
+    };
+    // The share of the run the server spent committing: does the store keep up with HTTP?
+    const commitShare = status.data.storage.commit_ms_total / (options.seconds * 1000);
+    return {
+      ...result,
+      commit_share: commitShare,
+      events_per_commit: status.data.storage.events_per_commit,
+    };
   } finally {
     await fleet?.stop();
     await server.stop();
@@ -47,6 +59,8 @@ export async function benchSingleEvents(options: IngestOptions) {
   const ratios: number[] = [];
   const p50: number[] = [];
   const p99: number[] = [];
+  const commitShare: number[] = [];
+  const perCommit: number[] = [];
   let tool = "";
   for (let run = 0; run < options.runs; run++) {
     const baseline = await startBareServer();
@@ -63,9 +77,13 @@ export async function benchSingleEvents(options: IngestOptions) {
     ratios.push(result.requests_per_second / bareResult.requests_per_second);
     p50.push(result.p50_ms);
     p99.push(result.p99_ms);
+    commitShare.push(result.commit_share);
+    perCommit.push(result.events_per_commit);
   }
   return {
     tool,
+    commit_share_of_time: summarise(commitShare, 3),
+    events_per_commit: summarise(perCommit, 1),
     connections: options.connections,
     dashboards: options.dashboards,
     bare_requests_per_second: summarise(bare),
@@ -80,12 +98,19 @@ export async function benchSingleEvents(options: IngestOptions) {
 export async function benchBatches(options: IngestOptions) {
   const eventsPerSecond: number[] = [];
   const p99: number[] = [];
+  const commitShare: number[] = [];
   for (let run = 0; run < options.runs; run++) {
     const result = await footfallRun({ ...options, dashboards: 0 }, {}, 100);
     eventsPerSecond.push(result.requests_per_second * 100);
     p99.push(result.p99_ms);
+    commitShare.push(result.commit_share);
   }
-  return { batch: 100, events_per_second: summarise(eventsPerSecond), p99_ms: summarise(p99, 2) };
+  return {
+    batch: 100,
+    events_per_second: summarise(eventsPerSecond),
+    p99_ms: summarise(p99, 2),
+    commit_share_of_time: summarise(commitShare, 3),
+  };
 }
 
 /** Part 7: the price of DURABILITY=strict (synchronous=FULL), one event per request and in batches. */

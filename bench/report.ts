@@ -42,7 +42,7 @@ export function renderMarkdown(results: Results): string {
   if (single) {
     rows.push([
       "1. Ingest, one event per request (+ fan-out to dashboards)",
-      `${spread(single.footfall_requests_per_second, " req/s")}; bare Bun.serve ${spread(single.bare_requests_per_second, " req/s")}; p50 ${single.footfall_p50_ms?.median} ms, p99 ${single.footfall_p99_ms?.median} ms; **ratio ${spread(single.ratio_to_bare)}**`,
+      `${spread(single.footfall_requests_per_second, " req/s")}; bare Bun.serve ${spread(single.bare_requests_per_second, " req/s")}; p50 ${single.footfall_p50_ms?.median} ms, p99 ${single.footfall_p99_ms?.median} ms; **ratio ${spread(single.ratio_to_bare)}**; group commit ${single.events_per_commit?.median} events per commit, ${((single.commit_share_of_time?.median ?? 0) * 100).toFixed(1)}% of the time committing`,
       "ratio ≥ 0.5",
       verdict((single.ratio_to_bare?.median ?? 0) >= 0.5),
     ]);

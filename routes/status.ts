@@ -21,7 +21,7 @@ export function statusRoutes() {
       );
     })
     .get("/api/status", requireToken, (c) => {
-      const { store, hub, compat, clock, startedAt, config } = c.var.services;
+      const { store, hub, compat, clock, startedAt, config, storage } = c.var.services;
       const memory = process.memoryUsage();
       return c.json({
         success: true,
@@ -32,6 +32,7 @@ export function statusRoutes() {
           dashboard_actions: hub.actionCounts(),
           ...store.status(),
           compat: compat.fill(),
+          storage: { durability: config.storage.durability, ...storage.log.stats() },
           memory: { rss: memory.rss, heap_used: memory.heapUsed, heap_total: memory.heapTotal },
           limits: config.limits,
           generated_at: new Date(clock.now()).toISOString(),

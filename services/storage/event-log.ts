@@ -49,6 +49,7 @@ interface EventRow {
  */
 export class EventLog {
   private pending: Pending[] = [];
+  private readonly totals = { commits: 0, events: 0, commitMs: 0 };
   private scheduled = false;
   private failing = false;
   private readonly insert: Statement;
@@ -109,9 +110,13 @@ export class EventLog {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    const started = performance.now();
     try {
       this.commitBatch(batch);
       this.failing = false;
+      this.totals.commits++;
+      this.totals.events += batch.reduce((sum, waiting) => sum + waiting.events.length, 0);
+      this.totals.commitMs += performance.now() - started;
     } catch (cause) {
       this.failing = true;
       const error = new StorageUnavailableError(cause);
@@ -128,6 +133,18 @@ export class EventLog {
         waiting.reject(error as Error);
       }
     }
+  }
+
+  /** Group-commit figures since start, for /api/status. */
+  stats() {
+    const { commits, events, commitMs } = this.totals;
+    return {
+      commits,
+      events_committed: events,
+      events_per_commit: commits === 0 ? 0 : Math.round((events / commits) * 10) / 10,
+      commit_ms_total: Math.round(commitMs),
+      degraded: this.failing,
+    };
   }
 
   lastId(): number {
