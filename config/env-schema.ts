@@ -21,11 +21,7 @@ const port = wholeNumber(0, 65535);
 export const envSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
-  API_TOKEN: z
-    .string()
-    .min(16, { message: "expected at least 16 characters" })
-    .optional()
-    .or(z.literal("").transform(() => undefined)),
+  API_TOKEN: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   CORS_ORIGINS: z.string().min(1).default("*"),
   SESSION_TIMEOUT_MINUTES: positiveDecimal.default(30),
@@ -34,7 +30,7 @@ export const envSchema = z.object({
   ALERT_COOLDOWN_SECONDS: z.coerce.number({ message: "expected a number" }).min(0).default(60),
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 10_000_000).default(100),
   TRUST_PROXY: booleanFromString.default(false),
-  WEBSOCKET_PORT: port.optional().or(z.literal("").transform(() => undefined)),
+  WEBSOCKET_PORT: port.optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   MAX_EVENT_BYTES: wholeNumber(1024, 16 * 1024 * 1024).default(64 * 1024),

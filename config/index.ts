@@ -48,8 +48,9 @@ export class ConfigError extends Error {
 
 /** Parses the environment once into the one frozen Config; throws ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable (`WEBSOCKET_PORT=` in a .env) means unset, not zero or "".
   const known = Object.fromEntries(
-    Object.keys(envSchema.shape).map((name) => [name, env[name]]),
+    Object.keys(envSchema.shape).map((name) => [name, env[name] === "" ? undefined : env[name]]),
   ) as Record<string, string | undefined>;
   const parsed = envSchema.safeParse(known);
   if (!parsed.success) {
