@@ -1,4 +1,4 @@
-import { element } from "./elements.ts";
+import { element, renderList } from "./elements.ts";
 import { formatClock } from "./format.ts";
 import type { Alert } from "./protocol.ts";
 
@@ -9,25 +9,19 @@ const KIND_LABELS: Record<Alert["kind"], string> = {
 };
 
 export function renderAlerts(list: HTMLElement, alerts: readonly Alert[]): void {
-  if (alerts.length === 0) {
-    list.replaceChildren(element("li", { class: "empty" }, "No alerts yet."));
-    return;
-  }
-  list.replaceChildren(
-    ...alerts.map((alert) =>
-      element(
-        "li",
-        {
-          class: `alert alert-${alert.level}`,
-          "data-testid": "alert",
-          "data-kind": alert.kind,
-          "data-level": alert.level,
-        },
-        element("span", { class: "alert-level" }, alert.level),
-        element("span", { class: "alert-kind" }, KIND_LABELS[alert.kind] ?? alert.kind),
-        element("time", { datetime: alert.timestamp }, formatClock(alert.timestamp)),
-        element("p", { class: "alert-message" }, alert.message),
-      ),
+  renderList(list, alerts, "No alerts yet.", (alert) =>
+    element(
+      "li",
+      {
+        class: `alert alert-${alert.level}`,
+        "data-testid": "alert",
+        "data-kind": alert.kind,
+        "data-level": alert.level,
+      },
+      element("span", { class: "alert-level" }, alert.level),
+      element("span", { class: "alert-kind" }, KIND_LABELS[alert.kind] ?? alert.kind),
+      element("time", { datetime: alert.timestamp }, formatClock(alert.timestamp)),
+      element("p", { class: "alert-message" }, alert.message),
     ),
   );
 }

@@ -15,6 +15,17 @@ export function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** Fills a list with one item per entry, or with a single placeholder item when there are none. */
+export function renderList<T>(
+  list: HTMLElement,
+  items: readonly T[],
+  emptyText: string,
+  renderItem: (item: T) => HTMLLIElement,
+): void {
+  if (items.length === 0) list.replaceChildren(element("li", { class: "empty" }, emptyText));
+  else list.replaceChildren(...items.map(renderItem));
+}
+
 /** The page's element with this `data-testid`; the HTML is ours, so a missing one is a bug. */
 export function byTestId<T extends HTMLElement = HTMLElement>(
   testId: string,

@@ -1,6 +1,6 @@
 import { renderAlerts } from "./alerts.ts";
 import type { VisitorsChart } from "./chart.ts";
-import { byTestId, element } from "./elements.ts";
+import { byTestId, element, renderList } from "./elements.ts";
 import type { FilterForm } from "./filters.ts";
 import { formatClock, formatCount, formatDuration } from "./format.ts";
 import { renderJourney } from "./journey.ts";
@@ -141,24 +141,18 @@ function renderBars(list: HTMLElement, counts: [string, number][]): void {
 }
 
 function renderFeed(list: HTMLElement, events: readonly VisitorEvent[]): void {
-  if (events.length === 0) {
-    list.replaceChildren(element("li", { class: "empty" }, "Waiting for events…"));
-    return;
-  }
-  list.replaceChildren(
-    ...events.map((event) =>
-      element(
-        "li",
-        {
-          "data-testid": "feed-item",
-          "data-type": event.type,
-          "data-session-id": event.session_id,
-        },
-        element("time", { datetime: event.received_at }, formatClock(event.received_at)),
-        element("span", { class: `badge badge-${event.type}` }, event.name ?? event.type),
-        element("span", { class: "feed-page" }, event.page),
-        element("span", { class: "feed-where muted" }, `${event.country} · ${event.device}`),
-      ),
+  renderList(list, events, "Waiting for events…", (event) =>
+    element(
+      "li",
+      {
+        "data-testid": "feed-item",
+        "data-type": event.type,
+        "data-session-id": event.session_id,
+      },
+      element("time", { datetime: event.received_at }, formatClock(event.received_at)),
+      element("span", { class: `badge badge-${event.type}` }, event.name ?? event.type),
+      element("span", { class: "feed-page" }, event.page),
+      element("span", { class: "feed-where muted" }, `${event.country} · ${event.device}`),
     ),
   );
 }
@@ -169,29 +163,23 @@ function renderSessions(
   selected: string | undefined,
 ): void {
   const newest = [...sessions].sort((a, b) => b.lastSeen - a.lastSeen).slice(0, SESSIONS_SHOWN);
-  if (newest.length === 0) {
-    list.replaceChildren(element("li", { class: "empty" }, "No active sessions."));
-    return;
-  }
-  list.replaceChildren(
-    ...newest.map((session) =>
+  renderList(list, newest, "No active sessions.", (session) =>
+    element(
+      "li",
+      {},
       element(
-        "li",
-        {},
-        element(
-          "button",
-          {
-            type: "button",
-            class: "session-row",
-            "data-testid": "session-row",
-            "data-session-id": session.session_id,
-            "aria-pressed": String(session.session_id === selected),
-          },
-          element("span", { class: "session-page" }, session.current_page),
-          element("span", { class: "session-duration" }, formatDuration(session.duration)),
-          element("span", { class: "session-country" }, session.country),
-          element("span", { class: "session-id muted" }, session.session_id),
-        ),
+        "button",
+        {
+          type: "button",
+          class: "session-row",
+          "data-testid": "session-row",
+          "data-session-id": session.session_id,
+          "aria-pressed": String(session.session_id === selected),
+        },
+        element("span", { class: "session-page" }, session.current_page),
+        element("span", { class: "session-duration" }, formatDuration(session.duration)),
+        element("span", { class: "session-country" }, session.country),
+        element("span", { class: "session-id muted" }, session.session_id),
       ),
     ),
   );
