@@ -51,9 +51,13 @@ export function hitCounterRoutes(services: Services) {
     });
 }
 
-/** One session per customer, device and site; hashed when the readable form would be too long. */
-function visitSessionId(site: string, customerId: string, deviceId: string): string {
-  const readable = `${customerId}:${deviceId}`;
-  if (readable.length <= 100) return `visit:${readable}`;
-  return `visit:${createHash("sha256").update(`${site}\n${readable}`).digest("hex").slice(0, 32)}`;
+/**
+ * One session per site, customer and device. The tuple is JSON-encoded, so ids containing any
+ * separator cannot collide (`a:b`+`c` and `a`+`b:c` differ); hashed when that would exceed the
+ * 128-character session_id limit.
+ */
+export function visitSessionId(site: string, customerId: string, deviceId: string): string {
+  const readable = `visit:${JSON.stringify([site, customerId, deviceId])}`;
+  if (readable.length <= 128) return readable;
+  return `visit:${createHash("sha256").update(readable).digest("hex").slice(0, 40)}`;
 }

@@ -1,13 +1,24 @@
 import { z } from "zod";
 import { label } from "./common.ts";
 
+/**
+ * An id as the seed's clients send it: a string, or a number taken as its decimal string.
+ * Anything else (null, objects, booleans) is refused rather than coerced into "null" or
+ * "[object Object]", which would silently merge unrelated visitors.
+ */
+const visitId = (max: number) =>
+  z
+    .union([z.string(), z.number().finite()])
+    .transform((id) => String(id))
+    .pipe(label(max));
+
 /** Hit-counter seed: `website` is accepted for `websiteId`. */
 export const visitInputSchema = z
   .object({
-    customerId: z.coerce.string().pipe(label(256)),
-    deviceId: z.coerce.string().pipe(label(256)),
-    websiteId: z.coerce.string().pipe(label(253)).optional(),
-    website: z.coerce.string().pipe(label(253)).optional(),
+    customerId: visitId(256),
+    deviceId: visitId(256),
+    websiteId: visitId(253).optional(),
+    website: visitId(253).optional(),
   })
   .refine((visit) => visit.websiteId !== undefined || visit.website !== undefined, {
     message: "websiteId is required",

@@ -69,6 +69,68 @@ describe("hit counter compatibility API (seed 000)", () => {
     expect((await server.request("/api/overall-visit-count", { auth: true })).status).toBe(400);
   });
 
+  test("null, object, empty and missing ids are refused with validation_error, numbers are taken as strings", async () => {
+    for (const bad of [null, {}, "", "   ", true, [1]]) {
+      for (const field of ["customerId", "deviceId", "websiteId"]) {
+        const body: Record<string, unknown> = { customerId: "c", deviceId: "d", websiteId: "w" };
+        body[field] = bad;
+        const response = await post(server, "/api/visit", body);
+        expect(response.status).toBe(400);
+        const error = (await response.json()).error;
+        expect(error.code).toBe("validation_error");
+        expect(JSON.stringify(error.details)).toContain(field);
+      }
+    }
+    expect((await post(server, "/api/visit", {})).status).toBe(400);
+    const numeric = await post(server, "/api/visit", {
+      customerId: 42,
+      deviceId: 7,
+      websiteId: "site-num",
+    });
+    expect(numeric.status).toBe(201);
+    const counts = await server.request(
+      "/api/customer-visit-count?customerId=42&websiteId=site-num",
+      { auth: true },
+    );
+    expect(await counts.json()).toEqual({ count: 1, devices: 1 });
+  });
+
+  test("the same customer and device on two sites are two sessions", async () => {
+    await post(server, "/api/visit", { customerId: "cs", deviceId: "ds", websiteId: "site-one" });
+    await post(server, "/api/visit", { customerId: "cs", deviceId: "ds", websiteId: "site-two" });
+    const ids: string[] = [];
+    for (const site of ["site-one", "site-two"]) {
+      const body = await (
+        await server.request(`/api/analytics/sessions?site=${site}`, { auth: true })
+      ).json();
+      expect(body.data.total_count).toBe(1);
+      ids.push(body.data.sessions[0].session_id);
+    }
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  test("ids containing the separator cannot collide into one session", async () => {
+    await post(server, "/api/visit", { customerId: "a:b", deviceId: "c", websiteId: "site-sep" });
+    await post(server, "/api/visit", { customerId: "a", deviceId: "b:c", websiteId: "site-sep" });
+    const body = await (
+      await server.request("/api/analytics/sessions?site=site-sep", { auth: true })
+    ).json();
+    expect(body.data.total_count).toBe(2);
+  });
+
+  test("very long ids still give one valid session per site, customer and device", async () => {
+    const customerId = "x".repeat(256);
+    for (const websiteId of ["site-long-1", "site-long-2"]) {
+      const response = await post(server, "/api/visit", { customerId, deviceId: "d", websiteId });
+      expect(response.status).toBe(201);
+      const body = await (
+        await server.request(`/api/analytics/sessions?site=${websiteId}`, { auth: true })
+      ).json();
+      expect(body.data.total_count).toBe(1);
+      expect(body.data.sessions[0].session_id.length).toBeLessThanOrEqual(128);
+    }
+  });
+
   test("the two counts need the token", async () => {
     expect(
       (await server.request("/api/customer-visit-count?customerId=c1&websiteId=site-a")).status,
