@@ -1,3 +1,4 @@
+import { apiGet } from "./api.ts";
 import { element } from "./elements.ts";
 import { formatCount, formatDuration } from "./format.ts";
 import type { SessionView } from "./protocol.ts";
@@ -9,19 +10,15 @@ export type SessionLookup =
 
 /** The whole session from `GET /api/analytics/sessions/:id`: the live rows hold what frames sent. */
 export async function fetchSession(token: string, sessionId: string): Promise<SessionLookup> {
-  try {
-    const response = await fetch(`/api/analytics/sessions/${encodeURIComponent(sessionId)}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    if (response.status === 404) return { found: false, reason: "gone" };
-    if (response.status === 401) return { found: false, reason: "unauthorized" };
-    if (!response.ok) return { found: false, reason: "failed" };
-    const body = (await response.json()) as { data?: { session?: SessionView } };
-    const session = body.data?.session;
-    return session ? { found: true, session } : { found: false, reason: "failed" };
-  } catch {
-    return { found: false, reason: "failed" };
+  const answer = await apiGet<{ session?: SessionView }>(
+    token,
+    `/api/analytics/sessions/${encodeURIComponent(sessionId)}`,
+  );
+  if (!answer.ok) {
+    return { found: false, reason: answer.reason === "not_found" ? "gone" : answer.reason };
   }
+  const session = answer.data.session;
+  return session ? { found: true, session } : { found: false, reason: "failed" };
 }
 
 export function renderJourney(

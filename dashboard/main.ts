@@ -1,18 +1,30 @@
 import { AlertSound } from "./alerts.ts";
+import { apiGet, onUnauthorized } from "./api.ts";
 import { forgetToken, initialToken, TokenForm } from "./auth.ts";
 import { VisitorsChart } from "./chart.ts";
 import { DashboardConnection } from "./connection.ts";
 import { byTestId } from "./elements.ts";
 import { FilterForm, filterType } from "./filters.ts";
 import { fetchSession } from "./journey.ts";
-import { type ClientMessage, type DimensionFilter, isEmptyFilter } from "./protocol.ts";
+import {
+  type ClientMessage,
+  type DimensionFilter,
+  endsSessions,
+  isEmptyFilter,
+} from "./protocol.ts";
 import { Renderer } from "./render.ts";
-import { DashboardState } from "./state.ts";
+import { DashboardState, type MinutePoint } from "./state.ts";
 
-/** The chart slides with the clock even when no event arrives. */
-const CHART_TICK_MS = 5_000;
-/** Least time between two catch-up requests after a batch dropped events. */
-const RESYNC_MS = 2_000;
+/**
+ * The chart slides with the clock, and the counters are asked for again, even when no event
+ * arrives: visitors leave the last minute and sessions time out without a frame saying so.
+ */
+const REFRESH_MS = 5_000;
+/** Least time between two stats requests prompted by frames (ended sessions, dropped events). */
+const STATS_THROTTLE_MS = 1_000;
+/** The chart's widest range; the history fetched on connect covers it. */
+const HISTORY_MINUTES = 60;
+const MINUTE_MS = 60_000;
 
 const state = new DashboardState();
 const sound = new AlertSound();
@@ -23,7 +35,8 @@ const tokenForm = new TokenForm(connect);
 
 let connection: DashboardConnection | undefined;
 let token: string | undefined;
-let lastResync = 0;
+let lastStatsRequest = 0;
+let statsTimer: ReturnType<typeof setTimeout> | undefined;
 
 function connect(newToken: string): void {
   connection?.stop();
@@ -36,39 +49,83 @@ function connect(newToken: string): void {
       const subscribing = !isEmptyFilter(state.filter);
       state.connectionOpened(subscribing);
       if (subscribing) send({ type: "subscribe", data: { filter: state.filter } });
-      send({ type: "request_detailed_stats", data: { filter: state.filter } });
+      requestStats();
+      void loadHistory();
     },
     frame: (frame) => {
       state.receive(frame);
       if (frame.type === "alert") sound.play(frame.data);
-      if (frame.type === "visitor_batch" && frame.data.dropped) resync();
+      // A batch that dropped events leaves the breakdowns short; ended sessions lower counters.
+      if ((frame.type === "visitor_batch" && frame.data.dropped) || endsSessions(frame)) {
+        requestStatsSoon();
+      }
     },
-    refused: () => {
-      forgetToken();
-      token = undefined;
-      dashboard.hidden = true;
-      tokenForm.show("The server refused this token. Enter the API token to connect.");
-    },
+    refused: () => tokenRefused(),
   });
   connection.start();
 }
+
+function tokenRefused(): void {
+  connection?.stop();
+  connection = undefined;
+  forgetToken();
+  token = undefined;
+  dashboard.hidden = true;
+  tokenForm.show("The server refused this token. Enter the API token to connect.");
+}
+
+// Any API request answered 401 (the token changed on the server) asks for the token again.
+onUnauthorized((refusedToken) => {
+  if (refusedToken === token) tokenRefused();
+});
 
 function send(message: ClientMessage): void {
   connection?.send(message);
 }
 
-/** A batch that dropped events leaves the breakdowns short: ask for the full figures. */
-function resync(): void {
-  const now = Date.now();
-  if (now - lastResync < RESYNC_MS) return;
-  lastResync = now;
+/** The full figures for the current filter; `detailed_stats` answers. */
+function requestStats(): void {
+  clearTimeout(statsTimer);
+  statsTimer = undefined;
+  lastStatsRequest = Date.now();
   send({ type: "request_detailed_stats", data: { filter: state.filter } });
+}
+
+/** As `requestStats`, at most once per STATS_THROTTLE_MS; a request held back is sent later. */
+function requestStatsSoon(): void {
+  if (statsTimer !== undefined) return;
+  const wait = lastStatsRequest + STATS_THROTTLE_MS - Date.now();
+  if (wait <= 0) requestStats();
+  else statsTimer = setTimeout(requestStats, wait);
+}
+
+/** The last hour of visitors per minute from storage, so the chart does not start empty. */
+async function loadHistory(): Promise<void> {
+  if (token === undefined) return;
+  const filter = state.filter;
+  const now = Date.now();
+  const from = Math.floor(now / MINUTE_MS) * MINUTE_MS - (HISTORY_MINUTES - 1) * MINUTE_MS;
+  const query = new URLSearchParams({
+    interval: "minute",
+    from: new Date(from).toISOString(),
+    to: new Date(now).toISOString(),
+  });
+  for (const key of ["site", "country", "page"] as const) {
+    const value = filter[key];
+    if (value !== undefined) query.set(key, value);
+  }
+  const answer = await apiGet<{ points: MinutePoint[] }>(
+    token,
+    `/api/analytics/timeseries?${query}`,
+  );
+  if (answer.ok) state.applyHistory(filter, answer.data.points);
 }
 
 function applyFilter(filter: DimensionFilter): void {
   state.applyFilter(filter);
   send({ type: "subscribe", data: { filter } });
-  send({ type: "request_detailed_stats", data: { filter } });
+  requestStats();
+  void loadHistory();
   send({
     type: "track_dashboard_action",
     data: { action: "filter_applied", details: { filterType: filterType(filter) } },
@@ -123,7 +180,10 @@ window.addEventListener("hashchange", () => {
   if (pasted !== undefined && pasted !== token) connect(pasted);
 });
 
-setInterval(() => state.tick(), CHART_TICK_MS);
+setInterval(() => {
+  state.tick();
+  if (state.status === "Connected") requestStats();
+}, REFRESH_MS);
 
 renderer.drawAll();
 const startToken = initialToken();

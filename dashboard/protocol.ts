@@ -41,6 +41,9 @@ export interface DetailedStats {
   filters_applied: DimensionFilter;
 }
 
+/** `session_ended`, and each item of a batch's optional `ended`. */
+export type SessionEnded = SessionView & { reason: SessionEndReason };
+
 /** Every frame the server sends, as README's WebSocket protocol lists them. */
 export type ServerFrame =
   | { type: "user_connected"; data: { total_dashboards: number; connected_at: string } }
@@ -54,9 +57,11 @@ export type ServerFrame =
         sessions: SessionActivity[];
         stats: LiveStats;
         dropped?: number;
+        /** Sessions that ended while this feed was over its frame budget. */
+        ended?: SessionEnded[];
       };
     }
-  | { type: "session_ended"; data: SessionView & { reason: SessionEndReason } }
+  | { type: "session_ended"; data: SessionEnded }
   | { type: "alert"; data: Alert }
   | { type: "detailed_stats"; data: DetailedStats }
   | { type: "subscribed"; data: { filter: DimensionFilter } }
@@ -87,6 +92,12 @@ export function parseFrame(raw: unknown): ServerFrame | undefined {
   const { type, data } = frame as { type?: unknown; data?: unknown };
   if (typeof type !== "string" || data === null || typeof data !== "object") return undefined;
   return frame as ServerFrame;
+}
+
+/** Whether a frame tells of sessions that ended (their going lowers counters no frame carries). */
+export function endsSessions(frame: ServerFrame): boolean {
+  if (frame.type === "session_ended") return true;
+  return frame.type === "visitor_batch" && (frame.data.ended?.length ?? 0) > 0;
 }
 
 /** Same rule as the server's feeds: every dimension the filter names must be equal. */

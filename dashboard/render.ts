@@ -17,6 +17,8 @@ const SESSIONS_SHOWN = 50;
  */
 export class Renderer {
   private frame: number | undefined;
+  /** Draws so far, shown as `data-draws` on <body> so tests can see they are coalesced. */
+  private draws = 0;
   private readonly status = byTestId("connection-status");
   private readonly dashboards = byTestId("dashboard-count");
   private readonly active = byTestId("active-visitors");
@@ -59,6 +61,7 @@ export class Renderer {
   private draw(all = false): void {
     const { state } = this;
     const dirty = state.takeDirty();
+    document.body.dataset.draws = String(++this.draws);
     const changed = (part: ViewPart) => all || dirty.has(part);
 
     if (changed("status")) {

@@ -12,6 +12,7 @@ import {
 import { VisitorsPerMinute } from "./visitors-per-minute.ts";
 
 export const FEED_LIMIT = 100;
+const MINUTE_MS = 60_000;
 export const ALERT_LIMIT = 50;
 /** Sessions remembered for the list; the server keeps them all, this is only the view. */
 export const SESSION_LIMIT = 1000;
@@ -36,6 +37,12 @@ export interface SessionRow extends SessionActivity {
   /** Server time (ms) of its latest event; orders the list. */
   lastSeen: number;
   journeyTruncated: boolean;
+}
+
+/** One point of the timeseries API's answer. */
+export interface MinutePoint {
+  t: string;
+  visitors: number;
 }
 
 export interface Counters {
@@ -72,6 +79,8 @@ export class DashboardState {
   /** Events received at or before this (server time) stay out of a cleared feed and chart. */
   private clearedAt = 0;
   private newestSeen = 0;
+  /** Stored minutes starting at or before this one's minute were cleared from the chart. */
+  private historyCutoff = 0;
   /** Subscriptions sent and not yet confirmed: frames until then belong to the old filter. */
   private pendingSubscriptions = 0;
   private readonly dirty = new Set<ViewPart>();
@@ -108,6 +117,7 @@ export class DashboardState {
         if (this.pendingSubscriptions > 0) return;
         this.applyEvents(frame.data.events);
         for (const activity of frame.data.sessions) this.applyActivity(activity);
+        for (const ended of frame.data.ended ?? []) this.endSession(ended.session_id, ended.reason);
         this.applyStats(frame.data.stats);
         return;
       case "session_ended":
@@ -167,6 +177,21 @@ export class DashboardState {
     this.mark("filter", "counters", "chart", "breakdowns", "feed", "sessions", "journey");
   }
 
+  /**
+   * Visitors per minute from `GET /api/analytics/timeseries`, so a page opened just now shows the
+   * minutes before it. An answer for an earlier filter, or minutes up to a Clear view, are left out.
+   */
+  applyHistory(filter: DimensionFilter, points: readonly MinutePoint[]): void {
+    if (!sameFilter(filter, this.filter)) return;
+    const clearedMinute = Math.floor(this.historyCutoff / MINUTE_MS) * MINUTE_MS;
+    for (const point of points) {
+      const start = Date.parse(point.t);
+      if (this.historyCutoff > 0 && start <= clearedMinute) continue;
+      this.visitors.setStored(start, point.visitors);
+    }
+    this.mark("chart");
+  }
+
   setRange(minutes: number): void {
     this.rangeMinutes = minutes;
     this.mark("chart");
@@ -180,6 +205,8 @@ export class DashboardState {
   /** Empties this page's feed, chart and alerts; the server's data is untouched. */
   clearView(): void {
     this.clearedAt = this.newestSeen;
+    // Stored minutes up to now stay out too, even if no event had arrived yet.
+    this.historyCutoff = Math.max(this.newestSeen, Date.now());
     this.feed = [];
     this.visitors.clear();
     this.alerts = [];
