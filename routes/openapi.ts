@@ -20,12 +20,14 @@ import {
 import {
   countryCountsSchema,
   customerVisitCountSchema,
-  dataEnvelopeSchema,
+  detailedResponseSchema,
   eventAcceptedSchema,
   healthSchema,
   messageSchema,
   overallVisitCountSchema,
+  sessionResponseSchema,
   sessionsResponseSchema,
+  statusResponseSchema,
   summaryResponseSchema,
   timeseriesResponseSchema,
   topResponseSchema,
@@ -108,7 +110,7 @@ const OPERATIONS: Operation[] = [
     tag: "Live",
     auth: true,
     pathParams: ["session_id"],
-    success: { status: 200, description: "The session", schema: dataEnvelopeSchema },
+    success: { status: 200, description: "The session", schema: sessionResponseSchema },
     errors: [401, 404],
   },
   {
@@ -118,7 +120,7 @@ const OPERATIONS: Operation[] = [
     tag: "Live",
     auth: true,
     query: dimensionFilterSchema,
-    success: { status: 200, description: "Detailed view", schema: dataEnvelopeSchema },
+    success: { status: 200, description: "Detailed view", schema: detailedResponseSchema },
     errors: [400, 401],
   },
   {
@@ -161,7 +163,7 @@ const OPERATIONS: Operation[] = [
     summary: "Uptime, dashboards, event rates, memory, caps and limits",
     tag: "Operations",
     auth: true,
-    success: { status: 200, description: "Status", schema: dataEnvelopeSchema },
+    success: { status: 200, description: "Status", schema: statusResponseSchema },
     errors: [401],
   },
   {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EVENT_TYPES } from "./event.ts";
 
 /** Success bodies, for the OpenAPI document (the routes build these shapes). */
 export const currentStatsSchema = z
@@ -54,6 +55,93 @@ export const sessionsResponseSchema = z
   })
   .meta({ id: "SessionsResponse" });
 
+export const sessionResponseSchema = z
+  .object({ success: z.literal(true), data: z.object({ session: sessionSchema }) })
+  .meta({ id: "SessionResponse" });
+
+/** An accepted event as the server keeps it (also the `event` of `visitor_update` frames). */
+export const visitorEventSchema = z
+  .strictObject({
+    type: z.enum(EVENT_TYPES),
+    name: z.string().optional(),
+    page: z.string(),
+    host: z.string().optional(),
+    title: z.string().optional(),
+    session_id: z.string(),
+    site: z.string(),
+    country: z.string(),
+    device: z.string(),
+    referrer: z.string().optional(),
+    user_id: z.string().optional(),
+    metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    timestamp: z.string().nullable().describe("the client's clock as sent; null when none"),
+    received_at: z.iso.datetime().describe("the server's receive time"),
+  })
+  .meta({ id: "VisitorEvent" });
+
+const countsSchema = z.record(z.string(), z.number().int());
+
+export const detailedResponseSchema = z
+  .object({
+    success: z.literal(true),
+    data: z.strictObject({
+      summary: currentStatsSchema,
+      active_sessions: z.array(sessionSchema).describe("the 50 most recently active"),
+      active_sessions_total: z.number().int(),
+      country_breakdown: countsSchema.describe("today's pageviews by country"),
+      device_breakdown: countsSchema.describe(
+        "today's pageviews by device; follows the site and country filters, not the page filter",
+      ),
+      top_pages: z.array(z.object({ page: z.string(), views: z.number().int() })),
+      recent_events: z.array(visitorEventSchema).describe("the last 50, newest first"),
+      visitors_last_minute: z.number().int(),
+      generated_at: z.iso.datetime(),
+      filters_applied: z.record(z.string(), z.string()),
+    }),
+  })
+  .meta({ id: "DetailedResponse" });
+
+const fillSchema = z.object({ count: z.number().int(), max: z.number().int() });
+
+export const statusResponseSchema = z
+  .object({
+    success: z.literal(true),
+    data: z.strictObject({
+      version: z.string(),
+      uptime: z.number().describe("seconds"),
+      dashboards: z.object({ connected: z.number().int(), max: z.number().int() }),
+      dashboard_actions: countsSchema.describe("track_dashboard_action messages, per action"),
+      events_received: z.number().int(),
+      events_last_minute: z.number().int(),
+      events_per_second: z.number().describe("over the last minute"),
+      active_sessions: fillSchema,
+      today: z.object({
+        day: z.string(),
+        pages: z.number().int(),
+        countries: z.number().int(),
+        sites: z.number().int(),
+        devices: z.number().int(),
+        device_combinations: z.number().int(),
+        combinations: z.number().int(),
+        max_tracked_keys: z.number().int(),
+        max_combinations: z.number().int(),
+      }),
+      compat: z.object({ remembered: z.number().int(), max: z.number().int() }),
+      storage: z.looseObject({
+        durability: z.enum(["normal", "strict"]),
+        degraded: z.boolean(),
+      }),
+      memory: z.object({
+        rss: z.number().int(),
+        heap_used: z.number().int(),
+        heap_total: z.number().int(),
+      }),
+      limits: z.record(z.string(), z.number()),
+      generated_at: z.iso.datetime(),
+    }),
+  })
+  .meta({ id: "StatusResponse" });
+
 export const healthSchema = z
   .object({
     status: z.enum(["ok", "degraded", "shutting_down"]),
@@ -100,7 +188,3 @@ export const overallVisitCountSchema = z.object({
 });
 export const countryCountsSchema = z.record(z.string(), z.number().int());
 export const messageSchema = z.object({ message: z.string() });
-export const dataEnvelopeSchema = z.object({
-  success: z.literal(true),
-  data: z.record(z.string(), z.unknown()),
-});

@@ -138,7 +138,7 @@ export class AnalyticsStore {
       active_sessions: sessions,
       active_sessions_total: total_count,
       country_breakdown: this.today.countryBreakdown(filter, now),
-      device_breakdown: this.today.deviceBreakdown(now),
+      device_breakdown: this.today.deviceBreakdown(filter, now),
       top_pages: this.today.topPages(filter, 10, now),
       recent_events: this.recent.newestFirst().filter((event) => matchesFilter(event, filter)),
       visitors_last_minute: this.visitors.count(now),

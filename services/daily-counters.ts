@@ -3,6 +3,12 @@ import { utcDay } from "./clock.ts";
 import { CounterCube } from "./counter-cube.ts";
 import { KeyCap, OTHER } from "./key-cap.ts";
 
+/** Stands for "any" in a device counter key; labels refuse control characters, so no value is it. */
+const ANY = "\u0000";
+const SEP = "\u0001";
+const deviceKey = (site: string, country: string, device: string) =>
+  `${site}${SEP}${country}${SEP}${device}`;
+
 /**
  * Today's pageviews (the server's UTC day), kept incrementally by site, country and page.
  * Distinct pages, countries, sites and devices are each capped per day; the rest fold into
@@ -14,7 +20,14 @@ export class DailyCounters {
   private dayStartsAt = 0;
   private dayEndsAt = 0;
   private readonly pageviews = new CounterCube();
+  /**
+   * Pageviews by device, kept for every (site | any, country | any) pair so a filtered breakdown
+   * is a lookup per device. Each exact (site, country, device) combination adds at most four
+   * entries, and those combinations are capped like the pageview ones: past ten times the key cap
+   * a new one folds its country, then its site, so at most one more per device key is made.
+   */
   private readonly devices = new Map<string, number>();
+  private deviceCombinations = 0;
   private readonly pageKeys: KeyCap;
   private readonly countryKeys: KeyCap;
   private readonly siteKeys: KeyCap;
@@ -39,6 +52,7 @@ export class DailyCounters {
     this.day = today;
     this.pageviews.clear();
     this.devices.clear();
+    this.deviceCombinations = 0;
     for (const cap of [this.pageKeys, this.countryKeys, this.siteKeys, this.deviceKeys])
       cap.clear();
     this.combinations = 0;
@@ -50,8 +64,7 @@ export class DailyCounters {
     const folded = this.fold(dimensions);
     if (!this.pageviews.has(folded)) this.combinations++;
     this.pageviews.add(folded, 1);
-    const deviceKey = this.deviceKeys.admit(device);
-    this.devices.set(deviceKey, (this.devices.get(deviceKey) ?? 0) + 1);
+    this.addDevice(folded.site, folded.country, this.deviceKeys.admit(device), 1);
   }
 
   total(filter: DimensionFilter, now: number): number {
@@ -77,9 +90,17 @@ export class DailyCounters {
       .map(([page, views]) => ({ page, views }));
   }
 
-  deviceBreakdown(now: number): Record<string, number> {
+  /** Today's pageviews by device, narrowed by site and country (a page filter is not kept). */
+  deviceBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
     this.rollOver(now);
-    return Object.fromEntries(this.devices);
+    const site = filter.site ?? ANY;
+    const country = filter.country ?? ANY;
+    const breakdown: Record<string, number> = {};
+    for (const device of [...this.deviceKeys.keys(), OTHER]) {
+      const views = this.devices.get(deviceKey(site, country, device)) ?? 0;
+      if (views > 0) breakdown[device] = views;
+    }
+    return breakdown;
   }
 
   countryBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
@@ -101,6 +122,7 @@ export class DailyCounters {
       countries: this.countryKeys.size,
       sites: this.siteKeys.size,
       devices: this.deviceKeys.size,
+      device_combinations: this.deviceCombinations,
       combinations: this.combinations,
       max_tracked_keys: this.maxTrackedKeys,
       max_combinations: this.maxTrackedKeys * 10,
@@ -116,7 +138,7 @@ export class DailyCounters {
         d.page,
         count,
       ]),
-      devices: [...this.devices],
+      devices: [...this.exactDeviceEntries()],
       keys: {
         pages: [...this.pageKeys.keys()],
         countries: [...this.countryKeys.keys()],
@@ -135,11 +157,45 @@ export class DailyCounters {
       this.pageviews.add(dimensions, count);
     }
     this.combinations = state.combinations.length;
-    for (const [device, count] of state.devices) this.devices.set(device, count);
+    for (const entry of state.devices) {
+      if (entry.length === 4) this.addDevice(...entry);
+      // A snapshot from before devices were kept by site and country: totals only.
+      else this.devices.set(deviceKey(ANY, ANY, entry[0]), entry[1]);
+    }
     this.pageKeys.restore(state.keys.pages);
     this.countryKeys.restore(state.keys.countries);
     this.siteKeys.restore(state.keys.sites);
     this.deviceKeys.restore(state.keys.devices);
+  }
+
+  private addDevice(site: string, country: string, device: string, count: number): void {
+    let exact = deviceKey(site, country, device);
+    if (!this.devices.has(exact)) {
+      // Past the combination cap, fold country then site, as the pageview counters do.
+      if (this.deviceCombinations >= this.maxTrackedKeys * 10) {
+        country = OTHER;
+        exact = deviceKey(site, country, device);
+        if (!this.devices.has(exact)) {
+          site = OTHER;
+          exact = deviceKey(site, country, device);
+        }
+      }
+      if (!this.devices.has(exact)) this.deviceCombinations++;
+    }
+    for (const key of [
+      exact,
+      deviceKey(site, ANY, device),
+      deviceKey(ANY, country, device),
+      deviceKey(ANY, ANY, device),
+    ])
+      this.devices.set(key, (this.devices.get(key) ?? 0) + count);
+  }
+
+  private *exactDeviceEntries(): Generator<[string, string, string, number]> {
+    for (const [key, count] of this.devices) {
+      const [site, country, device] = key.split(SEP) as [string, string, string];
+      if (site !== ANY && country !== ANY) yield [site, country, device, count];
+    }
   }
 
   private fold(dimensions: Dimensions): Dimensions {
@@ -161,6 +217,7 @@ export class DailyCounters {
 export interface DailyCountersState {
   day: string;
   combinations: [site: string, country: string, page: string, pageviews: number][];
-  devices: [string, number][];
+  /** [site, country, device, pageviews]; older snapshots hold [device, pageviews]. */
+  devices: ([string, string, string, number] | [string, number])[];
   keys: { pages: string[]; countries: string[]; sites: string[]; devices: string[] };
 }

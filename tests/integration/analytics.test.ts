@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  detailedResponseSchema,
+  sessionResponseSchema,
+  sessionsResponseSchema,
+  statusResponseSchema,
+  summaryResponseSchema,
+} from "../../schemas/responses.ts";
 import { pageview, startTestServer, type TestServer } from "../support/server.ts";
+
+const CLIENT_TIMESTAMP = "2026-01-02T03:04:05.678+02:00";
 
 async function read(server: TestServer, path: string) {
   const response = await server.request(path, { auth: true });
@@ -16,7 +25,7 @@ describe("read API", () => {
       pageview("in-1", "/products", { country: "India", metadata: { device: "mobile" } }),
       pageview("in-2", "/home", { country: "India", metadata: { device: "desktop" } }),
       pageview("us-1", "/home", { country: "US", site: "shop", metadata: { device: "desktop" } }),
-      pageview("us-1", "/products", { country: "US", site: "shop" }),
+      pageview("us-1", "/products", { country: "US", site: "shop", timestamp: CLIENT_TIMESTAMP }),
     ];
     for (const event of events) expect((await server.postEvent(event)).status).toBe(201);
   });
@@ -129,6 +138,48 @@ describe("read API", () => {
     expect(data.visitors_last_minute).toBe(3);
   });
 
+  test("the client's timestamp is kept as sent beside the server's receive time", async () => {
+    const startedAt = Date.now() - 60_000;
+    const data = await read(server, "/api/analytics/detailed");
+    const [newest, previous] = data.recent_events;
+    expect(newest.timestamp).toBe(CLIENT_TIMESTAMP);
+    expect(Date.parse(newest.received_at)).toBeGreaterThan(startedAt);
+    expect(Date.parse(newest.received_at)).toBeLessThanOrEqual(Date.now());
+    expect(previous.timestamp).toBeNull();
+    expect(Date.parse(previous.received_at)).toBeGreaterThan(startedAt);
+  });
+
+  test("the device breakdown follows the site and country filters", async () => {
+    expect((await read(server, "/api/analytics/detailed?country=India")).device_breakdown).toEqual({
+      mobile: 2,
+      desktop: 1,
+    });
+    expect((await read(server, "/api/analytics/detailed?site=shop")).device_breakdown).toEqual({
+      desktop: 1,
+      unknown: 1,
+    });
+    expect(
+      (await read(server, "/api/analytics/detailed?site=shop&country=India")).device_breakdown,
+    ).toEqual({});
+  });
+
+  test("live answers match the response schemas the OpenAPI document is built from", async () => {
+    const cases = [
+      ["/api/analytics/summary?country=India", summaryResponseSchema],
+      ["/api/analytics/sessions", sessionsResponseSchema],
+      ["/api/analytics/sessions/in-1", sessionResponseSchema],
+      ["/api/analytics/detailed", detailedResponseSchema],
+      ["/api/analytics/detailed?site=shop&page=/home", detailedResponseSchema],
+      ["/api/status", statusResponseSchema],
+    ] as const;
+    for (const [path, schema] of cases) {
+      const response = await server.request(path, { auth: true });
+      expect(response.status).toBe(200);
+      const parsed = schema.safeParse(await response.json());
+      expect(parsed.error?.issues ?? []).toEqual([]);
+    }
+  });
+
   test("a filtered detailed view narrows the summary, sessions, country breakdown and recent events", async () => {
     const data = await read(server, "/api/analytics/detailed?country=India");
     expect(data.summary.total_today).toBe(3);
@@ -149,7 +200,12 @@ describe("read API", () => {
     expect(data.events_received).toBe(5);
     expect(data.events_last_minute).toBe(5);
     expect(data.dashboards).toEqual({ connected: 0, max: 10000 });
+    expect(data.uptime).toBeGreaterThanOrEqual(0);
+    expect(data.uptime).toBeLessThan(600);
+    expect(data.events_per_second).toBeCloseTo(5 / 60, 2);
     expect(data.memory.rss).toBeGreaterThan(0);
+    expect(data.memory.heap_used).toBeGreaterThan(0);
+    expect(data.memory.heap_total).toBeGreaterThanOrEqual(data.memory.heap_used);
     expect(data.active_sessions).toEqual({ count: 3, max: 200000 });
     expect(data.today.max_tracked_keys).toBe(10000);
     expect(data.version).toMatch(/^\d+\.\d+\.\d+/);
@@ -161,5 +217,7 @@ describe("read API", () => {
     const body = await response.json();
     expect(body.status).toBe("ok");
     expect(typeof body.uptime).toBe("number");
+    expect(body.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);
   });
 });

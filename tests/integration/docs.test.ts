@@ -85,6 +85,30 @@ describe("API documentation", () => {
     ).toBe("#/components/schemas/ErrorBody");
   });
 
+  test("the read answers are documented by their own response schemas, not a generic envelope", async () => {
+    const document = await (await server.request("/api/openapi.json")).json();
+    const refs: Record<string, string> = {
+      "/api/analytics/summary": "SummaryResponse",
+      "/api/analytics/sessions": "SessionsResponse",
+      "/api/analytics/sessions/{session_id}": "SessionResponse",
+      "/api/analytics/detailed": "DetailedResponse",
+      "/api/status": "StatusResponse",
+    };
+    for (const [path, id] of Object.entries(refs)) {
+      const schema = document.paths[path].get.responses["200"].content["application/json"].schema;
+      expect(schema.$ref).toBe(`#/components/schemas/${id}`);
+    }
+    const detailed = document.components.schemas.DetailedResponse.properties.data;
+    expect(detailed.properties.recent_events.items.$ref).toBe("#/components/schemas/VisitorEvent");
+    expect(document.components.schemas.VisitorEvent.required).toContain("received_at");
+    const status = document.components.schemas.StatusResponse.properties.data;
+    expect(Object.keys(status.properties.memory.properties)).toEqual([
+      "rss",
+      "heap_used",
+      "heap_total",
+    ]);
+  });
+
   test("/docs is an interactive page that loads only local assets", async () => {
     const response = await server.request("/docs");
     expect(response.status).toBe(200);

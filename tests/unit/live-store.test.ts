@@ -163,6 +163,64 @@ describe("counters and filters", () => {
     expect(store.status().today).toMatchObject({ pages: 2, countries: 2, max_tracked_keys: 2 });
   });
 
+  test("the device breakdown follows the site and country filters", () => {
+    const { store, send } = live();
+    send({ session_id: "a", country: "ES", site: "one", device: "mobile" });
+    send({ session_id: "a", country: "ES", site: "one", device: "mobile" });
+    send({ session_id: "b", country: "ES", site: "two", device: "desktop" });
+    send({ session_id: "c", country: "FR", site: "one", device: "desktop" });
+    send({ session_id: "d", country: "FR", site: "one" });
+    expect(store.detailed().device_breakdown).toEqual({ mobile: 2, desktop: 2, unknown: 1 });
+    expect(store.detailed({ country: "ES" }).device_breakdown).toEqual({ mobile: 2, desktop: 1 });
+    expect(store.detailed({ site: "one" }).device_breakdown).toEqual({
+      mobile: 2,
+      desktop: 1,
+      unknown: 1,
+    });
+    expect(store.detailed({ site: "one", country: "FR" }).device_breakdown).toEqual({
+      desktop: 1,
+      unknown: 1,
+    });
+    expect(store.detailed({ site: "nowhere" }).device_breakdown).toEqual({});
+  });
+
+  test("device counts stay bounded: past the cap devices fold into (other), and survive a snapshot", () => {
+    const { store, send } = live({ maxKeys: 2 });
+    for (const [index, device] of ["mobile", "desktop", "tablet", "tv"].entries())
+      send({ session_id: `s${index}`, device, country: "ES", site: `site-${index}` });
+    expect(store.detailed().device_breakdown).toEqual({ mobile: 1, desktop: 1, [OTHER]: 2 });
+    const combinations = store.status().today.device_combinations;
+    expect(combinations).toBeLessThanOrEqual(2 * 10);
+    const restored = live({ maxKeys: 2 });
+    restored.store.importState(store.exportState());
+    expect(restored.store.detailed().device_breakdown).toEqual(store.detailed().device_breakdown);
+    expect(restored.store.detailed({ site: "site-0" }).device_breakdown).toEqual({ mobile: 1 });
+  });
+
+  test("device combinations are capped at ten times the key cap, plus one fully folded per device", () => {
+    const { store, send } = live({ maxKeys: 2 });
+    let sent = 0;
+    for (const site of ["s1", "s2", "s3", "s4"])
+      for (const country of ["ES", "FR", "DE", "IT"])
+        for (const device of ["mobile", "desktop", "tablet"]) {
+          send({ session_id: `x${sent++}`, site, country, device });
+        }
+    // 2 device keys and (other): at most 3 (other, other, device) beyond the cap of 20.
+    expect(store.status().today.device_combinations).toBeLessThanOrEqual(20 + 3);
+    const total = Object.values(store.detailed().device_breakdown).reduce((a, b) => a + b, 0);
+    expect(total).toBe(sent);
+  });
+
+  test("a snapshot from before devices were kept by site and country restores the totals", () => {
+    const { store, send } = live();
+    send({ session_id: "a", device: "mobile" });
+    const state = store.exportState();
+    state.today.devices = [["mobile", 1]];
+    const restored = live();
+    restored.store.importState(state);
+    expect(restored.store.detailed().device_breakdown).toEqual({ mobile: 1 });
+  });
+
   test("at midnight (UTC) today's pageviews start again; active sessions carry on", () => {
     const { clock, store, send } = live({ timeoutMinutes: 30 });
     clock.set(Date.UTC(2026, 5, 1, 23, 59, 0));
