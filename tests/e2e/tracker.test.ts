@@ -1,7 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
+import type {
+  Browser,
+  BrowserContext,
+  BrowserContextOptions,
+  Page,
+  Response as PageResponse,
+} from "playwright-core";
 import type { VisitorEvent } from "../../interfaces/analytics.ts";
-import { SESSION_KEY } from "../../tracker/session.ts";
+import { SESSION_IDLE_MS, SESSION_KEY } from "../../tracker/session.ts";
 import { hasChromium, launchBrowser } from "../support/browser.ts";
 import { eventually, startTestServer, type TestServer } from "../support/server.ts";
 
@@ -14,6 +20,21 @@ interface WatchedPage {
   errors: string[];
   /** Event bodies the page posted to /api/events, as the browser saw them. */
   sent: Record<string, unknown>[];
+  /** How each of those went, as Chromium classes it: "ping" for a beacon, "fetch" for fetch. */
+  transports: string[];
+}
+
+/** A request as it arrived at the recording gateway in front of the server. */
+interface WireRequest {
+  method: string;
+  path: string;
+  contentType: string | null;
+  /** Sec-Fetch-Mode: a text/plain beacon goes "no-cors", a fetch from another origin "cors". */
+  fetchMode: string | null;
+  /** The site named in an event's body, to tell tests apart. */
+  site?: string;
+  /** The server's status, once it answered. */
+  status?: number;
 }
 
 describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
@@ -22,26 +43,44 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
   /** Another origin embedding the tracker, as a customer's website does. */
   let website: ReturnType<typeof Bun.serve>;
   let websiteUrl: string;
+  /**
+   * Relays every request to the server and records it as it came off the wire: Playwright does
+   * not report CORS preflights, so only the receiving end can show that none was made.
+   */
+  let gateway: ReturnType<typeof Bun.serve>;
+  let gatewayUrl: string;
+  const wire: WireRequest[] = [];
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     server = startTestServer();
     browser = await launchBrowser();
+    gateway = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (request) => relay(request, server.url, wire),
+    });
+    gatewayUrl = gateway.url.toString().replace(/\/$/, "");
     website = Bun.serve({
       port: 0,
       hostname: "127.0.0.1",
-      fetch: (request) => websitePage(new URL(request.url), server.url),
+      fetch: (request) => {
+        const url = new URL(request.url);
+        return websitePage(url, url.searchParams.has("via-gateway") ? gatewayUrl : server.url);
+      },
     });
     websiteUrl = website.url.toString().replace(/\/$/, "");
   });
 
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
+    wire.length = 0;
   });
 
   afterAll(async () => {
     await browser?.close();
     await website?.stop(true);
+    await gateway?.stop(true);
     await server?.stop();
   });
 
@@ -53,7 +92,7 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
 
   async function open(context: BrowserContext, url: string): Promise<WatchedPage> {
     const page = await context.newPage();
-    const watched: WatchedPage = { page, errors: [], sent: [] };
+    const watched: WatchedPage = { page, errors: [], sent: [], transports: [] };
     page.on("console", (message) => {
       if (message.type() === "error") watched.errors.push(message.text());
     });
@@ -61,6 +100,7 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
     page.on("request", (request) => {
       if (new URL(request.url()).pathname === "/api/events") {
         watched.sent.push(JSON.parse(request.postData() ?? "null"));
+        watched.transports.push(request.resourceType());
       }
     });
     await page.goto(url);
@@ -144,6 +184,90 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       ).json();
       expect(session.data.session.journey).toEqual(["/demo", "/demo/pricing", "/demo"]);
       expect(errors).toEqual([]);
+    });
+
+    test("history.replaceState to a new path is a pageview; to the same path, whatever its query or state, it is not", async () => {
+      const context = await newContext();
+      const { page, errors, sent } = await open(context, `${server.url}/demo`);
+      const sessionId = await storedSessionId(page);
+      await receivedEvents(ofSession(sessionId), 1);
+
+      await page.evaluate(() => {
+        history.replaceState({}, "", "/demo/about");
+        history.replaceState({ tab: 2 }, "", "/demo/about");
+        history.replaceState({}, "", "/demo/about?sort=new");
+        // A marker sent last: once it has arrived, any pageview sent before it has too.
+        (window as WithFootfall).footfall?.("marker");
+      });
+      const events = await receivedEvents(ofSession(sessionId), 3);
+      expect(events.map((event) => [event.type, event.page])).toEqual([
+        ["pageview", "/demo"],
+        ["pageview", "/demo/about"],
+        ["custom", "/demo/about"],
+      ]);
+      expect(sent.map((body) => body.type)).toEqual(["pageview", "pageview", "custom"]);
+      expect(errors).toEqual([]);
+    });
+
+    test("a session idle for 30 minutes is over: the next pageview starts a new one", async () => {
+      const context = await newContext();
+      // The page's clock, moved on by hand: the tracker reads Date.now().
+      await context.clock.install();
+      const { page, errors } = await open(context, `${server.url}/demo`);
+      const first = await storedSessionId(page);
+      await receivedEvents(ofSession(first), 1);
+
+      // Activity just inside the limit keeps the session, and each event restarts the 30 minutes.
+      await page.clock.fastForward(SESSION_IDLE_MS - 60_000);
+      await page.click("#spa-nav");
+      await page.clock.fastForward(SESSION_IDLE_MS - 60_000);
+      await page.click("#signup");
+      expect(await storedSessionId(page)).toBe(first);
+      const kept = await receivedEvents(ofSession(first), 3);
+      expect(kept.map((event) => event.type)).toEqual(["pageview", "pageview", "custom"]);
+
+      await page.clock.fastForward(SESSION_IDLE_MS + 60_000);
+      await page.evaluate(() => history.pushState({}, "", "/demo/about"));
+      const renewed = await storedSessionId(page);
+      expect(renewed).not.toBe(first);
+      expect(renewed).toMatch(/^[0-9a-z]{28}$/);
+      const [pageview] = await receivedEvents(ofSession(renewed), 1);
+      expect(pageview).toMatchObject({ type: "pageview", page: "/demo/about", site: "demo" });
+      expect(errors).toEqual([]);
+    });
+
+    test("no cookie is set or sent: the session lives in localStorage", async () => {
+      const context = await newContext();
+      const responses: PageResponse[] = [];
+      context.on("response", (response) => responses.push(response));
+
+      const demo = await open(context, `${server.url}/demo`);
+      const sessionId = await storedSessionId(demo.page);
+      await demo.page.click("#spa-nav");
+      await demo.page.click("#signup");
+      await Promise.all([
+        demo.page.waitForURL(`${server.url}/demo/about`),
+        demo.page.click("nav >> text=About"),
+      ]);
+      const embedded = await open(context, `${websiteUrl}/plain?site=cookieless`);
+      const embeddedSession = await storedSessionId(embedded.page);
+      await receivedEvents(ofSession(sessionId), 4);
+      await receivedEvents(ofSession(embeddedSession), 1);
+
+      expect(await context.cookies()).toEqual([]);
+      expect(await demo.page.evaluate(() => document.cookie)).toBe("");
+      expect(await embedded.page.evaluate(() => document.cookie)).toBe("");
+      // Every response, the pages, /tracker.js and /api/events included, and every request.
+      expect(responses.map((response) => new URL(response.url()).pathname)).toContain(
+        "/api/events",
+      );
+      const cookieHeaders = await Promise.all(
+        responses.map(async (response) => [
+          await response.headerValue("set-cookie"),
+          await response.request().headerValue("cookie"),
+        ]),
+      );
+      expect(cookieHeaders.flat().filter((header) => header !== null)).toEqual([]);
     });
 
     test("the signup button sends a custom event named signup with metadata.plan pro", async () => {
@@ -257,6 +381,99 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       const [pageview] = await receivedEvents(ofSession(sessionId), 1);
       expect(pageview).toMatchObject({ type: "pageview", page: "/plain", site: "shop" });
       expect(sent).toHaveLength(1);
+      expect(errors).toEqual([]);
+    });
+
+    test("events go by sendBeacon as text/plain, and no CORS preflight is made", async () => {
+      const context = await newContext();
+      const { page, errors, transports } = await open(
+        context,
+        `${websiteUrl}/plain?site=beacon&via-gateway`,
+      );
+      const sessionId = await storedSessionId(page);
+      await page.evaluate(() => {
+        history.pushState({}, "", "/plain/next");
+        (window as WithFootfall).footfall?.("signup", { plan: "pro" });
+      });
+      const events = await receivedEvents(ofSession(sessionId), 3);
+      expect(events.map((event) => event.type)).toEqual(["pageview", "pageview", "custom"]);
+
+      const posts = () => wire.filter((request) => request.site === "beacon");
+      await eventually(() => posts().every((request) => request.status !== undefined), 10_000);
+      expect(posts()).toHaveLength(3);
+      for (const post of posts()) {
+        expect(post).toMatchObject({ method: "POST", path: "/api/events", status: 201 });
+        expect(post.contentType).toMatch(/^text\/plain(;|$)/);
+        // A beacon with a CORS-safelisted type goes no-cors: nothing to preflight.
+        expect(post.fetchMode).toBe("no-cors");
+      }
+      expect(transports).toEqual(["ping", "ping", "ping"]);
+      const preflights = () => wire.filter((request) => request.method === "OPTIONS");
+      expect(preflights()).toEqual([]);
+      expect(errors).toEqual([]);
+
+      // The check can fail: a JSON POST from the same page is preflighted, and the gateway sees it.
+      await page.evaluate(
+        ({ url, session }) =>
+          fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ type: "pageview", page: "/json", session_id: session }),
+          }).then(() => undefined),
+        { url: `${gatewayUrl}/api/events`, session: `${sessionId}-json` },
+      );
+      expect(preflights()).toMatchObject([{ method: "OPTIONS", path: "/api/events" }]);
+    });
+
+    test("when sendBeacon refuses, the event goes by fetch with keepalive and is accepted", async () => {
+      const context = await newContext();
+      // A browser whose beacon queue is full (or that has none); fetch calls are recorded.
+      await context.addInitScript(`
+        navigator.sendBeacon = () => false;
+        const realFetch = window.fetch;
+        window.fetchCalls = [];
+        window.fetch = function (input, init) {
+          window.fetchCalls.push({
+            url: String(input),
+            method: init?.method,
+            keepalive: init?.keepalive,
+            contentType: new Headers(init?.headers).get("content-type"),
+          });
+          return realFetch.apply(this, arguments);
+        };
+      `);
+      const { page, errors, transports } = await open(
+        context,
+        `${websiteUrl}/plain?site=fallback&via-gateway`,
+      );
+      const sessionId = await storedSessionId(page);
+      const [pageview] = await receivedEvents(ofSession(sessionId), 1);
+      expect(pageview).toMatchObject({ type: "pageview", page: "/plain", site: "fallback" });
+
+      const posts = () => wire.filter((request) => request.site === "fallback");
+      await eventually(() => posts()[0]?.status !== undefined, 10_000);
+      expect(posts()).toEqual([
+        {
+          method: "POST",
+          path: "/api/events",
+          contentType: "text/plain",
+          // A fetch, not a beacon (which would be no-cors); still simple enough for no preflight.
+          fetchMode: "cors",
+          site: "fallback",
+          status: 201,
+        },
+      ]);
+      expect(wire.filter((request) => request.method === "OPTIONS")).toEqual([]);
+      expect(transports).toEqual(["fetch"]);
+      const calls = await page.evaluate(() => (window as { fetchCalls?: unknown[] }).fetchCalls);
+      expect(calls).toEqual([
+        {
+          url: `${gatewayUrl}/api/events`,
+          method: "POST",
+          keepalive: true,
+          contentType: "text/plain",
+        },
+      ]);
       expect(errors).toEqual([]);
     });
 
@@ -404,4 +621,36 @@ async function websitePage(url: URL, footfallUrl: string): Promise<Response> {
     `<!doctype html><html><head><meta charset="utf-8"><title>A website</title><link rel="icon" href="data:,">${head}</head><body>${body}</body></html>`,
     { headers: { "content-type": "text/html; charset=utf-8" } },
   );
+}
+
+/** Forwards a request to the Footfall server, recording it on arrival and its status on answer. */
+async function relay(
+  request: Request,
+  footfallUrl: string,
+  wire: WireRequest[],
+): Promise<Response> {
+  const url = new URL(request.url);
+  const body =
+    request.method === "GET" || request.method === "HEAD" ? undefined : await request.text();
+  const record: WireRequest = {
+    method: request.method,
+    path: url.pathname,
+    contentType: request.headers.get("content-type"),
+    fetchMode: request.headers.get("sec-fetch-mode"),
+  };
+  try {
+    record.site = JSON.parse(body ?? "null")?.site;
+  } catch {}
+  wire.push(record);
+  const response = await fetch(footfallUrl + url.pathname + url.search, {
+    method: request.method,
+    headers: request.headers,
+    body,
+  });
+  record.status = response.status;
+  // fetch has already decoded the body: the length and encoding no longer describe it.
+  const headers = new Headers(response.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return new Response(await response.arrayBuffer(), { status: response.status, headers });
 }
