@@ -35,11 +35,6 @@ export class ApiError extends HTTPException {
     if (this.details !== undefined) error.details = this.details;
     return { success: false, error };
   }
-
-  /** For the few places outside Hono (the WebSocket upgrade). */
-  toResponse(headers: Record<string, string> = {}): Response {
-    return Response.json(this.body(), { status: this.status, headers });
-  }
 }
 
 export interface IssueLike {

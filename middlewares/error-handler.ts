@@ -1,17 +1,48 @@
-import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { type Context, type ErrorHandler, Hono, type NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { StorageUnavailableError } from "../services/storage/event-log.ts";
 import { ApiError } from "./api-error.ts";
 
+/**
+ * Options of Hono's secure-headers as every response carries them. routes/app.ts applies the
+ * same options to the app; refusals made outside Hono (below) use these. A test compares the two.
+ */
+export const SECURE_HEADERS_OPTIONS = {
+  // The tracker script and beacons are loaded from other sites' pages.
+  crossOriginResourcePolicy: "cross-origin",
+} as const;
+
 /** The one place an error becomes a response. */
-export const handleError: ErrorHandler<AppEnv> = (err, c) => {
-  const apiError = toApiError(err, c);
-  return c.json(apiError.body(), apiError.status);
-};
+export const handleError: ErrorHandler<AppEnv> = (err, c) => respond(c, toApiError(err, c));
 
 export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>
-  c.json(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`).body(), 404);
+  respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
+
+function respond(c: Context, apiError: ApiError, headers?: Record<string, string>): Response {
+  return c.json(apiError.body(), apiError.status, headers);
+}
+
+interface RefusalEnv {
+  Bindings: { refusal: ApiError; headers?: Record<string, string> };
+}
+
+const refusals = new Hono<RefusalEnv>()
+  .use(secureHeaders(SECURE_HEADERS_OPTIONS))
+  .all("*", (c) => respond(c, c.env.refusal, c.env.headers));
+
+/**
+ * A refusal made before Hono sees the request (the WebSocket upgrade runs ahead of the app):
+ * the same error body and the same security headers as any other response.
+ */
+export function refusalResponse(
+  request: Request,
+  refusal: ApiError,
+  headers?: Record<string, string>,
+): Promise<Response> {
+  return Promise.resolve(refusals.fetch(request, { refusal, headers }));
+}
 
 function toApiError(err: Error, c: Context<AppEnv>): ApiError {
   if (err instanceof ApiError) return err;

@@ -1,6 +1,7 @@
 import type { Server, WebSocketHandler } from "bun";
 import { ApiError } from "../middlewares/api-error.ts";
 import { isAuthorized, unauthorized } from "../middlewares/auth.ts";
+import { refusalResponse } from "../middlewares/error-handler.ts";
 import type { Services } from "../services/container.ts";
 import type { DashboardSocketData } from "../services/realtime-hub.ts";
 
@@ -8,30 +9,40 @@ export const WEBSOCKET_PATH = "/ws";
 
 /**
  * Upgrades a dashboard's request to a native Bun WebSocket, ahead of Hono. Returns undefined once
- * upgraded, or the JSON error response to send instead.
+ * upgraded, or the error response to send instead (built where every error response is).
  */
 export function upgradeDashboard(
   request: Request,
   server: Server<DashboardSocketData>,
   services: Services,
-): Response | undefined {
+): Promise<Response> | undefined {
   if (services.draining) {
-    return new ApiError(503, "shutting_down", "The server is shutting down").toResponse();
+    return refusalResponse(
+      request,
+      new ApiError(503, "shutting_down", "The server is shutting down"),
+    );
   }
   if (!isAuthorized(request, services.apiToken)) {
-    return unauthorized().toResponse({ "WWW-Authenticate": 'Bearer realm="footfall"' });
+    return refusalResponse(request, unauthorized(), {
+      "WWW-Authenticate": 'Bearer realm="footfall"',
+    });
   }
   if (!services.hub.hasRoom()) {
-    return new ApiError(
-      503,
-      "too_many_connections",
-      `At most ${services.config.limits.maxDashboards} dashboards may be connected`,
-    ).toResponse();
+    return refusalResponse(
+      request,
+      new ApiError(
+        503,
+        "too_many_connections",
+        `At most ${services.config.limits.maxDashboards} dashboards may be connected`,
+      ),
+    );
   }
   if (server.upgrade(request, { data: services.hub.newSocketData() })) return undefined;
-  return new ApiError(426, "upgrade_required", "Connect with a WebSocket client").toResponse({
-    Upgrade: "websocket",
-  });
+  return refusalResponse(
+    request,
+    new ApiError(426, "upgrade_required", "Connect with a WebSocket client"),
+    { Upgrade: "websocket" },
+  );
 }
 
 export function dashboardSocketHandler(services: Services): WebSocketHandler<DashboardSocketData> {

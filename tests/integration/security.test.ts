@@ -171,6 +171,70 @@ describe("CORS and headers", () => {
   });
 });
 
+describe("refused WebSocket upgrades", () => {
+  const SECURITY_HEADERS = [
+    "x-content-type-options",
+    "x-frame-options",
+    "strict-transport-security",
+    "referrer-policy",
+    "cross-origin-resource-policy",
+    "cross-origin-opener-policy",
+    "x-xss-protection",
+  ];
+  const securityHeaders = (response: Response) =>
+    Object.fromEntries(SECURITY_HEADERS.map((name) => [name, response.headers.get(name)]));
+
+  test("a plain GET /ws with a valid token is 426 in the error shape with the security headers", async () => {
+    const server = startTestServer();
+    try {
+      const response = await server.request("/ws", { auth: true });
+      expect(response.status).toBe(426);
+      expect(response.headers.get("upgrade")).toBe("websocket");
+      expect(await response.json()).toEqual({
+        success: false,
+        error: { code: "upgrade_required", message: expect.any(String) },
+      });
+      const reference = securityHeaders(await server.request("/health"));
+      expect(reference["x-content-type-options"]).toBe("nosniff");
+      expect(securityHeaders(response)).toEqual(reference);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("upgrades refused with 401 and, while draining, 503 carry the same security headers", async () => {
+    const server = startTestServer();
+    try {
+      const reference = securityHeaders(await server.request("/health"));
+      const upgrade = { upgrade: "websocket", connection: "upgrade" };
+      const unauthorized = await fetch(`${server.url}/ws`, { headers: upgrade });
+      expect(unauthorized.status).toBe(401);
+      expect(unauthorized.headers.get("www-authenticate")).toContain("Bearer");
+      expect(securityHeaders(unauthorized)).toEqual(reference);
+      server.services.draining = true;
+      const draining = await server.request("/ws", { auth: true, headers: upgrade });
+      expect(draining.status).toBe(503);
+      expect((await draining.json()).error.code).toBe("shutting_down");
+      expect(securityHeaders(draining)).toEqual(reference);
+      server.services.draining = false;
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("request bodies far past the limit", () => {
+  test("a body over four times MAX_BATCH_BYTES is still refused with 413 (by Bun itself)", async () => {
+    const server = startTestServer({ MAX_BATCH_BYTES: "1024" });
+    try {
+      const response = await server.postEvent("x".repeat(8 * 1024));
+      expect(response.status).toBe(413);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("internal errors", () => {
   test("a failure inside the server is 500 internal_error without a stack trace, and the server keeps serving", async () => {
     const server = startTestServer({ NODE_ENV: "production" });
