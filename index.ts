@@ -43,10 +43,31 @@ console.log(
 );
 services.logger.info({ port: running.server.port, env: config.nodeEnv }, "started");
 
+/**
+ * Past this, the process exits whatever a shutdown step is doing: SHUTDOWN_TIMEOUT_SECONDS is at
+ * most 4, and the promise is to be gone within 5 s of the signal.
+ */
+const SHUTDOWN_DEADLINE_MS = 4_500;
+let shuttingDown = false;
+
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, async () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
     services.logger.info({ signal }, "shutting down");
-    await running.shutdown();
-    process.exit(0);
+    // Exit 0 only when every step of the shutdown completed; 1 when one failed or hung.
+    let exitCode = 1;
+    setTimeout(() => {
+      services.logger.error({ deadline_ms: SHUTDOWN_DEADLINE_MS }, "shutdown did not finish");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    try {
+      await running.shutdown();
+      exitCode = 0;
+    } catch (error) {
+      services.logger.error({ err: error }, "shutdown failed");
+    } finally {
+      process.exit(exitCode);
+    }
   });
 }

@@ -44,11 +44,17 @@ export const envSchema = z.object({
   WS_BACKPRESSURE_BYTES: wholeNumber(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   WS_MAX_FRAMES_PER_SECOND: wholeNumber(1, 1000).default(20),
   WS_MESSAGES_PER_MINUTE: wholeNumber(1, 1_000_000).default(600),
-  SHUTDOWN_TIMEOUT_SECONDS: positiveDecimal.default(3),
+  // At most 4 s, so that with the final flush the process is gone within 5 s of the signal.
+  SHUTDOWN_TIMEOUT_SECONDS: positiveDecimal
+    .max(4, { message: "expected a number of seconds greater than 0 and at most 4" })
+    .default(3),
   DURABILITY: z.enum(["normal", "strict"]).default("normal"),
   RETENTION_DAYS: positiveDecimal.default(90),
   SNAPSHOT_INTERVAL_SECONDS: positiveDecimal.default(30),
   STORAGE_BUSY_TIMEOUT_MS: wholeNumber(0, 600_000).default(2000),
 });
+
+/** Variables whose values are never repeated in an error message or a log. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(["API_TOKEN"]);
 
 export type RawEnv = z.input<typeof envSchema>;

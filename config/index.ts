@@ -1,4 +1,4 @@
-import { envSchema } from "./env-schema.ts";
+import { envSchema, SECRET_VARIABLES } from "./env-schema.ts";
 
 export interface Config {
   readonly port: number;
@@ -57,6 +57,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? "environment");
+        // A secret is named but never echoed: start-up errors end up in terminals and CI logs.
+        if (SECRET_VARIABLES.has(name)) return `${name} (value not shown): ${issue.message}`;
         return `${name}=${JSON.stringify(known[name] ?? "")}: ${issue.message}`;
       }),
     );

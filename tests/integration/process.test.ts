@@ -28,6 +28,35 @@ describe("start-up", () => {
     expect(message).toContain('SESSION_TIMEOUT_MINUTES="-1": expected a number greater than 0');
   });
 
+  test("a too-short API_TOKEN stops start-up naming the variable without printing its value", async () => {
+    const secret = "short-s3cret";
+    const child = Bun.spawn([process.execPath, "index.ts"], {
+      cwd: join(import.meta.dir, "..", ".."),
+      env: { PATH: process.env.PATH ?? "", API_TOKEN: secret, PORT: "eighty" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await child.exited).toBe(1);
+    const stderr = await new Response(child.stderr).text();
+    const stdout = await new Response(child.stdout).text();
+    expect(stderr).toContain("API_TOKEN (value not shown): expected at least 16 characters");
+    expect(stderr).toContain('PORT="eighty"');
+    expect(stderr + stdout).not.toContain(secret);
+  });
+
+  test("a SHUTDOWN_TIMEOUT_SECONDS over 4 is refused, so shutdown stays within 5 s", async () => {
+    const child = Bun.spawn([process.execPath, "index.ts"], {
+      cwd: join(import.meta.dir, "..", ".."),
+      env: { PATH: process.env.PATH ?? "", SHUTDOWN_TIMEOUT_SECONDS: "10" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await child.exited).toBe(1);
+    expect(await new Response(child.stderr).text()).toContain(
+      'SHUTDOWN_TIMEOUT_SECONDS="10": expected a number of seconds greater than 0 and at most 4',
+    );
+  });
+
   test("start-up prints where the API, the WebSocket and the docs are, and how to authenticate", async () => {
     running = await spawnServer({ API_TOKEN: TOKEN });
     const banner = running.output();
@@ -130,6 +159,27 @@ describe("graceful shutdown", () => {
       expect(Date.now() - started).toBeLessThan(5000);
     });
   }
+
+  test("a request that never finishes is cut after SHUTDOWN_TIMEOUT_SECONDS and the process still exits 0", async () => {
+    running = await spawnServer({ API_TOKEN: TOKEN, SHUTDOWN_TIMEOUT_SECONDS: "1" });
+    const stuck = fetch(`${running.url}/api/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"type":"pagev'));
+          // Never closed: the body never completes.
+        },
+      }),
+    }).catch((error: unknown) => error);
+    await Bun.sleep(150);
+    const started = Date.now();
+    running.process.kill("SIGTERM");
+    expect(await running.process.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(running.output()).toContain('"msg":"shutting down"');
+    await stuck;
+  });
 
   test("while shutting down, health answers 503 and ingestion shutting_down", async () => {
     const { startTestServer } = await import("../support/server.ts");
