@@ -8,6 +8,13 @@ export interface AlertDetectorOptions {
   cooldownMs: number;
 }
 
+/** What a snapshot keeps, so a restart during a spike does not announce it again. */
+export interface AlertDetectorState {
+  spiking: boolean;
+  /** ms since the epoch of the last spike announced; null before the first. */
+  lastSpikeAt: number | null;
+}
+
 /** Re-arming needs the count below this share of the threshold (hysteresis). */
 export const REARM_RATIO = 0.8;
 const WINDOW_SECONDS = 60;
@@ -36,6 +43,19 @@ export class AlertDetector {
       this.checkVisitors();
       if (event.type === "pageview") this.checkMilestone();
     });
+  }
+
+  exportState(): AlertDetectorState {
+    return {
+      spiking: this.spiking,
+      lastSpikeAt: Number.isFinite(this.lastSpikeAt) ? this.lastSpikeAt : null,
+    };
+  }
+
+  /** Restores a snapshot's spike and cooldown; the next check announces only what changed since. */
+  importState(state: AlertDetectorState): void {
+    this.spiking = state.spiking;
+    this.lastSpikeAt = state.lastSpikeAt ?? Number.NEGATIVE_INFINITY;
   }
 
   /** Also called on a timer: the count falls as time passes, without any event arriving. */

@@ -49,6 +49,7 @@ export function createServices(
     durability: config.storage.durability,
     busyTimeoutMs: config.storage.busyTimeoutMs,
     retentionDays: config.storage.retentionDays,
+    onIncident: (message, details) => logger.error(details, message),
   });
   const store = new AnalyticsStore(bus, clock, {
     sessionTimeoutMs: config.sessionTimeoutMs,
@@ -75,9 +76,15 @@ export function createServices(
     threshold: config.alertThreshold,
     cooldownMs: config.alertCooldownMs,
   });
+  const alertState = storage.restoredAlertState();
+  if (alertState) alerts.importState(alertState);
   const ingestion = new Ingestion(bus, store, storage.log, clock);
   const timers: ReturnType<typeof setInterval>[] = [];
-  const liveState = () => ({ store: store.exportState(), compat: compat.exportState() });
+  const liveState = () => ({
+    store: store.exportState(),
+    compat: compat.exportState(),
+    alerts: alerts.exportState(),
+  });
   const guarded = (what: string, work: () => void) => () => {
     try {
       work();

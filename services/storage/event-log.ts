@@ -52,10 +52,23 @@ export class EventLog {
   private readonly totals = { commits: 0, events: 0, commitMs: 0 };
   private scheduled = false;
   private failing = false;
-  private readonly insert: Statement;
-  private readonly commitBatch: (batch: Pending[]) => void;
+  private db!: Database;
+  private insert!: Statement;
+  private commitBatch!: (batch: Pending[]) => void;
+  /** Throws when the database must not be written (its file was removed); runs before each commit. */
+  private guard: () => void = () => {};
+  private readonly degradedListeners: ((degraded: boolean) => void)[] = [];
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
+    this.attach(db);
+  }
+
+  /**
+   * Prepares the log's statements on `db`: at start-up, and again when storage reopens a database
+   * file that was removed under it.
+   */
+  attach(db: Database): void {
+    this.db = db;
     this.insert = db.query(
       `INSERT INTO events (received_at, client_timestamp, type, name, site, page, host, title,
          session_id, user_id, country, device, referrer, metadata)
@@ -85,9 +98,27 @@ export class EventLog {
     });
   }
 
-  /** True while the last commit failed; cleared by the next one that succeeds. */
+  /**
+   * True while the database cannot write: set by a failed commit, cleared by the next commit that
+   * succeeds or by storage's probe (so health recovers without traffic).
+   */
   get degraded(): boolean {
     return this.failing;
+  }
+
+  setDegraded(degraded: boolean): void {
+    if (this.failing === degraded) return;
+    this.failing = degraded;
+    for (const listener of this.degradedListeners) listener(degraded);
+  }
+
+  onDegradedChange(listener: (degraded: boolean) => void): void {
+    this.degradedListeners.push(listener);
+  }
+
+  /** Installs the check run before every commit (one cheap call; it throws to refuse). */
+  setGuard(guard: () => void): void {
+    this.guard = guard;
   }
 
   append(
@@ -112,13 +143,14 @@ export class EventLog {
     this.pending = [];
     const started = performance.now();
     try {
+      this.guard();
       this.commitBatch(batch);
-      this.failing = false;
+      this.setDegraded(false);
       this.totals.commits++;
       this.totals.events += batch.reduce((sum, waiting) => sum + waiting.events.length, 0);
       this.totals.commitMs += performance.now() - started;
     } catch (cause) {
-      this.failing = true;
+      this.setDegraded(true);
       const error = new StorageUnavailableError(cause);
       for (const waiting of batch) waiting.reject(error);
       return;
@@ -164,20 +196,31 @@ export class EventLog {
     }
   }
 
-  /** Events received in [from, to), optionally of one site, in log order, paged by id. */
+  /**
+   * Events received in [from, to), optionally of one site, in log order, paged by id. The id range
+   * holding that time range is found first on the received_at index, so the scan starts at the
+   * first matching event instead of the log's beginning, and events appended meanwhile are left out.
+   */
   *between(
     from: number,
     to: number,
     site: string | undefined,
     pageSize = 1000,
   ): Generator<LoggedEvent> {
+    const bounds = this.db
+      .query(
+        "SELECT MIN(id) AS first, MAX(id) AS last FROM events WHERE received_at >= ? AND received_at < ?",
+      )
+      .get(from, to) as { first: number | null; last: number | null };
+    if (bounds.first === null || bounds.last === null) return;
+    // NOT INDEXED: walk the primary key, never sort a received_at range on every page.
     const page = this.db.query(
-      `SELECT * FROM events WHERE id > ? AND received_at >= ? AND received_at < ?
-         AND (?4 IS NULL OR site = ?4) ORDER BY id LIMIT ?5`,
+      `SELECT * FROM events NOT INDEXED WHERE id > ?1 AND id <= ?2
+         AND received_at >= ?3 AND received_at < ?4 AND (?5 IS NULL OR site = ?5) ORDER BY id LIMIT ?6`,
     );
-    let cursor = 0;
+    let cursor = bounds.first - 1;
     while (true) {
-      const rows = page.all(cursor, from, to, site ?? null, pageSize) as EventRow[];
+      const rows = page.all(cursor, bounds.last, from, to, site ?? null, pageSize) as EventRow[];
       for (const row of rows) yield fromRow(row);
       if (rows.length < pageSize) return;
       cursor = (rows[rows.length - 1] as EventRow).id;

@@ -5,15 +5,32 @@ export const DAY_MS = 86_400_000;
 export const INTERVAL_MS = { minute: 60_000, hour: 3_600_000, day: DAY_MS } as const;
 export type Interval = keyof typeof INTERVAL_MS;
 export type RollupDimension = "page" | "country" | "device" | "referrer";
-const ROLLUP_DIMENSIONS = ["page", "country", "device", "referrer", "total"] as const;
+/** `page_country` (page and country together) answers the time series filtered by both. */
+const ROLLUP_DIMENSIONS = [
+  "page",
+  "country",
+  "device",
+  "referrer",
+  "page_country",
+  "total",
+] as const;
 
 const DIMENSION_COLUMN: Record<(typeof ROLLUP_DIMENSIONS)[number], string> = {
   page: "page",
   country: "country",
   device: "device",
   referrer: "COALESCE(referrer, '(none)')",
+  page_country: "page || char(0) || country",
   total: "''",
 };
+
+/** A history question the stored data cannot answer exactly (the caller's request is at fault). */
+export class HistoryQueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "HistoryQueryError";
+  }
+}
 
 export interface HistoryFilter {
   site?: string;
@@ -34,9 +51,14 @@ export interface TimeseriesPoint {
  */
 export class History {
   constructor(
-    private readonly db: Database,
+    private db: Database,
     private readonly retentionMs: number,
   ) {}
+
+  /** Uses `db` from now on (storage reopened a database file that was removed under it). */
+  attach(db: Database): void {
+    this.db = db;
+  }
 
   /** Writes the roll-ups of one UTC day (idempotent: rerunning replaces them). */
   rollUp(day: string): void {
@@ -77,6 +99,14 @@ export class History {
       rolled.push(utcDay(at));
     }
     return rolled;
+  }
+
+  private hasRollup(day: string, dimension: string): boolean {
+    return (
+      this.db
+        .query("SELECT 1 FROM daily_rollups WHERE day = ? AND dimension = ? LIMIT 1")
+        .get(day, dimension) !== null
+    );
   }
 
   isRolledUp(day: string): boolean {
@@ -182,11 +212,23 @@ export class History {
     filter: HistoryFilter,
   ): { pageviews: number; visitors: number } {
     const [dimension, key] =
-      filter.page !== undefined
-        ? ["page", filter.page]
-        : filter.country !== undefined
-          ? ["country", filter.country]
-          : ["total", ""];
+      filter.page !== undefined && filter.country !== undefined
+        ? ["page_country", `${filter.page}\0${filter.country}`]
+        : filter.page !== undefined
+          ? ["page", filter.page]
+          : filter.country !== undefined
+            ? ["country", filter.country]
+            : ["total", ""];
+    if (
+      dimension === "page_country" &&
+      !this.hasRollup(day, "page_country") &&
+      this.isRolledUp(day)
+    ) {
+      // Rolled up before page-and-country roll-ups existed (schema < 3), its raw events gone.
+      throw new HistoryQueryError(
+        `${day} was rolled up without page-and-country figures and its raw events are past retention: filter by page or by country, not both, for that day`,
+      );
+    }
     const row = this.db
       .query(
         `SELECT COALESCE(SUM(pageviews), 0) AS pageviews, COALESCE(SUM(visitors), 0) AS visitors

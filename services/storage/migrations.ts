@@ -74,6 +74,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_site_received_at ON events (site, received_at);
     `,
   },
+  {
+    version: 3,
+    description:
+      "a scratch table the write probe uses while degraded; roll-ups by page and country together",
+    sql: `
+      CREATE TABLE storage_probe (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
+      INSERT OR REPLACE INTO daily_rollups (day, site, dimension, key, pageviews, visitors)
+        SELECT r.day, e.site, 'page_country', e.page || char(0) || e.country, COUNT(*),
+          COUNT(DISTINCT e.session_id)
+        FROM (SELECT DISTINCT day FROM daily_rollups WHERE dimension = 'total') AS r
+        JOIN events AS e ON e.type = 'pageview'
+          AND e.received_at >= unixepoch(r.day) * 1000
+          AND e.received_at < (unixepoch(r.day) + 86400) * 1000
+        GROUP BY r.day, e.site, e.page, e.country;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

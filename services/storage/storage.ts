@@ -1,14 +1,19 @@
 import type { Database } from "bun:sqlite";
+import { mkdirSync, renameSync, rmSync, type Stats, statSync } from "node:fs";
+import { join } from "node:path";
 import type { SessionEndReason, SessionView } from "../../interfaces/analytics.ts";
+import type { AlertDetectorState } from "../alert-detector.ts";
 import type { AnalyticsStoreState } from "../analytics-store.ts";
 import type { CompatCountersState } from "../compat-counters.ts";
-import { type Durability, openDatabase } from "./database.ts";
+import { DATABASE_FILE, type Durability, openDatabase } from "./database.ts";
 import { EventLog } from "./event-log.ts";
 import { DAY_MS, History } from "./history.ts";
 
 export interface LiveState {
   store: AnalyticsStoreState;
   compat: CompatCountersState;
+  /** Absent in snapshots written before alert state was kept. */
+  alerts?: AlertDetectorState;
 }
 
 export interface StorageOptions {
@@ -16,28 +21,76 @@ export interface StorageOptions {
   durability: Durability;
   busyTimeoutMs: number;
   retentionDays: number;
+  /** How often the watchdog checks the files and, while degraded, probes a write (ms). */
+  probeIntervalMs?: number;
+  /** Told when the database file was lost and when it was rebuilt (for the log). */
+  onIncident?: (message: string, details: Record<string, unknown>) => void;
 }
 
 /** Snapshots kept; older ones are deleted by cleanup. */
 const SNAPSHOTS_KEPT = 2;
+export const PROBE_INTERVAL_MS = 250;
+
+interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+interface EndedSession {
+  session: SessionView;
+  reason: SessionEndReason;
+  endedAt: number;
+}
 
 /**
  * Footfall's embedded durable store on bun:sqlite: the event log (the source of truth), live-state
  * snapshots (so a restart replays only what came after the last one), ended sessions, and the
  * daily roll-ups history is answered from.
+ *
+ * It also guards the promise that an acknowledgement means durable. SQLite keeps writing into a
+ * database file that was deleted (the open descriptor outlives the name), so before every commit
+ * the file at the path must still be the one opened; if not, commits are refused (503) and the
+ * watchdog rebuilds the file at its path from the open connection, which still reads everything
+ * committed. While degraded the watchdog probes a small write, so health recovers without traffic,
+ * and the busy timeout drops to zero, so a locked database stalls the event loop once, not on
+ * every commit.
  */
 export class Storage {
   readonly log: EventLog;
   readonly history: History;
-  private endedSessions: { session: SessionView; reason: SessionEndReason; endedAt: number }[] = [];
+  private endedSessions: EndedSession[] = [];
   private lastSnapshotEventId = -1;
+  private lastSnapshotJson = "";
+  private restoredAlerts: AlertDetectorState | undefined;
+  private current: Database;
+  private readonly path: string;
+  private identity: FileIdentity;
+  private walIdentity: FileIdentity | undefined;
+  /** Why the file at the path is not ours any more; set until the file is rebuilt. */
+  private fileLost: string | undefined;
+  /** The connection was closed to rebuild the file, from this copy, and not reopened yet. */
+  private pendingRescue: string | undefined;
+  private readonly watchdog: ReturnType<typeof setInterval>;
 
   private constructor(
-    readonly db: Database,
+    db: Database,
     private readonly options: StorageOptions,
   ) {
+    this.current = db;
+    this.path = join(options.dataDir, DATABASE_FILE);
+    this.identity = identityOf(statSync(this.path));
+    this.walIdentity = this.walNow();
     this.log = new EventLog(db);
     this.history = new History(db, options.retentionDays * DAY_MS);
+    this.log.setGuard(() => this.assertOwnFile());
+    this.log.onDegradedChange((degraded) => this.applyBusyTimeout(degraded));
+    this.watchdog = setInterval(() => this.watch(), options.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    this.watchdog.unref?.();
+  }
+
+  /** The alert state of the snapshot start-up restored from, if it held one. */
+  restoredAlertState(): AlertDetectorState | undefined {
+    return this.restoredAlerts;
   }
 
   static open(options: StorageOptions): Storage {
@@ -47,26 +100,143 @@ export class Storage {
     );
   }
 
+  /** The open connection (replaced when a removed database file is rebuilt). */
+  get db(): Database {
+    return this.current;
+  }
+
+  /** Why writes are refused because of the file itself, if they are. */
+  get fileProblem(): string | undefined {
+    return this.fileLost;
+  }
+
+  /** One stat per commit: the file at the path must still be the one the connection writes. */
+  private assertOwnFile(): void {
+    if (this.fileLost === undefined) {
+      const now = statSync(this.path, { throwIfNoEntry: false });
+      if (!now) this.loseFile("the database file was removed");
+      else if (!sameFile(now, this.identity)) this.loseFile("the database file was replaced");
+    }
+    if (this.fileLost !== undefined) throw new Error(this.fileLost);
+  }
+
+  private walNow(): FileIdentity | undefined {
+    const wal = statSync(`${this.path}-wal`, { throwIfNoEntry: false });
+    return wal ? identityOf(wal) : undefined;
+  }
+
+  private loseFile(reason: string): void {
+    if (this.fileLost !== undefined) return;
+    this.fileLost = `${reason} (${this.path}); writes are refused until it is rebuilt`;
+    this.log.setDegraded(true);
+    this.options.onIncident?.(this.fileLost, { path: this.path });
+  }
+
+  private applyBusyTimeout(degraded: boolean): void {
+    if (this.pendingRescue !== undefined) return;
+    const ms = degraded ? 0 : Math.round(this.options.busyTimeoutMs);
+    this.current.run(`PRAGMA busy_timeout = ${ms}`);
+  }
+
+  /** The watchdog's tick: check the write-ahead log too; while degraded, try to recover. */
+  private watch(): void {
+    try {
+      if (this.fileLost === undefined) {
+        const wal = this.walNow();
+        if (this.walIdentity === undefined) this.walIdentity = wal;
+        else if (!wal || !sameFile(wal, this.walIdentity)) {
+          this.loseFile("the database's write-ahead log (-wal) was removed or replaced");
+        }
+      }
+      if (this.log.degraded) this.probe();
+    } catch {
+      // Still cannot write: stay degraded and try again on the next tick.
+    }
+  }
+
+  /**
+   * Recovers if it can: rebuilds a lost file, then commits a small write that needs fresh pages
+   * (so a full disk or a held lock fails it). Throws while the database still cannot write.
+   */
+  probe(): void {
+    if (this.fileLost !== undefined) this.rebuildFile();
+    this.current.transaction(() => {
+      this.current.run(
+        "INSERT OR REPLACE INTO storage_probe (id, payload) VALUES (1, zeroblob(8192))",
+      );
+      this.current.run("DELETE FROM storage_probe");
+    })();
+    this.log.setDegraded(false);
+  }
+
+  /**
+   * Copies everything committed (the open connection still reads the removed file) to a new file at
+   * the path, then reopens there. A different file someone put at the path is never overwritten.
+   */
+  private rebuildFile(): void {
+    const rescue = `${this.path}.rescue`;
+    if (this.pendingRescue === undefined) {
+      const atPath = statSync(this.path, { throwIfNoEntry: false });
+      if (atPath && !sameFile(atPath, this.identity)) {
+        throw new Error(`a different file is at ${this.path}: restart Footfall to use it`);
+      }
+      mkdirSync(this.options.dataDir, { recursive: true });
+      rmSync(rescue, { force: true });
+      this.current.query("VACUUM INTO ?").run(rescue);
+      // Closed before the new file opens: closing removes the -wal and -shm names it owned.
+      this.current.close();
+      this.pendingRescue = rescue;
+    }
+    renameSync(rescue, this.path);
+    const db = openDatabase(this.options.dataDir, this.options.durability, 0);
+    this.pendingRescue = undefined;
+    this.current = db;
+    this.identity = identityOf(statSync(this.path));
+    this.walIdentity = this.walNow();
+    this.log.attach(db);
+    this.history.attach(db);
+    this.fileLost = undefined;
+    this.options.onIncident?.("the database file was rebuilt from the open connection", {
+      path: this.path,
+    });
+  }
+
   latestSnapshot(): { lastEventId: number; state: LiveState } | undefined {
-    const row = this.db
+    const row = this.current
       .query("SELECT last_event_id, state FROM snapshots ORDER BY id DESC LIMIT 1")
       .get() as { last_event_id: number; state: string } | null;
     if (!row) return undefined;
     this.lastSnapshotEventId = row.last_event_id;
-    return { lastEventId: row.last_event_id, state: JSON.parse(row.state) as LiveState };
+    const state = JSON.parse(row.state) as LiveState;
+    this.restoredAlerts = state.alerts;
+    return { lastEventId: row.last_event_id, state };
   }
 
   /**
-   * Saves the live state as of the last committed event. Callers take it between event-loop turns,
-   * when every committed event has been applied (the bus runs right after each commit).
+   * Saves the live state as of the last committed event, with the ended sessions still waiting to be
+   * archived in the same transaction (the replay after this snapshot would not end them again).
+   * Callers take it between event-loop turns, when every committed event has been applied (the bus
+   * runs right after each commit). Skipped when nothing changed since the last one.
    */
   saveSnapshot(state: LiveState, now: number): boolean {
     const lastEventId = this.log.lastId();
-    if (lastEventId === this.lastSnapshotEventId) return false;
-    this.db
-      .query("INSERT INTO snapshots (created_at, last_event_id, state) VALUES (?, ?, ?)")
-      .run(now, lastEventId, JSON.stringify(state));
+    const json = JSON.stringify(state);
+    if (lastEventId === this.lastSnapshotEventId && json === this.lastSnapshotJson) return false;
+    const ended = this.endedSessions;
+    this.endedSessions = [];
+    try {
+      this.current.transaction(() => {
+        this.writeEndedSessions(ended);
+        this.current
+          .query("INSERT INTO snapshots (created_at, last_event_id, state) VALUES (?, ?, ?)")
+          .run(now, lastEventId, json);
+      })();
+    } catch (error) {
+      this.endedSessions = ended.concat(this.endedSessions);
+      throw error;
+    }
     this.lastSnapshotEventId = lastEventId;
+    this.lastSnapshotJson = json;
     return true;
   }
 
@@ -79,29 +249,38 @@ export class Storage {
     if (this.endedSessions.length === 0) return;
     const batch = this.endedSessions;
     this.endedSessions = [];
-    const insert = this.db.query(
+    try {
+      this.current.transaction(() => this.writeEndedSessions(batch))();
+    } catch (error) {
+      // Kept for the next attempt: a failed write must not lose them.
+      this.endedSessions = batch.concat(this.endedSessions);
+      throw error;
+    }
+  }
+
+  private writeEndedSessions(batch: readonly EndedSession[]): void {
+    if (batch.length === 0) return;
+    const insert = this.current.query(
       `INSERT OR REPLACE INTO sessions (session_id, started_at, ended_at, end_reason, site, country,
          device, entry_page, exit_page, page_views, journey, journey_truncated)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.db.transaction(() => {
-      for (const { session, reason, endedAt } of batch) {
-        insert.run(
-          session.session_id,
-          Date.parse(session.started_at),
-          endedAt,
-          reason,
-          session.site,
-          session.country,
-          session.device,
-          session.journey[0] ?? session.current_page,
-          session.current_page,
-          session.page_views,
-          JSON.stringify(session.journey),
-          session.journey_truncated ? 1 : 0,
-        );
-      }
-    })();
+    for (const { session, reason, endedAt } of batch) {
+      insert.run(
+        session.session_id,
+        Date.parse(session.started_at),
+        endedAt,
+        reason,
+        session.site,
+        session.country,
+        session.device,
+        session.journey[0] ?? session.current_page,
+        session.current_page,
+        session.page_views,
+        JSON.stringify(session.journey),
+        session.journey_truncated ? 1 : 0,
+      );
+    }
   }
 
   /**
@@ -111,10 +290,10 @@ export class Storage {
   cleanup(now: number): { rolledUp: string[]; deletedEvents: number } {
     const rolledUp = this.history.rollUpCompletedDays(now);
     const cutoff = now - this.options.retentionDays * DAY_MS;
-    const deleted = this.db
+    const deleted = this.current
       .query("DELETE FROM events WHERE received_at < ? AND id <= ?")
       .run(cutoff, Math.max(this.lastSnapshotEventId, 0));
-    this.db
+    this.current
       .query(
         `DELETE FROM snapshots WHERE id NOT IN (SELECT id FROM snapshots ORDER BY id DESC LIMIT ${SNAPSHOTS_KEPT})`,
       )
@@ -124,12 +303,24 @@ export class Storage {
 
   /** A consistent copy of the database while running (SQLite's VACUUM INTO). */
   backupTo(file: string): void {
-    this.db.query("VACUUM INTO ?").run(file);
+    this.current.query("VACUUM INTO ?").run(file);
   }
 
   close(): void {
-    this.log.commit();
-    this.flushEndedSessions();
-    this.db.close();
+    clearInterval(this.watchdog);
+    try {
+      this.log.commit();
+      this.flushEndedSessions();
+    } finally {
+      this.current.close();
+    }
   }
+}
+
+function identityOf(stats: Stats): FileIdentity {
+  return { dev: stats.dev, ino: stats.ino };
+}
+
+function sameFile(stats: FileIdentity, identity: FileIdentity): boolean {
+  return stats.dev === identity.dev && stats.ino === identity.ino;
 }
