@@ -1,5 +1,10 @@
 import type { ServerWebSocket } from "bun";
-import type { DimensionFilter, SessionView, VisitorEvent } from "../interfaces/analytics.ts";
+import type {
+  DimensionFilter,
+  SessionEndReason,
+  SessionView,
+  VisitorEvent,
+} from "../interfaces/analytics.ts";
 import {
   type DashboardMessage,
   dashboardMessageSchema,
@@ -37,6 +42,8 @@ export interface RealtimeHubOptions {
 export const TICK_MS = 50;
 /** The most events one `visitor_batch` carries; older ones are dropped and counted. */
 export const MAX_BATCH_EVENTS = 500;
+/** The most ended sessions one `visitor_batch` carries; the rest wait for the next tick. */
+export const MAX_BATCH_ENDED = 500;
 const MAX_TRACKED_ACTIONS = 100;
 const BROADCAST_TOPIC = "dashboards";
 
@@ -45,6 +52,8 @@ class Feed {
   subscribers = 0;
   pending: VisitorEvent[] = [];
   pendingSessions = new Map<string, SessionActivity>();
+  /** Sessions ended while over budget, in the order they ended; sent as `ended` in a batch. */
+  pendingEnded = new Map<string, EndedSession>();
   dropped = 0;
   tokens: number;
   lastRefill: number;
@@ -69,8 +78,9 @@ class Feed {
 
 /**
  * Pushes live data to dashboards over Bun's native WebSocket topics. Each accepted event goes out
- * at once as `visitor_update` + `session_activity` while a feed is within its frame budget; past
- * it, events are coalesced into one `visitor_batch` per tick.
+ * at once as `visitor_update` + `session_activity` (and each ended session as `session_ended`)
+ * while a feed is within its frame budget; past it, events and ended sessions are coalesced into
+ * one `visitor_batch` per tick, so a burst of either costs a dashboard at most one frame a tick.
  */
 export class RealtimeHub {
   private readonly sockets = new Set<DashboardSocket>();
@@ -87,12 +97,7 @@ export class RealtimeHub {
     private readonly options: RealtimeHubOptions,
   ) {
     bus.on("visitor.event", ({ event }) => this.onVisitorEvent(event));
-    bus.on("session.ended", ({ session, reason }) => {
-      const frame = serialize("session_ended", { ...session, reason });
-      for (const feed of this.feeds.values()) {
-        if (matchesFilter(session, feed.filter)) this.publish(feed.topic, frame);
-      }
-    });
+    bus.on("session.ended", ({ session, reason }) => this.onSessionEnded(session, reason));
     bus.on("alert", (alert) => this.broadcast("alert", alert));
   }
 
@@ -185,7 +190,7 @@ export class RealtimeHub {
   flush(): void {
     const now = this.clock.now();
     for (const feed of this.feeds.values()) {
-      if (feed.pending.length === 0) continue;
+      if (feed.pending.length === 0 && feed.pendingEnded.size === 0) continue;
       feed.refill(now);
       // A tick always sends, so latency stays bounded even at a sustained high rate.
       feed.tokens = Math.max(-this.options.maxFramesPerSecond, feed.tokens - 1);
@@ -194,6 +199,7 @@ export class RealtimeHub {
         sessions: [...feed.pendingSessions.values()],
         stats: this.statsFor(feed.filter),
       };
+      if (feed.pendingEnded.size > 0) data.ended = takeEnded(feed.pendingEnded, MAX_BATCH_ENDED);
       if (feed.dropped > 0) data.dropped = feed.dropped;
       this.publish(feed.topic, serialize("visitor_batch", data));
       feed.pending = [];
@@ -259,8 +265,10 @@ export class RealtimeHub {
     const session = this.store.session(event.session_id);
     for (const feed of this.feeds.values()) {
       if (!matchesFilter(event, feed.filter)) continue;
+      // A session that comes back before its queued end went out is active again, not ended.
+      feed.pendingEnded.delete(event.session_id);
       feed.refill(now);
-      if (feed.pending.length === 0 && feed.tokens >= 2) {
+      if (feed.pending.length === 0 && feed.pendingEnded.size === 0 && feed.tokens >= 2) {
         feed.tokens -= 2;
         this.publish(
           feed.topic,
@@ -275,6 +283,26 @@ export class RealtimeHub {
       }
       feed.pending.push(event);
       if (session) feed.pendingSessions.set(session.session_id, activityOf(session));
+    }
+  }
+
+  private onSessionEnded(session: SessionView, reason: SessionEndReason): void {
+    if (this.feeds.size === 0) return;
+    const now = this.clock.now();
+    const ended: EndedSession = { ...session, reason };
+    let frame: string | undefined;
+    for (const feed of this.feeds.values()) {
+      if (!matchesFilter(session, feed.filter)) continue;
+      feed.refill(now);
+      if (feed.pending.length === 0 && feed.pendingEnded.size === 0 && feed.tokens >= 1) {
+        feed.tokens -= 1;
+        frame ??= serialize("session_ended", ended);
+        this.publish(feed.topic, frame);
+        continue;
+      }
+      // Over budget (a mass time-out, say): the next tick's visitor_batch carries it in `ended`.
+      feed.pendingSessions.delete(session.session_id);
+      feed.pendingEnded.set(session.session_id, ended);
     }
   }
 
@@ -337,3 +365,15 @@ function sendTo(ws: DashboardSocket, type: string, data: unknown): void {
 }
 
 type SessionActivity = ReturnType<typeof activityOf>;
+type EndedSession = SessionView & { reason: SessionEndReason };
+
+/** Removes and returns the oldest `limit` entries. */
+function takeEnded(pending: Map<string, EndedSession>, limit: number): EndedSession[] {
+  const taken: EndedSession[] = [];
+  for (const [sessionId, ended] of pending) {
+    if (taken.length >= limit) break;
+    taken.push(ended);
+    pending.delete(sessionId);
+  }
+  return taken;
+}

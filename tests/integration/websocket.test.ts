@@ -296,6 +296,40 @@ describe("WebSocket /ws", () => {
       expect(stats.data.summary.total_active).toBe(0);
     });
 
+    test("a mass time-out reaches a dashboard within its frame budget, the overflow as visitor_batch ended", async () => {
+      const server = start({ SESSION_TIMEOUT_MINUTES: "0.02" });
+      const client = await dashboard(server.wsUrl);
+      await client.next("user_connected");
+      const count = 200;
+      const events = Array.from({ length: count }, (_, i) => pageview(`mass-${i}`));
+      expect((await server.postEvent(events)).status).toBe(201);
+
+      const endedIds = () =>
+        client.frames.flatMap((frame) => {
+          if (frame.type === "session_ended") return [frame.data.session_id as string];
+          if (frame.type === "visitor_batch" && Array.isArray(frame.data.ended))
+            return (frame.data.ended as { session_id: string }[]).map((ended) => ended.session_id);
+          return [];
+        });
+      await eventually(() => endedIds().length >= count, 10_000);
+      // Anything still to come would be an end sent twice.
+      client.send({ type: "ping" });
+      await client.next("pong");
+      expect(endedIds()).toHaveLength(count);
+      expect(new Set(endedIds()).size).toBe(count);
+
+      const endFrames = client.frames.filter(
+        (frame) =>
+          frame.type === "session_ended" ||
+          (frame.type === "visitor_batch" && Array.isArray(frame.data.ended)),
+      );
+      // One sweep ends all 200: the burst allowance of 20 frames, then one batch a tick.
+      expect(endFrames.length).toBeLessThanOrEqual(20 + 5);
+      const batch = endFrames.find((frame) => frame.type === "visitor_batch") as Frame;
+      expect((batch.data.ended as { reason: string }[])[0]).toMatchObject({ reason: "timeout" });
+      expect(batch.data.stats).toMatchObject({ total_active: 0 });
+    });
+
     test("a session_end event ends its session at once with session_ended", async () => {
       const server = start();
       const client = await dashboard(server.wsUrl);
