@@ -1,11 +1,21 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Alert } from "../../interfaces/analytics.ts";
 import { ManualClock } from "../../services/clock.ts";
 import { DATABASE_FILE } from "../../services/storage/database.ts";
-import { MIGRATIONS, migrate, SCHEMA_VERSION } from "../../services/storage/migrations.ts";
-import { pageview, startTestServer, type TestServer, temporaryDataDir } from "../support/server.ts";
+import { HistoryQueryError } from "../../services/storage/history.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../services/storage/migrations.ts";
+import {
+  eventually,
+  pageview,
+  startTestServer,
+  type TestServer,
+  temporaryDataDir,
+} from "../support/server.ts";
+
+const FIXTURES = join(import.meta.dir, "..", "fixtures");
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -27,6 +37,25 @@ async function readJson(server: TestServer, path: string) {
   const response = await server.request(path, { auth: true });
   expect(response.status).toBe(200);
   return response.json();
+}
+
+async function healthStatus(server: TestServer): Promise<string> {
+  return (await (await server.request("/health")).json()).status;
+}
+
+function removeDatabaseFiles(dir: string): void {
+  for (const suffix of ["", "-wal", "-shm"]) {
+    rmSync(join(dir, DATABASE_FILE + suffix), { force: true });
+  }
+}
+
+function countEvents(file: string): number {
+  const reader = new Database(file, { readonly: true });
+  const { count } = reader.query("SELECT COUNT(*) AS count FROM events").get() as {
+    count: number;
+  };
+  reader.close();
+  return count;
 }
 
 describe("write path", () => {
@@ -65,9 +94,9 @@ describe("write path", () => {
     });
   });
 
-  test("while the database cannot write, ingestion is 503 and health degraded; both recover by themselves", async () => {
+  test("while the database is locked, ingestion is 503 and health degraded; health recovers with no traffic", async () => {
     const dir = dataDir();
-    const server = track(startTestServer({ DATA_DIR: dir, STORAGE_BUSY_TIMEOUT_MS: "50" }));
+    const server = track(startTestServer({ DATA_DIR: dir, STORAGE_BUSY_TIMEOUT_MS: "300" }));
     expect((await server.postEvent(pageview("before", "/a"))).status).toBe(201);
 
     const locker = new Database(join(dir, DATABASE_FILE));
@@ -78,16 +107,89 @@ describe("write path", () => {
     const health = await server.request("/health");
     expect(health.status).toBe(503);
     expect((await health.json()).status).toBe("degraded");
+    // While degraded a commit waits for no lock, so the server stalls once, not on every request.
+    expect(server.services.storage.db.query("PRAGMA busy_timeout").get()).toEqual({ timeout: 0 });
+    expect((await server.postEvent(pageview("during-2", "/b"))).status).toBe(503);
     // Nothing refused was counted; nothing committed was harmed.
     const during = await readJson(server, "/api/analytics/summary");
     expect(during.data.summary).toMatchObject({ total_today: 1, pages_visited: { "/a": 1 } });
 
     locker.run("ROLLBACK");
     locker.close();
+    // No event arrives: the probe alone brings health back, and the configured wait with it.
+    await eventually(async () => (await server.request("/health")).status === 200);
+    expect(server.services.storage.db.query("PRAGMA busy_timeout").get()).toEqual({
+      timeout: 300,
+    });
     expect((await server.postEvent(pageview("after", "/c"))).status).toBe(201);
-    expect((await server.request("/health")).status).toBe(200);
     const after = await readJson(server, "/api/analytics/summary");
     expect(after.data.summary.pages_visited).toEqual({ "/a": 1, "/c": 1 });
+  });
+
+  test("when the disk is full, ingestion is 503 until space returns, then 201 with no event lost", async () => {
+    const dir = dataDir();
+    const server = track(startTestServer({ DATA_DIR: dir }));
+    expect((await server.postEvent(pageview("before", "/a"))).status).toBe(201);
+    const db = server.services.storage.db;
+    // The file may not grow past its current size: what SQLite does on a full disk (SQLITE_FULL).
+    const { page_count } = db.query("PRAGMA page_count").get() as { page_count: number };
+    db.run(`PRAGMA max_page_count = ${page_count}`);
+    const big = Array.from({ length: 200 }, (_, index) =>
+      pageview(`full-${index}`, "/full", { metadata: { filler: "x".repeat(400) } }),
+    );
+    const refused = await server.postEvent(big);
+    expect(refused.status).toBe(503);
+    expect((await refused.json()).error.code).toBe("storage_unavailable");
+    expect(await healthStatus(server)).toBe("degraded");
+    // The probe writes fresh pages too, so it keeps failing while the disk is full.
+    await Bun.sleep(600);
+    expect(await healthStatus(server)).toBe("degraded");
+
+    db.run("PRAGMA max_page_count = 1073741823");
+    await eventually(async () => (await healthStatus(server)) === "ok");
+    expect((await server.postEvent(big)).status).toBe(201);
+    const summary = await readJson(server, "/api/analytics/summary");
+    expect(summary.data.summary.pages_visited).toEqual({ "/a": 1, "/full": 200 });
+    expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+  });
+
+  test("a removed database file is refused at once, rebuilt with everything committed, and nothing acknowledged is lost on restart", async () => {
+    const dir = dataDir();
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 9, 0, 0));
+    const first = startTestServer({ DATA_DIR: dir }, { clock });
+    for (let index = 0; index < 5; index++) {
+      expect((await first.postEvent(pageview(`kept-${index}`, "/before"))).status).toBe(201);
+    }
+    removeDatabaseFiles(dir);
+    // SQLite would happily write into the deleted file; Footfall must not acknowledge that.
+    const refused = await first.postEvent(pageview("refused", "/refused"));
+    expect(refused.status).toBe(503);
+    expect((await refused.json()).error.code).toBe("storage_unavailable");
+    expect(await healthStatus(first)).toBe("degraded");
+
+    await eventually(async () => (await healthStatus(first)) === "ok");
+    expect(existsSync(join(dir, DATABASE_FILE))).toBe(true);
+    expect(countEvents(join(dir, DATABASE_FILE))).toBe(5);
+    expect((await first.postEvent(pageview("after", "/after"))).status).toBe(201);
+    await first.stop();
+
+    const second = track(startTestServer({ DATA_DIR: dir }, { clock }));
+    const summary = await readJson(second, "/api/analytics/summary");
+    expect(summary.data.summary.pages_visited).toEqual({ "/before": 5, "/after": 1 });
+    expect(countEvents(join(dir, DATABASE_FILE))).toBe(6);
+  });
+
+  test("a database file replaced by another file is never written over; ingestion stays 503", async () => {
+    const dir = dataDir();
+    const server = track(startTestServer({ DATA_DIR: dir }));
+    expect((await server.postEvent(pageview("before", "/a"))).status).toBe(201);
+    removeDatabaseFiles(dir);
+    writeFileSync(join(dir, DATABASE_FILE), "someone else's file");
+    expect((await server.postEvent(pageview("refused", "/b"))).status).toBe(503);
+    await Bun.sleep(600);
+    expect(await healthStatus(server)).toBe("degraded");
+    expect((await server.postEvent(pageview("refused-2", "/b"))).status).toBe(503);
+    expect(readFileSync(join(dir, DATABASE_FILE), "utf8")).toBe("someone else's file");
   });
 });
 
