@@ -15,6 +15,9 @@ import {
 const ROOT = join(import.meta.dir, "..", "..");
 const ARTIFACTS = join(ROOT, "test-artifacts");
 
+/** For tests that wait on the dashboard's periodic refresh (every 5 s) more than once. */
+const SLOW_TEST_MS = 30_000;
+
 interface SentFrame {
   type: string;
   data?: Record<string, unknown>;
@@ -26,6 +29,16 @@ interface Dashboard {
   errors: string[];
   /** Every frame the page sent over its WebSocket. */
   sent: SentFrame[];
+  /** Every frame the page received over its WebSocket. */
+  received: SentFrame[];
+}
+
+interface OpenOptions {
+  token?: string | null;
+  width?: number;
+  height?: number;
+  /** Runs in the page before its own scripts (to observe what the page does). */
+  initScript?: string;
 }
 
 /** Polls until `read()` satisfies `check`; fails with the last value seen. */
@@ -44,6 +57,56 @@ async function until<T>(
   }
   throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
 }
+
+/**
+ * Console errors Chromium itself logs for failed requests a test provokes on purpose (a refused
+ * token, a server that is down). The page cannot silence them: they are the browser's own log of
+ * the network, not uncaught errors of ours. Each is matched exactly; anything else still fails.
+ */
+const CHROMIUM_LOGS = {
+  socketRefused:
+    /^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\?token=[^']*' failed: HTTP Authentication failed; no valid credentials available$/,
+  requestRefused:
+    /^Failed to load resource: the server responded with a status of 401 \(Unauthorized\)$/,
+  socketServerDown:
+    /^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\?token=[^']*' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED$/,
+  requestServerDown: /^Failed to load resource: net::ERR_CONNECTION_REFUSED$/,
+};
+
+/** The errors left once the browser's own log of the expected failures is set aside. */
+const unexpectedErrors = (errors: readonly string[], ...expected: RegExp[]) =>
+  errors.filter((error) => !expected.some((pattern) => pattern.test(error)));
+
+/**
+ * Wraps requestAnimationFrame to count, per frame (callbacks of one frame share its timestamp),
+ * how many times the page drew: the renderer counts its draws in <body data-draws>.
+ */
+const COUNT_DRAWS_PER_FRAME = `
+  window.__footfallFrames = {};
+  const requestFrame = window.requestAnimationFrame.bind(window);
+  const draws = () => Number(document.body?.dataset.draws ?? 0);
+  window.requestAnimationFrame = (callback) =>
+    requestFrame((time) => {
+      const before = draws();
+      callback(time);
+      const drawn = draws() - before;
+      if (drawn > 0) window.__footfallFrames[time] = (window.__footfallFrames[time] ?? 0) + drawn;
+    });
+`;
+
+/** A stand-in AudioContext that counts contexts created and beeps started. */
+const RECORD_AUDIO = `
+  window.__footfallAudio = { contexts: 0, resumed: 0, beeps: 0 };
+  const node = () => ({ connect: (next) => next, gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} } });
+  window.AudioContext = class {
+    constructor() { window.__footfallAudio.contexts++; this.currentTime = 0; this.destination = {}; }
+    resume() { window.__footfallAudio.resumed++; return Promise.resolve(); }
+    createGain() { return node(); }
+    createOscillator() {
+      return { ...node(), type: "", frequency: { value: 0 }, start() { window.__footfallAudio.beeps++; }, stop() {} };
+    }
+  };
+`;
 
 const text = (page: Page, testId: string) =>
   page
@@ -142,30 +205,30 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     return server;
   }
 
-  async function open(
-    server: TestServer,
-    options: { token?: string | null; width?: number; height?: number } = {},
-  ): Promise<Dashboard> {
+  async function open(server: TestServer, options: OpenOptions = {}): Promise<Dashboard> {
     const context = await browser.newContext({
       viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     });
     contexts.push(context);
     const page = await context.newPage();
+    if (options.initScript) await page.addInitScript(options.initScript);
     const errors: string[] = [];
     const sent: SentFrame[] = [];
+    const received: SentFrame[] = [];
     page.on("console", (message) => {
       if (message.type() === "error") errors.push(message.text());
     });
     page.on("pageerror", (error) => errors.push(error.message));
-    page.on("websocket", (socket) =>
-      socket.on("framesent", ({ payload }) => sent.push(JSON.parse(String(payload)))),
-    );
+    page.on("websocket", (socket) => {
+      socket.on("framesent", ({ payload }) => sent.push(JSON.parse(String(payload))));
+      socket.on("framereceived", ({ payload }) => received.push(JSON.parse(String(payload))));
+    });
     const token = options.token === undefined ? TEST_TOKEN : options.token;
     await page.goto(token === null ? `${server.url}/` : `${server.url}/#token=${token}`);
-    return { page, errors, sent };
+    return { page, errors, sent, received };
   }
 
-  async function openConnected(server: TestServer, options: { width?: number } = {}) {
+  async function openConnected(server: TestServer, options: OpenOptions = {}) {
     const dashboard = await open(server, options);
     await untilText(dashboard.page, "connection-status", "Connected");
     // The first detailed_stats has filled the counters.
@@ -327,8 +390,10 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     await untilText(first.page, "dashboard-count", "2");
     expect(await text(second.page, "dashboard-count")).toBe("2");
 
+    expect(second.errors).toEqual([]);
     await second.page.close();
     await untilText(first.page, "dashboard-count", "1");
+    expect(first.errors).toEqual([]);
   });
 
   test("when the server stops the dashboard says so, and a restarted server brings Connected back by itself", async () => {
@@ -338,7 +403,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     try {
       const port = new URL(before.url).port;
       await before.postEvent(pageview("survivor", "/before"));
-      const { page } = await openConnected(before);
+      const { page, errors } = await openConnected(before);
       await untilCounter(page, "pageviews-today", 1);
 
       await before.stop();
@@ -349,6 +414,10 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
       // Live again: a new event arrives on top of what the restarted server kept.
       await after.postEvent(pageview("survivor", "/after"));
       await untilCounter(page, "pageviews-today", 2);
+      // While the server was away, Chromium logged each refused attempt to reconnect.
+      expect(
+        unexpectedErrors(errors, CHROMIUM_LOGS.socketServerDown, CHROMIUM_LOGS.requestServerDown),
+      ).toEqual([]);
     } finally {
       await before.stop();
       await after?.stop();
@@ -413,7 +482,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
 
   test("a wrong token brings the form back with a message", async () => {
     const server = serve();
-    const { page } = await open(server, { token: "not-the-right-token-at-all" });
+    const { page, errors } = await open(server, { token: "not-the-right-token-at-all" });
     await page.getByTestId("token-form").waitFor({ timeout: 5000 });
     expect(await text(page, "token-message")).toContain("refused");
     expect(await text(page, "connection-status")).toBe("Disconnected");
@@ -422,11 +491,43 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     await page.reload();
     await page.getByTestId("token-form").waitFor();
     expect(await text(page, "token-message")).toContain("needs the API token");
+    // Chromium logs the refused upgrade and the 401 of the request that tells it from a server
+    // that is down; nothing else may appear.
+    expect(
+      unexpectedErrors(errors, CHROMIUM_LOGS.socketRefused, CHROMIUM_LOGS.requestRefused),
+    ).toEqual([]);
   });
 
-  test("a burst of 1,000 events is shown in full, with no console errors", async () => {
+  test("a 401 from the API while connected brings the token form back", async () => {
     const server = serve();
+    await server.postEvent(pageview("shopper", "/cart"));
     const { page, errors } = await openConnected(server);
+    await untilCounter(page, "pageviews-today", 1);
+    // As if the server's token had changed under the open page: the journey request reaches the
+    // real server with a token it refuses, and the server's own 401 comes back.
+    await page.route("**/api/analytics/sessions/**", (route) =>
+      route.continue({
+        headers: { ...route.request().headers(), authorization: "Bearer a-token-that-was-revoked" },
+      }),
+    );
+
+    await page.locator('[data-testid="session-row"][data-session-id="shopper"]').click();
+    await page.getByTestId("token-form").waitFor({ timeout: 5000 });
+    expect(await text(page, "token-message")).toContain("refused");
+    expect(await page.getByTestId("dashboard").isHidden()).toBe(true);
+    await untilText(page, "connection-status", "Disconnected");
+    // The refused token is forgotten.
+    await page.reload();
+    await page.getByTestId("token-form").waitFor();
+    expect(await text(page, "token-message")).toContain("needs the API token");
+    expect(unexpectedErrors(errors, CHROMIUM_LOGS.requestRefused)).toEqual([]);
+  });
+
+  test("a burst of 1,000 events arrives in batches, is shown in full and drawn at most once per animation frame", async () => {
+    const server = serve();
+    const { page, errors, received } = await openConnected(server, {
+      initScript: COUNT_DRAWS_PER_FRAME,
+    });
     const countries = ["India", "Spain", "Brazil", "Japan"];
     const devices = ["mobile", "desktop", "tablet"];
     for (let batch = 0; batch < 10; batch++) {
@@ -454,6 +555,168 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     expect(devicesText).toContain("mobile");
     // 1,000 pageviews is a milestone.
     await page.locator('[data-testid="alert"][data-kind="milestone"]').first().waitFor();
+
+    // Past its frame budget the server coalesced events, and the page took them from batches.
+    const batches = received.filter((frame) => frame.type === "visitor_batch");
+    expect(batches.length).toBeGreaterThan(0);
+    const drawing = await page.evaluate(() => {
+      const observed = (window as unknown as { __footfallFrames: Record<string, number> })
+        .__footfallFrames;
+      return {
+        total: Number(document.body.dataset.draws),
+        inFrames: Object.values(observed).reduce((sum, draws) => sum + draws, 0),
+        mostInOneFrame: Math.max(0, ...Object.values(observed)),
+      };
+    });
+    expect(drawing.mostInOneFrame).toBe(1);
+    // Every draw but the first paint ran inside an animation frame.
+    expect(drawing.total - drawing.inFrames).toBe(1);
+    // Far fewer draws than frames received.
+    expect(drawing.total).toBeLessThan(received.length);
+    expect(errors).toEqual([]);
+  });
+
+  test(
+    "the counters fall when visitors leave the last minute and their sessions time out, with no new event",
+    async () => {
+      const clock = new ManualClock(Date.now());
+      const server = serve({}, clock);
+      await server.postEvent([pageview("leaving-1", "/a"), pageview("leaving-2", "/b")]);
+      const { page, errors } = await openConnected(server);
+      await untilCounter(page, "active-visitors", 2);
+      await untilCounter(page, "visitors-last-minute", 2);
+
+      // A minute on, both have left the last minute, but their sessions are still open.
+      clock.advance(61_000);
+      await untilCounter(page, "visitors-last-minute", 0, 15_000);
+      expect(await counter(page, "active-visitors")).toBe(2);
+
+      // Past the 30-minute session timeout they end, and the active count and the list follow.
+      clock.advance(30 * 60_000);
+      await untilCounter(page, "active-visitors", 0, 15_000);
+      await until(
+        () => sessionIds(page),
+        (ids) => ids.length === 0,
+        "no active sessions left",
+      );
+      expect(errors).toEqual([]);
+    },
+    SLOW_TEST_MS,
+  );
+
+  test(
+    "a dashboard opened now draws the minutes before it from stored history, over 10 and over 30 minutes",
+    async () => {
+      const minute = 60_000;
+      const thisMinute = Math.floor(Date.now() / minute) * minute;
+      const clock = new ManualClock(thisMinute - 20 * minute + 5_000);
+      const server = serve({}, clock);
+      await server.postEvent(["a", "b", "c"].map((id) => pageview(`early-${id}`, "/early")));
+      clock.set(thisMinute - 5 * minute + 5_000);
+      await server.postEvent(["a", "b", "c", "d"].map((id) => pageview(`recent-${id}`, "/recent")));
+      // Sixty later events push those out of the live store's recent events (it keeps 50), so only
+      // the stored history can draw them.
+      clock.set(thisMinute - 2 * minute + 5_000);
+      await server.postEvent(Array.from({ length: 60 }, (_, n) => pageview("filler", `/f/${n}`)));
+      clock.set(Date.now());
+      const since = new Date(thisMinute - 30 * minute).toISOString();
+      await until(
+        async () => {
+          const response = await server.request(
+            `/api/analytics/timeseries?interval=minute&from=${since}`,
+            { auth: true },
+          );
+          const body = (await response.json()) as { data: { points: { visitors: number }[] } };
+          return body.data.points.reduce((sum, point) => sum + point.visitors, 0);
+        },
+        (visitors) => visitors === 8,
+        "all eight visitors stored",
+      );
+
+      const { page, errors } = await openConnected(server);
+      // Minutes -5 and -2 (matched as a run, in case a minute turns during the test).
+      await until(
+        () => chartVisitors(page),
+        (visitors) => visitors.length === 10 && visitors.join(",").includes("4,0,0,1"),
+        "four visitors five minutes ago, one two minutes ago",
+      );
+      expect(await chartVisitors(page)).not.toContain(3);
+
+      await page.getByTestId("range-30").click();
+      await until(
+        () => chartVisitors(page),
+        (visitors) =>
+          visitors.length === 30 && visitors.join(",").includes(`3,${"0,".repeat(14)}4,0,0,1`),
+        "half an hour of minutes, with the three visitors twenty minutes ago",
+      );
+      // Drawn in the same frame as the chart.
+      expect(await page.getByTestId("range-30").getAttribute("aria-pressed")).toBe("true");
+      expect(await page.getByTestId("range-10").getAttribute("aria-pressed")).toBe("false");
+      expect(errors).toEqual([]);
+    },
+    SLOW_TEST_MS,
+  );
+
+  test("a page filter shows only that page's visitors, and keeps doing so live", async () => {
+    const server = serve();
+    await server.postEvent([
+      pageview("pricing-1", "/pricing"),
+      pageview("blog-1", "/blog"),
+      pageview("blog-2", "/blog"),
+    ]);
+    const { page, sent, errors } = await openConnected(server);
+    await untilCounter(page, "pageviews-today", 3);
+
+    await page.getByTestId("filter-page").fill("pricing");
+    await page.getByTestId("filter-apply").click();
+    const pricing = { page: "/pricing" };
+    await until(
+      async () => sent,
+      (frames) => frames.some((frame) => frame.type === "track_dashboard_action"),
+      "the filter's messages are sent",
+    );
+    expect(sent).toContainEqual({ type: "subscribe", data: { filter: pricing } });
+    expect(sent).toContainEqual({ type: "request_detailed_stats", data: { filter: pricing } });
+
+    await untilCounter(page, "pageviews-today", 1);
+    await until(
+      () => feedPages(page),
+      (pages) => pages.join(" ") === "/pricing",
+      "only /pricing in the feed",
+    );
+    expect(await text(page, "filter-active")).toContain("page /pricing");
+
+    await server.postEvent(pageview("blog-3", "/blog"));
+    await server.postEvent(pageview("pricing-2", "/pricing"));
+    await untilCounter(page, "pageviews-today", 2);
+    expect(await feedPages(page)).toEqual(["/pricing", "/pricing"]);
+    expect(await text(page, "top-pages")).not.toContain("/blog");
+    expect(errors).toEqual([]);
+  });
+
+  test("with the alert sound turned on, an alert beeps through an AudioContext", async () => {
+    const server = serve({ ALERT_THRESHOLD: "2" });
+    const { page, errors } = await openConnected(server, { initScript: RECORD_AUDIO });
+    const audio = () =>
+      page.evaluate(
+        () =>
+          (
+            window as unknown as {
+              __footfallAudio: { contexts: number; resumed: number; beeps: number };
+            }
+          ).__footfallAudio,
+      );
+    // Silent until the user asks: no audio context at all.
+    expect(await audio()).toEqual({ contexts: 0, resumed: 0, beeps: 0 });
+
+    await page.getByTestId("alert-sound").check();
+    expect(await audio()).toEqual({ contexts: 1, resumed: 1, beeps: 0 });
+
+    await server.postEvent([pageview("loud-1"), pageview("loud-2")]);
+    await page.locator('[data-testid="alert"][data-kind="spike"]').waitFor({ timeout: 5000 });
+    // A warning beeps twice, on the one context.
+    await until(audio, (state) => state.beeps === 2, "two beeps");
+    expect((await audio()).contexts).toBe(1);
     expect(errors).toEqual([]);
   });
 
