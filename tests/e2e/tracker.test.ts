@@ -1,4 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
 import type {
   Browser,
   BrowserContext,
@@ -10,6 +18,9 @@ import type { VisitorEvent } from "../../interfaces/analytics.ts";
 import { SESSION_IDLE_MS, SESSION_KEY } from "../../tracker/session.ts";
 import { hasChromium, launchBrowser } from "../support/browser.ts";
 import { eventually, startTestServer, type TestServer } from "../support/server.ts";
+
+// Longer than the waits below, so a missing event fails with what did arrive, not a timeout.
+setDefaultTimeout(30_000);
 
 /** The page's view of the tracker's global (typed here, not declared globally for every file). */
 type WithFootfall = { footfall?: (name: string, properties?: Record<string, unknown>) => void };
@@ -127,14 +138,28 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
     count: number,
   ): Promise<VisitorEvent[]> {
     let events: VisitorEvent[] = [];
-    await eventually(async () => {
-      events = (await recentEvents()).filter(match).reverse();
-      return events.length >= count;
-    }, 10_000);
+    try {
+      await eventually(async () => {
+        events = (await recentEvents()).filter(match).reverse();
+        return events.length >= count;
+      }, 10_000);
+    } catch {
+      const seen = events.map((event) => [event.type, event.page]);
+      throw new Error(`expected ${count} events, received ${JSON.stringify(seen)}`);
+    }
     return events;
   }
 
+  /** Waits until the page has posted `count` events; their bodies, in the order sent. */
+  async function sentEvents(watched: WatchedPage, count: number) {
+    await eventually(() => watched.sent.length >= count, 10_000);
+    return watched.sent;
+  }
+
   const ofSession = (sessionId: string) => (event: VisitorEvent) => event.session_id === sessionId;
+
+  /** Beacons sent together may reach the server in any order: compare what arrived as a set. */
+  const unordered = <T>(items: T[]) => items.map((item) => JSON.stringify(item)).sort();
 
   describe("on the demo pages", () => {
     test("loading a page sends a pageview with its path, the site, the title, the device and a session id", async () => {
@@ -188,7 +213,8 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
 
     test("history.replaceState to a new path is a pageview; to the same path, whatever its query or state, it is not", async () => {
       const context = await newContext();
-      const { page, errors, sent } = await open(context, `${server.url}/demo`);
+      const watched = await open(context, `${server.url}/demo`);
+      const { page, errors } = watched;
       const sessionId = await storedSessionId(page);
       await receivedEvents(ofSession(sessionId), 1);
 
@@ -196,16 +222,19 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
         history.replaceState({}, "", "/demo/about");
         history.replaceState({ tab: 2 }, "", "/demo/about");
         history.replaceState({}, "", "/demo/about?sort=new");
-        // A marker sent last: once it has arrived, any pageview sent before it has too.
+        // A marker sent last: once the page has sent it, it has sent any pageview before it.
         (window as WithFootfall).footfall?.("marker");
       });
-      const events = await receivedEvents(ofSession(sessionId), 3);
-      expect(events.map((event) => [event.type, event.page])).toEqual([
+      const sent = await sentEvents(watched, 3);
+      expect(sent.map((body) => [body.type, body.page])).toEqual([
         ["pageview", "/demo"],
         ["pageview", "/demo/about"],
         ["custom", "/demo/about"],
       ]);
-      expect(sent.map((body) => body.type)).toEqual(["pageview", "pageview", "custom"]);
+      const events = await receivedEvents(ofSession(sessionId), 3);
+      expect(unordered(events.map((event) => [event.type, event.page]))).toEqual(
+        unordered(sent.map((body) => [body.type, body.page])),
+      );
       expect(errors).toEqual([]);
     });
 
@@ -224,7 +253,9 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       await page.click("#signup");
       expect(await storedSessionId(page)).toBe(first);
       const kept = await receivedEvents(ofSession(first), 3);
-      expect(kept.map((event) => event.type)).toEqual(["pageview", "pageview", "custom"]);
+      expect(unordered(kept.map((event) => event.type))).toEqual(
+        unordered(["pageview", "pageview", "custom"]),
+      );
 
       await page.clock.fastForward(SESSION_IDLE_MS + 60_000);
       await page.evaluate(() => history.pushState({}, "", "/demo/about"));
@@ -396,7 +427,9 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
         (window as WithFootfall).footfall?.("signup", { plan: "pro" });
       });
       const events = await receivedEvents(ofSession(sessionId), 3);
-      expect(events.map((event) => event.type)).toEqual(["pageview", "pageview", "custom"]);
+      expect(unordered(events.map((event) => event.type))).toEqual(
+        unordered(["pageview", "pageview", "custom"]),
+      );
 
       const posts = () => wire.filter((request) => request.site === "beacon");
       await eventually(() => posts().every((request) => request.status !== undefined), 10_000);
@@ -488,16 +521,20 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
 
     test("calls queued by the stub before the script loaded are replayed after the pageview", async () => {
       const context = await newContext();
-      const { page, errors } = await open(context, `${websiteUrl}/queued?site=queue`);
+      const watched = await open(context, `${websiteUrl}/queued?site=queue`);
+      const { page, errors } = watched;
       const events = await receivedEvents(ofSession(await storedSessionId(page)), 3);
-      expect(events.map((event) => [event.type, event.name ?? null])).toEqual([
+      const sent = await sentEvents(watched, 3);
+      expect(sent.map((body) => [body.type, body.name ?? null])).toEqual([
         ["pageview", null],
         ["custom", "early"],
         ["custom", "nested"],
       ]);
+      const named = (name: string) => events.find((event) => event.name === name);
+      expect(events).toHaveLength(3);
       // Properties the schema would refuse (objects, functions) are left out, not the event.
-      expect(events[1]?.metadata).toEqual({ step: 1, ok: true, label: "first", none: null });
-      expect(events[2]?.metadata).toEqual({});
+      expect(named("early")?.metadata).toEqual({ step: 1, ok: true, label: "first", none: null });
+      expect(named("nested")?.metadata).toEqual({});
       expect(errors).toEqual([]);
     });
 
