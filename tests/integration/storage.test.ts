@@ -199,19 +199,23 @@ describe("restart", () => {
     "/api/analytics/summary?country=India",
     "/api/analytics/summary?page=/products",
     "/api/analytics/sessions?limit=1000",
+    "/api/analytics/sessions/s-1",
+    "/api/analytics/sessions/s-6",
     "/api/analytics/detailed",
     "/api/customer-visit-count?customerId=c1&websiteId=shop",
     "/api/overall-visit-count?websiteId=shop",
     "/api/v1/stats",
   ];
 
-  async function seed(server: TestServer) {
+  async function seed(server: TestServer, clock: ManualClock) {
     for (let index = 0; index < 30; index++) {
       const event = pageview(`s-${index % 7}`, ["/home", "/products", "/cart"][index % 3], {
         country: ["India", "US", "ES"][index % 3],
         metadata: { device: index % 2 ? "mobile" : "desktop", referrer: "google.com" },
       });
       expect((await server.postEvent(event)).status).toBe(201);
+      // Spread over minutes, so the last minute's window holds only part of them.
+      clock.advance(20_000);
     }
     await server.postEvent({ type: "session_end", page: "/cart", session_id: "s-6" });
     await server.postEvent({ type: "custom", name: "signup", page: "/cart", session_id: "s-1" });
@@ -224,62 +228,119 @@ describe("restart", () => {
     await server.request("/api/v1/stats?countryCode=DE", { method: "POST" });
   }
 
-  async function snapshotOfReads(server: TestServer) {
-    const answers: Record<string, unknown> = {};
+  /** Whole bodies, time-stamped fields included: both servers read the same manual clock. */
+  async function answers(server: TestServer) {
+    const bodies: Record<string, unknown> = {};
     for (const path of READS) {
-      const body = await readJson(server, path);
-      if (body.data) {
-        delete body.data.generated_at;
-        delete body.data.visitors_last_minute;
-      }
-      answers[path] = body;
+      const response = await server.request(path, { auth: true });
+      bodies[path] = { status: response.status, body: await response.json() };
     }
-    return answers;
+    // /api/status, less what belongs to the process rather than the data.
+    const status = await readJson(server, "/api/status");
+    delete status.data.memory;
+    delete status.data.storage;
+    delete status.data.uptime;
+    bodies["/api/status"] = status;
+    return bodies;
+  }
+
+  function crash(server: TestServer) {
+    server.services.stopTimers();
+    server.server.stop(true);
+    server.services.storage.db.close();
   }
 
   test("after a graceful stop, the next start answers every read exactly as before", async () => {
     const dir = dataDir();
-    const first = startTestServer({ DATA_DIR: dir });
-    await seed(first);
-    const before = await snapshotOfReads(first);
+    const clock = new ManualClock(Date.UTC(2026, 2, 3, 14, 0, 0));
+    const first = startTestServer({ DATA_DIR: dir }, { clock });
+    await seed(first, clock);
+    const before = await answers(first);
+    expect((before["/api/analytics/sessions/s-1"] as { status: number }).status).toBe(200);
+    // The last minute holds some of the visitors, not all: the window itself must survive.
+    const detailed = before["/api/analytics/detailed"] as {
+      body: { data: { visitors_last_minute: number } };
+    };
+    expect(detailed.body.data.visitors_last_minute).toBeGreaterThan(0);
+    expect(detailed.body.data.visitors_last_minute).toBeLessThan(7);
     await first.stop();
 
-    const second = track(startTestServer({ DATA_DIR: dir }));
+    const second = track(startTestServer({ DATA_DIR: dir }, { clock }));
     expect(second.services.restored.fromSnapshot).toBe(true);
     expect(second.services.restored.replayedEvents).toBe(0);
-    expect(await snapshotOfReads(second)).toEqual(before);
+    expect(await answers(second)).toEqual(before);
   });
 
   test("without a snapshot (a crash), the log alone rebuilds the same answers", async () => {
     const dir = dataDir();
-    const first = startTestServer({ DATA_DIR: dir });
-    await seed(first);
-    const before = await snapshotOfReads(first);
-    first.services.stopTimers();
-    first.server.stop(true);
-    first.services.storage.db.close();
+    const clock = new ManualClock(Date.UTC(2026, 2, 3, 14, 0, 0));
+    const first = startTestServer({ DATA_DIR: dir }, { clock });
+    await seed(first, clock);
+    const before = await answers(first);
+    crash(first);
 
-    const second = track(startTestServer({ DATA_DIR: dir }));
+    const second = track(startTestServer({ DATA_DIR: dir }, { clock }));
     expect(second.services.restored.fromSnapshot).toBe(false);
     expect(second.services.restored.replayedEvents).toBe(34);
-    expect(await snapshotOfReads(second)).toEqual(before);
+    expect(await answers(second)).toEqual(before);
   });
 
   test("events after the last snapshot are replayed on top of it", async () => {
     const dir = dataDir();
-    const first = startTestServer({ DATA_DIR: dir });
-    await seed(first);
+    const clock = new ManualClock(Date.UTC(2026, 2, 3, 14, 0, 0));
+    const first = startTestServer({ DATA_DIR: dir }, { clock });
+    await seed(first, clock);
     first.services.saveSnapshot();
     await first.postEvent(pageview("late-1", "/late", { country: "India" }));
     await first.postEvent(pageview("late-2", "/late"));
-    const before = await snapshotOfReads(first);
-    first.services.stopTimers();
-    first.server.stop(true);
-    first.services.storage.db.close();
+    const before = await answers(first);
+    crash(first);
 
-    const second = track(startTestServer({ DATA_DIR: dir }));
+    const second = track(startTestServer({ DATA_DIR: dir }, { clock }));
     expect(second.services.restored).toMatchObject({ fromSnapshot: true, replayedEvents: 2 });
-    expect(await snapshotOfReads(second)).toEqual(before);
+    expect(await answers(second)).toEqual(before);
+  });
+
+  test("a restart during a spike does not announce it again, and its cooldown carries over", async () => {
+    const dir = dataDir();
+    const clock = new ManualClock(Date.UTC(2026, 2, 3, 14, 0, 0));
+    const env = { DATA_DIR: dir, ALERT_THRESHOLD: "3", ALERT_COOLDOWN_SECONDS: "600" };
+    const first = startTestServer(env, { clock });
+    const firstAlerts: Alert[] = [];
+    first.services.bus.on("alert", (alert) => firstAlerts.push(alert));
+    for (const id of ["a", "b", "c"]) await first.postEvent(pageview(`spike-${id}`, "/"));
+    expect(firstAlerts.map((alert) => alert.kind)).toEqual(["spike"]);
+    await first.stop();
+
+    const second = track(startTestServer(env, { clock }));
+    const secondAlerts: Alert[] = [];
+    second.services.bus.on("alert", (alert) => secondAlerts.push(alert));
+    await second.postEvent(pageview("spike-d", "/"));
+    second.services.alerts.checkVisitors();
+    expect(secondAlerts).toEqual([]);
+    expect(second.services.alerts.exportState()).toEqual({
+      spiking: true,
+      lastSpikeAt: clock.now(),
+    });
+  });
+
+  test("a session that ended before a snapshot is archived with it, even if the process dies next", async () => {
+    const dir = dataDir();
+    const server = startTestServer({ DATA_DIR: dir });
+    // No archive timer: only the snapshot can write the ended session.
+    server.services.stopTimers();
+    await server.postEvent(pageview("ends", "/in"));
+    await server.postEvent(pageview("ends", "/out"));
+    await server.postEvent({ type: "session_end", page: "/out", session_id: "ends" });
+    server.services.saveSnapshot();
+    crash(server);
+
+    const reader = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    const row = reader.query("SELECT exit_page, page_views FROM sessions WHERE session_id = ?").get(
+      "ends",
+    );
+    reader.close();
+    expect(row).toEqual({ exit_page: "/out", page_views: 2 });
   });
 });
 
