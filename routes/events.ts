@@ -4,6 +4,7 @@ import { ApiError, validationError } from "../middlewares/api-error.ts";
 import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
 import { type EventInput, eventInputSchema } from "../schemas/event.ts";
 import type { Services } from "../services/container.ts";
+import { deferredBody } from "./deferred-body.ts";
 
 /** POST /api/events: one event, or a batch (an array) accepted or refused whole. */
 export function eventRoutes(services: Services) {
@@ -90,9 +91,10 @@ function acceptedResponse(
   statsJson: string,
   message = "Event processed successfully",
 ) {
-  return c.body(
+  const { body, length } = deferredBody(
     `{"success":true,"message":${JSON.stringify(message)},"data":{${firstField},"current_stats":${statsJson}}}`,
-    201,
-    { "Content-Type": "application/json" },
   );
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (length !== undefined) headers["Content-Length"] = String(length);
+  return c.body(body, 201, headers);
 }
