@@ -6,7 +6,7 @@ import type { Alert } from "../../interfaces/analytics.ts";
 import { ManualClock } from "../../services/clock.ts";
 import { DATABASE_FILE } from "../../services/storage/database.ts";
 import { HistoryQueryError } from "../../services/storage/history.ts";
-import { MIGRATIONS, SCHEMA_VERSION } from "../../services/storage/migrations.ts";
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from "../../services/storage/migrations.ts";
 import {
   eventually,
   pageview,
@@ -336,46 +336,101 @@ describe("restart", () => {
     crash(server);
 
     const reader = new Database(join(dir, DATABASE_FILE), { readonly: true });
-    const row = reader.query("SELECT exit_page, page_views FROM sessions WHERE session_id = ?").get(
-      "ends",
-    );
+    const row = reader
+      .query("SELECT exit_page, page_views FROM sessions WHERE session_id = ?")
+      .get("ends");
     reader.close();
     expect(row).toEqual({ exit_page: "/out", page_views: 2 });
   });
 });
 
 describe("schema and retention", () => {
-  test("a database made by the previous schema is migrated at start-up, its events kept", async () => {
-    expect(SCHEMA_VERSION).toBeGreaterThan(1);
+  test("a real database of the previous schema (a committed fixture) opens: migrated, its state and history kept", async () => {
     const dir = dataDir();
-    const old = new Database(join(dir, DATABASE_FILE), { create: true, strict: true });
-    migrate(old, SCHEMA_VERSION - 1);
-    expect(old.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION - 1 });
-    old
-      .query(
-        `INSERT INTO events (received_at, type, site, page, session_id, country, device, metadata)
-         VALUES (?, 'pageview', 'default', '/old', 'old-session', 'ES', 'desktop', '{}')`,
-      )
-      .run(Date.now());
-    old.close();
+    copyFileSync(join(FIXTURES, "footfall-schema-v2.db"), join(dir, DATABASE_FILE));
+    const fixture = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    expect(fixture.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    fixture.close();
+    expect(SCHEMA_VERSION).toBeGreaterThan(2);
 
-    const server = track(startTestServer({ DATA_DIR: dir }));
+    // The fixture's events arrived on 2026-01-15 at 12:00 and 12:01 UTC.
+    const clock = new ManualClock(Date.UTC(2026, 0, 15, 12, 5, 0));
+    const server = track(startTestServer({ DATA_DIR: dir }, { clock }));
+    expect(server.services.restored).toMatchObject({ fromSnapshot: true, replayedEvents: 0 });
     const db = server.services.storage.db;
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
-    for (const table of ["events", "snapshots", "sessions", "daily_rollups"]) {
+    expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+    for (const table of ["events", "snapshots", "sessions", "daily_rollups", "storage_probe"]) {
       expect(
         db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(table),
       ).toEqual({ name: table });
     }
     const summary = await readJson(server, "/api/analytics/summary");
-    expect(summary.data.summary).toMatchObject({
-      total_active: 1,
-      total_today: 1,
-      pages_visited: { "/old": 1 },
+    expect(summary.data.summary).toEqual({
+      total_active: 2,
+      total_today: 4,
+      pages_visited: { "/home": 2, "/pricing": 1, "/docs": 1 },
     });
+    expect(
+      db.query("SELECT journey, end_reason FROM sessions WHERE session_id = 'v2-a'").get(),
+    ).toEqual({ journey: JSON.stringify(["/home", "/pricing"]), end_reason: "ended" });
+    const top = await readJson(
+      server,
+      "/api/analytics/top?from=2026-01-15&to=2026-01-15&dimension=page",
+    );
+    expect(top.data.items[0]).toEqual({ key: "/home", pageviews: 2, visitors: 2 });
+    // The upgraded database takes new events next to the old ones.
+    expect((await server.postEvent(pageview("v3", "/new"))).status).toBe(201);
+    expect(countEvents(join(dir, DATABASE_FILE))).toBe(6);
     expect(MIGRATIONS.map((migration) => migration.version)).toEqual(
       MIGRATIONS.map((_, index) => index + 1),
     );
+  });
+
+  test("upgrading to schema 3 adds page-and-country roll-ups to days already rolled up", () => {
+    const db = new Database(":memory:", { strict: true });
+    migrate(db, 2);
+    const at = Date.UTC(2026, 0, 20, 8, 0, 0);
+    const insert = db.query(
+      `INSERT INTO events (received_at, type, site, page, session_id, country, device)
+       VALUES (?, 'pageview', 'default', ?, ?, ?, 'desktop')`,
+    );
+    insert.run(at, "/x", "s1", "ES");
+    insert.run(at + 1000, "/x", "s2", "ES");
+    insert.run(at + 2000, "/x", "s3", "FR");
+    db.run("INSERT INTO daily_rollups VALUES ('2026-01-20', 'default', 'total', '', 3, 3)");
+    expect(migrate(db)).toEqual([3]);
+    expect(
+      db
+        .query(
+          "SELECT key, pageviews, visitors FROM daily_rollups WHERE dimension = 'page_country' ORDER BY key",
+        )
+        .all(),
+    ).toEqual([
+      { key: "/x\0ES", pageviews: 2, visitors: 2 },
+      { key: "/x\0FR", pageviews: 1, visitors: 1 },
+    ]);
+    db.close();
+  });
+
+  test("the cleanup timer runs every CLEANUP_INTERVAL_MINUTES by itself", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
+    // 0.002 minutes: every 120 ms.
+    const server = track(
+      startTestServer({ RETENTION_DAYS: "1", CLEANUP_INTERVAL_MINUTES: "0.002" }, { clock }),
+    );
+    await server.postEvent(pageview("old", "/old"));
+    clock.advance(2 * 86_400_000);
+    await server.postEvent(pageview("new", "/new"));
+    server.services.saveSnapshot();
+    const db = server.services.storage.db;
+    const count = () =>
+      (db.query("SELECT COUNT(*) AS count FROM events").get() as { count: number }).count;
+    expect(count()).toBe(2);
+    await eventually(() => count() === 1);
+    expect(
+      db.query("SELECT day, pageviews FROM daily_rollups WHERE dimension = 'total'").all(),
+    ).toEqual([{ day: "2026-03-10", pageviews: 1 }]);
   });
 
   test("cleanup rolls finished days up, then removes raw events older than RETENTION_DAYS; roll-ups stay", async () => {
@@ -594,5 +649,83 @@ describe("history API", () => {
         .split("\n")
         .map((line) => JSON.parse(line).session_id),
     ).toEqual(["later"]);
+  });
+
+  test("export is streamed: the first lines arrive before the rest is read, without a length", async () => {
+    const server = track(startTestServer());
+    const filler = "x".repeat(300);
+    for (let round = 0; round < 8; round++) {
+      const batch = Array.from({ length: 500 }, (_, index) =>
+        pageview(`big-${round}-${index}`, "/big", { metadata: { round, index, filler } }),
+      );
+      expect((await server.postEvent(batch)).status).toBe(201);
+    }
+    const response = await server.request("/api/events/export", { auth: true });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-length")).toBeNull();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    const text = new TextDecoder().decode(first.value);
+    // About 2 MB in all: the first read holds the start of the log, not the whole of it.
+    expect(text.length).toBeLessThan(1_000_000);
+    expect(JSON.parse(text.slice(0, text.indexOf("\n")))).toMatchObject({
+      id: 1,
+      session_id: "big-0-0",
+    });
+    await reader.cancel();
+    // The server is unharmed by a client that left mid-stream.
+    expect((await server.postEvent(pageview("after-export"))).status).toBe(201);
+  });
+
+  test("export from a time starts at that time's first event, events before it left out", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 4, 1, 10, 0, 0));
+    const server = track(startTestServer({}, { clock }));
+    for (let minute = 0; minute < 5; minute++) {
+      await server.postEvent(pageview(`m${minute}`, "/"));
+      clock.advance(60_000);
+    }
+    const body = await (
+      await server.request("/api/events/export?from=2026-05-01T10:02:00Z&to=2026-05-01T10:04:00Z", {
+        auth: true,
+      })
+    ).text();
+    expect(
+      body
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).session_id),
+    ).toEqual(["m2", "m3"]);
+  });
+
+  test("a day series filtered by page and country together is answered from roll-ups after retention", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
+    const server = track(startTestServer({ RETENTION_DAYS: "1" }, { clock }));
+    await server.postEvent(pageview("a", "/x", { country: "ES" }));
+    await server.postEvent(pageview("b", "/x", { country: "FR" }));
+    await server.postEvent(pageview("c", "/y", { country: "ES" }));
+    clock.advance(3 * 86_400_000);
+    server.services.saveSnapshot();
+    server.services.storage.cleanup(clock.now());
+    expect(countEvents(join(server.dataDir, DATABASE_FILE))).toBe(0);
+
+    const series = await readJson(
+      server,
+      "/api/analytics/timeseries?from=2026-03-10&to=2026-03-11&interval=day&page=/x&country=ES",
+    );
+    expect(series.data.points).toEqual([
+      { t: "2026-03-10T00:00:00.000Z", pageviews: 1, visitors: 1 },
+    ]);
+    // A day rolled up before page-and-country roll-ups existed cannot answer that filter.
+    server.services.storage.db.run("DELETE FROM daily_rollups WHERE dimension = 'page_country'");
+    expect(() =>
+      server.services.storage.history.timeseries(
+        Date.UTC(2026, 2, 10),
+        Date.UTC(2026, 2, 11),
+        "day",
+        { page: "/x", country: "ES" },
+        clock.now(),
+      ),
+    ).toThrow(HistoryQueryError);
   });
 });
