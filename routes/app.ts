@@ -5,7 +5,11 @@ import type { AppEnv } from "../interfaces/app-env.ts";
 import { requireToken } from "../middlewares/auth.ts";
 import { clientIp } from "../middlewares/client-ip.ts";
 import { refuseWhileDraining } from "../middlewares/draining.ts";
-import { handleError, handleNotFound } from "../middlewares/error-handler.ts";
+import {
+  handleError,
+  handleNotFound,
+  SECURE_HEADERS_OPTIONS,
+} from "../middlewares/error-handler.ts";
 import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { requestLogger } from "../middlewares/request-logger.ts";
 import type { Services } from "../services/container.ts";
@@ -31,13 +35,7 @@ export function createApp(services: Services) {
     await next();
   });
   app.use("*", requestLogger);
-  app.use(
-    "*",
-    secureHeaders({
-      // The tracker script and beacons are loaded from other sites' pages.
-      crossOriginResourcePolicy: "cross-origin",
-    }),
-  );
+  app.use("*", secureHeaders(SECURE_HEADERS_OPTIONS));
   app.use(
     "*",
     cors({
