@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DATABASE_FILE } from "../../services/storage/database.ts";
 import { type ServerProcess, spawnServer } from "../support/process.ts";
@@ -8,10 +9,12 @@ import { temporaryDataDir } from "../support/server.ts";
 
 const TOKEN = "crash-token-0123456789abcdef";
 const dir = temporaryDataDir();
+const removedDir = mkdtempSync(join(tmpdir(), "footfall-removed-"));
 const processes: ServerProcess[] = [];
 afterAll(() => {
   for (const child of processes) if (child.process.exitCode === null) child.process.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
+  rmSync(removedDir, { recursive: true, force: true });
 });
 
 test("killed with SIGKILL under load, a restart keeps every acknowledged event and the counts match", async () => {
@@ -76,4 +79,57 @@ test("killed with SIGKILL under load, a restart keeps every acknowledged event a
   expect(status.data.events_received).toBe(stored.size);
   second.process.kill("SIGTERM");
   expect(await second.process.exited).toBe(0);
+}, 60_000);
+
+test("a server whose database file is deleted refuses, rebuilds it, and after SIGKILL every acknowledged event is there", async () => {
+  const env = {
+    API_TOKEN: TOKEN,
+    DATA_DIR: removedDir,
+    RATE_LIMIT_PER_MINUTE: "0",
+    LOG_LEVEL: "warn",
+  };
+  const server = await spawnServer(env);
+  processes.push(server);
+  const post = (seq: number) =>
+    fetch(`${server.url}/api/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "pageview",
+        page: "/",
+        session_id: `r${seq}`,
+        metadata: { seq },
+      }),
+    });
+  const acknowledged: number[] = [];
+  for (let seq = 0; seq < 20; seq++) if ((await post(seq)).status === 201) acknowledged.push(seq);
+  expect(acknowledged).toHaveLength(20);
+
+  // What an operator's `rm` does to a running server.
+  for (const suffix of ["", "-wal", "-shm"])
+    rmSync(join(removedDir, DATABASE_FILE + suffix), { force: true });
+  const refused = await post(100);
+  expect(refused.status).toBe(503);
+  expect((await refused.json()).error.code).toBe("storage_unavailable");
+  const deadline = Date.now() + 10_000;
+  while ((await fetch(`${server.url}/health`)).status !== 200 && Date.now() < deadline) {
+    await Bun.sleep(50);
+  }
+  expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  expect(server.errors() + server.output()).toContain("the database file was removed");
+  for (let seq = 200; seq < 210; seq++)
+    if ((await post(seq)).status === 201) acknowledged.push(seq);
+  expect(acknowledged).toHaveLength(30);
+
+  server.process.kill("SIGKILL");
+  await server.process.exited;
+  const db = new Database(join(removedDir, DATABASE_FILE));
+  expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+  const stored = (
+    db.query("SELECT json_extract(metadata, '$.seq') AS seq FROM events ORDER BY id").all() as {
+      seq: number;
+    }[]
+  ).map((row) => row.seq);
+  db.close();
+  expect(stored).toEqual(acknowledged);
 }, 60_000);
