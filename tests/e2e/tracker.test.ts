@@ -388,6 +388,66 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       expect(errors).toEqual([]);
     });
 
+    for (const { device, because, options } of [
+      {
+        device: "tablet",
+        because: "an iPad's user agent",
+        options: {
+          viewport: { width: 810, height: 1080 },
+          screen: { width: 810, height: 1080 },
+          isMobile: true,
+          hasTouch: true,
+          userAgent:
+            "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+        },
+      },
+      {
+        device: "mobile",
+        because: "a desktop user agent on a narrow screen",
+        options: { viewport: { width: 480, height: 800 }, screen: { width: 480, height: 800 } },
+      },
+      {
+        device: "tablet",
+        because: "a desktop user agent on a mid-size touch screen",
+        options: {
+          viewport: { width: 800, height: 1000 },
+          screen: { width: 800, height: 1000 },
+          hasTouch: true,
+        },
+      },
+    ] satisfies { device: string; because: string; options: BrowserContextOptions }[]) {
+      test(`${because} is counted as ${device}`, async () => {
+        const { page, errors } = await open(await newContext(options), `${server.url}/demo`);
+        const [pageview] = await receivedEvents(ofSession(await storedSessionId(page)), 1);
+        expect(pageview?.device).toBe(device);
+        expect(errors).toEqual([]);
+      });
+    }
+
+    test("closing the page after 30 idle minutes sends no session_end, for the expired session or a new one", async () => {
+      const context = await newContext();
+      await context.clock.install();
+      const { page } = await open(context, `${websiteUrl}/plain?site=idle-end`);
+      const sessionId = await storedSessionId(page);
+      await receivedEvents(ofSession(sessionId), 1);
+
+      await page.clock.fastForward(SESSION_IDLE_MS + 60_000);
+      await page.close({ runBeforeUnload: true });
+      // A page closed afterwards does send its session_end: once it has arrived, a session_end
+      // from the first page would have too.
+      const control = await open(await newContext(), `${websiteUrl}/plain?site=idle-control`);
+      const controlSession = await storedSessionId(control.page);
+      await receivedEvents(ofSession(controlSession), 1);
+      await control.page.close({ runBeforeUnload: true });
+      await receivedEvents(ofSession(controlSession), 2);
+
+      // Nothing at all from the site after its pageview: not for the old session, nor a new one.
+      const fromSite = (await recentEvents()).filter((event) => event.site === "idle-end");
+      expect(fromSite.map((event) => [event.type, event.session_id])).toEqual([
+        ["pageview", sessionId],
+      ]);
+    });
+
     test("closing the page sends session_end and the server ends the session", async () => {
       const context = await newContext();
       const { page } = await open(context, `${server.url}/demo`);
