@@ -70,6 +70,8 @@ export class Storage {
   private fileLost: string | undefined;
   /** The connection was closed to rebuild the file, from this copy, and not reopened yet. */
   private pendingRescue: string | undefined;
+  /** Where this connection's data was saved when another file took the path. */
+  private orphan: string | undefined;
   private readonly watchdog: ReturnType<typeof setInterval>;
 
   private constructor(
@@ -170,6 +172,21 @@ export class Storage {
   }
 
   /**
+   * Someone put another file at the path: it is theirs, never overwritten. What this connection
+   * holds would vanish with the process, so it is copied once beside it for the operator to keep.
+   */
+  private keepOrphan(): void {
+    if (this.orphan !== undefined) return;
+    const orphan = `${this.path}.orphaned-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    this.current.query("VACUUM INTO ?").run(orphan);
+    this.orphan = orphan;
+    this.options.onIncident?.(
+      "a different file is at the database path; Footfall will not write over it. What it had is saved beside it; restart Footfall to use the new file",
+      { path: this.path, saved: orphan },
+    );
+  }
+
+  /**
    * Copies everything committed (the open connection still reads the removed file) to a new file at
    * the path, then reopens there. A different file someone put at the path is never overwritten.
    */
@@ -178,6 +195,7 @@ export class Storage {
     if (this.pendingRescue === undefined) {
       const atPath = statSync(this.path, { throwIfNoEntry: false });
       if (atPath && !sameFile(atPath, this.identity)) {
+        this.keepOrphan();
         throw new Error(`a different file is at ${this.path}: restart Footfall to use it`);
       }
       mkdirSync(this.options.dataDir, { recursive: true });

@@ -1,6 +1,13 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { Alert } from "../../interfaces/analytics.ts";
 import { ManualClock } from "../../services/clock.ts";
@@ -190,6 +197,10 @@ describe("write path", () => {
     expect(await healthStatus(server)).toBe("degraded");
     expect((await server.postEvent(pageview("refused-2", "/b"))).status).toBe(503);
     expect(readFileSync(join(dir, DATABASE_FILE), "utf8")).toBe("someone else's file");
+    // What it had is saved beside it, for the operator to keep.
+    const saved = readdirSync(dir).filter((name) => name.startsWith(`${DATABASE_FILE}.orphaned-`));
+    expect(saved).toHaveLength(1);
+    expect(countEvents(join(dir, saved[0] as string))).toBe(1);
   });
 });
 
