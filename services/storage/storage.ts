@@ -60,7 +60,8 @@ export class Storage {
   readonly history: History;
   private endedSessions: EndedSession[] = [];
   private lastSnapshotEventId = -1;
-  private lastSnapshotJson = "";
+  /** The alert state last saved: it changes without events (a spike ends as time passes). */
+  private lastSnapshotAlerts = "";
   private restoredAlerts: AlertDetectorState | undefined;
   private current: Database;
   private readonly path: string;
@@ -227,6 +228,7 @@ export class Storage {
     this.lastSnapshotEventId = row.last_event_id;
     const state = JSON.parse(row.state) as LiveState;
     this.restoredAlerts = state.alerts;
+    this.lastSnapshotAlerts = JSON.stringify(state.alerts ?? null);
     return { lastEventId: row.last_event_id, state };
   }
 
@@ -234,12 +236,15 @@ export class Storage {
    * Saves the live state as of the last committed event, with the ended sessions still waiting to be
    * archived in the same transaction (the replay after this snapshot would not end them again).
    * Callers take it between event-loop turns, when every committed event has been applied (the bus
-   * runs right after each commit). Skipped when nothing changed since the last one.
+   * runs right after each commit). Skipped when no event and no alert state changed since the last.
    */
   saveSnapshot(state: LiveState, now: number): boolean {
     const lastEventId = this.log.lastId();
+    const alerts = JSON.stringify(state.alerts ?? null);
+    if (lastEventId === this.lastSnapshotEventId && alerts === this.lastSnapshotAlerts) {
+      return false;
+    }
     const json = JSON.stringify(state);
-    if (lastEventId === this.lastSnapshotEventId && json === this.lastSnapshotJson) return false;
     const ended = this.endedSessions;
     this.endedSessions = [];
     try {
@@ -254,7 +259,7 @@ export class Storage {
       throw error;
     }
     this.lastSnapshotEventId = lastEventId;
-    this.lastSnapshotJson = json;
+    this.lastSnapshotAlerts = alerts;
     return true;
   }
 

@@ -323,16 +323,22 @@ describe("restart", () => {
     expect(firstAlerts.map((alert) => alert.kind)).toEqual(["spike"]);
     await first.stop();
 
-    const second = track(startTestServer(env, { clock }));
+    const second = startTestServer(env, { clock });
     const secondAlerts: Alert[] = [];
     second.services.bus.on("alert", (alert) => secondAlerts.push(alert));
     await second.postEvent(pageview("spike-d", "/"));
     second.services.alerts.checkVisitors();
     expect(secondAlerts).toEqual([]);
-    expect(second.services.alerts.exportState()).toEqual({
-      spiking: true,
-      lastSpikeAt: clock.now(),
-    });
+    const spikeAt = clock.now();
+    expect(second.services.alerts.exportState()).toEqual({ spiking: true, lastSpikeAt: spikeAt });
+    // The spike ends as time passes, with no event: that is saved too.
+    clock.advance(120_000);
+    second.services.alerts.checkVisitors();
+    expect(secondAlerts.map((alert) => alert.kind)).toEqual(["spike_ended"]);
+    await second.stop();
+
+    const third = track(startTestServer(env, { clock }));
+    expect(third.services.alerts.exportState()).toEqual({ spiking: false, lastSpikeAt: spikeAt });
   });
 
   test("a session that ended before a snapshot is archived with it, even if the process dies next", async () => {
