@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { StorageUnavailableError } from "../services/storage/event-log.ts";
+import { HistoryQueryError } from "../services/storage/history.ts";
 import { ApiError } from "./api-error.ts";
 
 /**
@@ -54,6 +55,7 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError {
       "The event was not stored: the database cannot write right now. Retry shortly.",
     );
   }
+  if (err instanceof HistoryQueryError) return new ApiError(400, "validation_error", err.message);
   if (err instanceof HTTPException && err.status < 500) {
     return new ApiError(err.status, codeForStatus(err.status), err.message || "Request refused");
   }

@@ -47,6 +47,8 @@ export class AnalyticsStore {
     this.sessions = new SessionTracker({
       timeoutMs: options.sessionTimeoutMs,
       maxSessions: options.maxActiveSessions,
+      // Pages, countries, sites and devices: as many of each as the day's counters track.
+      maxPooledStrings: 4 * options.maxTrackedKeys,
       onEnded: (session, reason) => {
         this.version++;
         this.bus.emit("session.ended", { session: toSessionView(session), reason });

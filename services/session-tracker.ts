@@ -6,6 +6,7 @@ import type {
 } from "../interfaces/analytics.ts";
 import { CounterCube } from "./counter-cube.ts";
 import { RecencyList } from "./recency-list.ts";
+import { StringPool } from "./string-pool.ts";
 
 export const JOURNEY_LIMIT = 50;
 /**
@@ -38,6 +39,8 @@ export interface SessionTrackerState {
 export interface SessionTrackerOptions {
   timeoutMs: number;
   maxSessions: number;
+  /** Distinct strings shared among sessions (see StringPool). */
+  maxPooledStrings?: number;
   onEnded: (session: Session, reason: SessionEndReason) => void;
 }
 
@@ -49,8 +52,11 @@ export class SessionTracker {
   private readonly sessions = new RecencyList<Session>();
   private readonly recentlyEnded = new RecencyList<{ session: Session; endedAt: number }>();
   private readonly active = new CounterCube();
+  private readonly strings: StringPool;
 
-  constructor(private readonly options: SessionTrackerOptions) {}
+  constructor(private readonly options: SessionTrackerOptions) {
+    this.strings = new StringPool(options.maxPooledStrings ?? 40_000);
+  }
 
   /** Records activity for the event's session, starting one if needed; returns it, or undefined once ended. */
   touch(event: VisitorEvent, now: number): Session | undefined {
@@ -69,13 +75,14 @@ export class SessionTracker {
     existing.last_activity = now;
     if (existing.country === "unknown" && event.country !== "unknown") {
       this.active.add(dimensionsOf(existing), -1);
-      existing.country = event.country;
+      existing.country = this.strings.intern(event.country);
       this.active.add(dimensionsOf(existing), 1);
     }
-    if (existing.device === "unknown" && event.device !== "unknown") existing.device = event.device;
+    if (existing.device === "unknown" && event.device !== "unknown")
+      existing.device = this.strings.intern(event.device);
     if (event.page !== existing.current_page) {
       this.active.add(dimensionsOf(existing), -1);
-      existing.current_page = event.page;
+      existing.current_page = this.strings.intern(event.page);
       this.active.add(dimensionsOf(existing), 1);
     }
     if (event.type === "pageview") this.recordPageview(existing, event.page);
@@ -130,15 +137,29 @@ export class SessionTracker {
     this.active.clear();
     this.recentlyEnded.clear();
     for (const session of state.active) {
-      this.sessions.touch(session.session_id, { ...session, journey: [...session.journey] });
+      this.sessions.touch(session.session_id, this.pooled(session));
       this.active.add(dimensionsOf(session), 1);
     }
     for (const { session, endedAt } of state.recentlyEnded) {
       this.recentlyEnded.touch(session.session_id, {
-        session: { ...session, journey: [...session.journey] },
+        session: this.pooled(session),
         endedAt,
       });
     }
+  }
+
+  /** A restored session, its strings shared through the pool. */
+  private pooled(session: Session): Session {
+    const intern = (value: string) => this.strings.intern(value);
+    return {
+      ...session,
+      site: intern(session.site),
+      country: intern(session.country),
+      device: intern(session.device),
+      current_page: intern(session.current_page),
+      entry_page: intern(session.entry_page),
+      journey: session.journey.map(intern),
+    };
   }
 
   get capacity(): number {
@@ -152,16 +173,17 @@ export class SessionTracker {
     }
     const resumed = this.resume(event, now);
     if (resumed) return resumed;
+    const page = this.strings.intern(event.page);
     const session: Session = {
       session_id: event.session_id,
-      site: event.site,
-      country: event.country,
-      device: event.device,
+      site: this.strings.intern(event.site),
+      country: this.strings.intern(event.country),
+      device: this.strings.intern(event.device),
       user_id: event.user_id,
       started_at: now,
       last_activity: now,
-      current_page: event.page,
-      entry_page: event.page,
+      current_page: page,
+      entry_page: page,
       journey: [],
       journey_truncated: false,
       page_views: 0,
@@ -174,7 +196,7 @@ export class SessionTracker {
 
   private recordPageview(session: Session, page: string): void {
     session.page_views++;
-    session.journey.push(page);
+    session.journey.push(this.strings.intern(page));
     if (session.journey.length > JOURNEY_LIMIT) {
       session.journey.shift();
       session.journey_truncated = true;
@@ -203,7 +225,7 @@ export class SessionTracker {
     if (!ended) return undefined;
     const { session } = ended;
     session.last_activity = now;
-    session.current_page = event.page;
+    session.current_page = this.strings.intern(event.page);
     if (event.type === "pageview") this.recordPageview(session, event.page);
     this.sessions.touch(session.session_id, session);
     this.active.add(dimensionsOf(session), 1);

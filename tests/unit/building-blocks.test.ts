@@ -7,6 +7,7 @@ import { splitPage, toVisitorEvent } from "../../services/event-normalizer.ts";
 import { KeyCap, OTHER } from "../../services/key-cap.ts";
 import { RecencyList } from "../../services/recency-list.ts";
 import { RateWindow, RecentItems } from "../../services/sliding-windows.ts";
+import { StringPool } from "../../services/string-pool.ts";
 
 describe("CounterCube", () => {
   test("every combination of site, country and page answers with one lookup", () => {
@@ -44,6 +45,18 @@ describe("KeyCap", () => {
       OTHER,
     ]);
     expect(cap.size).toBe(2);
+  });
+});
+
+describe("StringPool", () => {
+  // Sharing one instance is not observable from JavaScript (strings compare by value); the
+  // memory it saves is measured by bench/scale.ts. Here: values are kept and the pool is bounded.
+  test("interned strings keep their value and the pool holds at most its capacity", () => {
+    const pool = new StringPool(2);
+    for (const page of ["/pricing", "/docs", "/pricing", "/blog", "/about"]) {
+      expect(pool.intern(page)).toBe(page);
+    }
+    expect(pool.size).toBe(2);
   });
 });
 
