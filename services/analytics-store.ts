@@ -102,7 +102,7 @@ export class AnalyticsStore {
     const key = `${filter.site ?? ""}\u0001${filter.country ?? ""}\u0001${filter.page ?? ""}`;
     const cached = this.statsJsonCache.get(key);
     if (cached && cached.version === this.version) return cached.json;
-    const json = JSON.stringify(this.currentStats(filter));
+    const json = `{"total_active":${this.sessions.count(filter, now)},"total_today":${this.today.total(filter, now)},"pages_visited":${this.today.pagesVisitedJson(filter, now)}}`;
     if (this.statsJsonCache.size >= 1000) this.statsJsonCache.clear();
     this.statsJsonCache.set(key, { version: this.version, json });
     return json;

@@ -3,8 +3,16 @@ import type { DimensionFilter, Dimensions } from "../interfaces/analytics.ts";
 /** Stands for "any value" at a level; inputs never contain control characters (schemas refuse them). */
 const ANY = "\u0000";
 
-type PageCounts = Map<string, number>;
-type CountryLevel = Map<string, PageCounts>;
+/**
+ * The pages under one (site | any, country | any) pair: their total, and each page's count in a
+ * prototype-less object rather than a Map, because `pages_visited` is serialised on every
+ * ingestion answer and `JSON.stringify` of an object is ~5x faster than building one from a Map.
+ */
+interface PageLevel {
+  total: number;
+  pages: Record<string, number>;
+}
+type CountryLevel = Map<string, PageLevel>;
 
 /**
  * Counts kept for every combination of (site, country, page) with each part either exact or
@@ -23,18 +31,29 @@ export class CounterCube {
   }
 
   get(filter: DimensionFilter): number {
-    return this.pagesAt(filter)?.get(filter.page ?? ANY) ?? 0;
+    const level = this.levelAt(filter);
+    if (!level) return 0;
+    if (filter.page === undefined) return level.total;
+    return level.pages[filter.page] ?? 0;
   }
 
   has({ site, country, page }: Dimensions): boolean {
-    return this.pagesAt({ site, country })?.has(page) ?? false;
+    return this.levelAt({ site, country })?.pages[page] !== undefined;
   }
 
   /** Page to count under the filter's site and country (the page filter is ignored here). */
   *pages(filter: DimensionFilter): Generator<[string, number]> {
-    const pages = this.pagesAt(filter);
-    if (!pages) return;
-    for (const entry of pages) if (entry[0] !== ANY) yield entry;
+    const level = this.levelAt(filter);
+    if (!level) return;
+    for (const page in level.pages) yield [page, level.pages[page] as number];
+  }
+
+  /**
+   * The live page counts under the filter's site and country, for serialising at once: callers
+   * must neither keep nor change it.
+   */
+  pagesView(filter: DimensionFilter): Readonly<Record<string, number>> | undefined {
+    return this.levelAt(filter)?.pages;
   }
 
   clear(): void {
@@ -45,14 +64,15 @@ export class CounterCube {
   *exactEntries(): Generator<[Dimensions, number]> {
     for (const [site, countries] of this.sites) {
       if (site === ANY) continue;
-      for (const [country, pages] of countries) {
+      for (const [country, level] of countries) {
         if (country === ANY) continue;
-        for (const [page, count] of pages) if (page !== ANY) yield [{ site, country, page }, count];
+        for (const page in level.pages)
+          yield [{ site, country, page }, level.pages[page] as number];
       }
     }
   }
 
-  private pagesAt(filter: DimensionFilter): PageCounts | undefined {
+  private levelAt(filter: DimensionFilter): PageLevel | undefined {
     return this.sites.get(filter.site ?? ANY)?.get(filter.country ?? ANY);
   }
 
@@ -62,23 +82,19 @@ export class CounterCube {
       countries = new Map();
       this.sites.set(site, countries);
     }
-    let pages = countries.get(country);
-    if (!pages) {
-      pages = new Map();
-      countries.set(country, pages);
+    let level = countries.get(country);
+    if (!level) {
+      level = { total: 0, pages: Object.create(null) as Record<string, number> };
+      countries.set(country, level);
     }
-    bump(pages, page, delta);
-    bump(pages, ANY, delta);
+    const next = (level.pages[page] ?? 0) + delta;
+    if (next === 0) delete level.pages[page];
+    else level.pages[page] = next;
+    level.total += delta;
     // Drop emptied levels so counts that come and go (active sessions) leave nothing behind.
-    if (pages.size === 0) {
+    if (level.total === 0) {
       countries.delete(country);
       if (countries.size === 0) this.sites.delete(site);
     }
   }
-}
-
-function bump(counts: PageCounts, key: string, delta: number): void {
-  const next = (counts.get(key) ?? 0) + delta;
-  if (next === 0) counts.delete(key);
-  else counts.set(key, next);
 }

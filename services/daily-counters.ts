@@ -79,7 +79,14 @@ export class DailyCounters {
       const views = this.pageviews.get(filter);
       return views > 0 ? { [filter.page]: views } : {};
     }
-    return Object.fromEntries(this.pageviews.pages(filter));
+    return { ...this.pageviews.pagesView(filter) };
+  }
+
+  /** `pagesVisited(filter)` as JSON, serialised straight from the live counts (no copy). */
+  pagesVisitedJson(filter: DimensionFilter, now: number): string {
+    if (filter.page !== undefined) return JSON.stringify(this.pagesVisited(filter, now));
+    this.rollOver(now);
+    return JSON.stringify(this.pageviews.pagesView(filter) ?? {});
   }
 
   topPages(filter: DimensionFilter, limit: number, now: number): { page: string; views: number }[] {

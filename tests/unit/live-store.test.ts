@@ -146,6 +146,26 @@ describe("counters and filters", () => {
     });
   });
 
+  test("the stats JSON shared by ingestion answers is the stats object, serialised, under every filter", () => {
+    const { store, send, clock } = live();
+    send({ session_id: "a", country: "ES", page: "/home", site: "one" });
+    send({ session_id: "a", country: "ES", page: "/shop", site: "one" });
+    send({ session_id: "b", country: "FR", page: "/__proto__", site: "two" });
+    const filters = [{}, { site: "one" }, { country: "FR" }, { page: "/home" }, { site: "none" }];
+    for (const filter of filters) {
+      expect(JSON.parse(store.currentStatsJson(filter))).toEqual(store.currentStats(filter));
+    }
+    // A change of state is seen by the next answer; a copy handed out earlier is not changed.
+    const before = store.currentStats({ site: "one" });
+    send({ session_id: "c", country: "ES", page: "/home", site: "one" });
+    clock.advance(1000);
+    expect(JSON.parse(store.currentStatsJson({ site: "one" })).pages_visited).toEqual({
+      "/home": 2,
+      "/shop": 1,
+    });
+    expect(before.pages_visited).toEqual({ "/home": 1, "/shop": 1 });
+  });
+
   test("clicks and custom events keep sessions alive but are not pageviews", () => {
     const { store, send } = live();
     send({ session_id: "a", type: "click", page: "/x" });
