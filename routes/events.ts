@@ -92,7 +92,9 @@ function acceptedResponse(
   message = "Event processed successfully",
 ) {
   const { body, length } = deferredBody(
-    `{"success":true,"message":${JSON.stringify(message)},"data":{${firstField},"current_stats":${statsJson}}}`,
+    `{"success":true,"message":${JSON.stringify(message)},"data":{${firstField},"current_stats":`,
+    statsJson,
+    "}}",
   );
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (length !== undefined) headers["Content-Length"] = String(length);

@@ -19,7 +19,7 @@ export class DailyCounters {
   private day = "";
   private dayStartsAt = 0;
   private dayEndsAt = 0;
-  private readonly pageviews = new CounterCube();
+  private readonly pageviews = new CounterCube({ keepPagesView: true });
   /**
    * Pageviews by device, kept for every (site | any, country | any) pair so a filtered breakdown
    * is a lookup per device. Each exact (site, country, device) combination adds at most four
