@@ -265,8 +265,9 @@ export class RealtimeHub {
     const session = this.store.session(event.session_id);
     for (const feed of this.feeds.values()) {
       if (!matchesFilter(event, feed.filter)) continue;
-      // A session that comes back before its queued end went out is active again, not ended.
-      feed.pendingEnded.delete(event.session_id);
+      // A session that comes back before its queued end went out is active again, not ended
+      // (its own session_end event arrives here just after it was queued, and keeps it).
+      if (event.type !== "session_end") feed.pendingEnded.delete(event.session_id);
       feed.refill(now);
       if (feed.pending.length === 0 && feed.pendingEnded.size === 0 && feed.tokens >= 2) {
         feed.tokens -= 2;

@@ -344,6 +344,27 @@ describe("WebSocket /ws", () => {
       expect(ended.data.journey).toEqual(["/checkout"]);
     });
 
+    test("sessions ended by session_end over the frame budget arrive in visitor_batch ended, none lost", async () => {
+      const server = start();
+      const client = await dashboard(server.wsUrl);
+      await client.next("user_connected");
+      const count = 60;
+      const ids = Array.from({ length: count }, (_, i) => `burst-${i}`);
+      expect((await server.postEvent(ids.map((id) => pageview(id)))).status).toBe(201);
+      // Each session's own session_end comes after its end was queued: it must not cancel it.
+      const ends = ids.map((id) => ({ type: "session_end", page: "/", session_id: id }));
+      expect((await server.postEvent(ends)).status).toBe(201);
+      const endedIds = () =>
+        client.frames.flatMap((frame) => {
+          if (frame.type === "session_ended") return [frame.data.session_id as string];
+          if (frame.type === "visitor_batch" && Array.isArray(frame.data.ended))
+            return (frame.data.ended as { session_id: string }[]).map((ended) => ended.session_id);
+          return [];
+        });
+      await eventually(() => endedIds().length >= count, 10_000);
+      expect(new Set(endedIds())).toEqual(new Set(ids));
+    });
+
     test("reaching ALERT_THRESHOLD visitors in the last minute sends every dashboard a spike alert", async () => {
       const server = start({ ALERT_THRESHOLD: "3" });
       const first = await dashboard(server.wsUrl);
