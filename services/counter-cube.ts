@@ -91,7 +91,10 @@ export class CounterCube {
     let level = countries.get(country);
     if (!level) {
       level = { total: 0, counts: new Map() };
-      if (this.options.keepPagesView) level.view = Object.create(null) as Record<string, number>;
+      // Answers to ingestion list pages by site or overall; by country is rarer (built on demand).
+      if (this.options.keepPagesView && country === ANY) {
+        level.view = Object.create(null) as Record<string, number>;
+      }
       countries.set(country, level);
     }
     const next = (level.counts.get(page) ?? 0) + delta;
