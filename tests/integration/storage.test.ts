@@ -205,6 +205,10 @@ describe("write path", () => {
 });
 
 describe("restart", () => {
+  // History, over explicit bounds: the seed spans 14:00 to 14:10 on the manual clock.
+  const MINUTE_SERIES =
+    "/api/analytics/timeseries?from=2026-03-03T13:55:00Z&to=2026-03-03T14:15:00Z&interval=minute";
+  const TOP_PAGES = "/api/analytics/top?from=2026-03-03&to=2026-03-03&dimension=page&limit=10";
   const READS = [
     "/api/analytics/summary",
     "/api/analytics/summary?country=India",
@@ -216,6 +220,10 @@ describe("restart", () => {
     "/api/customer-visit-count?customerId=c1&websiteId=shop",
     "/api/overall-visit-count?websiteId=shop",
     "/api/v1/stats",
+    MINUTE_SERIES,
+    "/api/analytics/timeseries?from=2026-03-03&to=2026-03-04&interval=hour&country=India",
+    TOP_PAGES,
+    "/api/analytics/top?from=2026-03-03&to=2026-03-03&dimension=device&limit=10",
   ];
 
   async function seed(server: TestServer, clock: ManualClock) {
@@ -274,6 +282,20 @@ describe("restart", () => {
     };
     expect(detailed.body.data.visitors_last_minute).toBeGreaterThan(0);
     expect(detailed.body.data.visitors_last_minute).toBeLessThan(7);
+    // The history answers hold the seed, so comparing them after the restart means something.
+    const minutes = before[MINUTE_SERIES] as {
+      body: { data: { points: { pageviews: number }[] } };
+    };
+    expect(minutes.body.data.points).toHaveLength(20);
+    // 30 seeded pageviews and the two compatibility visits, which are pageviews too.
+    expect(minutes.body.data.points.reduce((sum, point) => sum + point.pageviews, 0)).toBe(32);
+    const pages = before[TOP_PAGES] as { body: { data: { items: { key: string }[] } } };
+    expect(pages.body.data.items.map((item) => item.key).sort()).toEqual([
+      "/",
+      "/cart",
+      "/home",
+      "/products",
+    ]);
     await first.stop();
 
     const second = track(startTestServer({ DATA_DIR: dir }, { clock }));
