@@ -365,6 +365,36 @@ describe("WebSocket /ws", () => {
       expect(new Set(endedIds())).toEqual(new Set(ids));
     });
 
+    test("a session back before its queued end went out is active, not in the batch's ended", async () => {
+      const server = start();
+      const client = await dashboard(server.wsUrl);
+      await client.next("user_connected");
+      const fillers = (from: number) =>
+        Array.from({ length: 30 }, (_, i) => pageview(`filler-${from + i}`));
+      // Spend the frame budget so what follows waits for the next tick's batch.
+      expect((await server.postEvent([...fillers(0), pageview("returner")])).status).toBe(201);
+      const backAgain = [
+        ...fillers(100),
+        { type: "session_end", page: "/", session_id: "returner" },
+        pageview("returner", "/next"),
+        { type: "session_end", page: "/", session_id: "filler-0" },
+      ];
+      expect((await server.postEvent(backAgain)).status).toBe(201);
+      const endedIds = () =>
+        client.frames.flatMap((frame) => {
+          if (frame.type === "session_ended") return [frame.data.session_id as string];
+          if (frame.type === "visitor_batch" && Array.isArray(frame.data.ended))
+            return (frame.data.ended as { session_id: string }[]).map((ended) => ended.session_id);
+          return [];
+        });
+      // filler-0's end, queued in the same batch, shows the batch has gone out.
+      await eventually(() => endedIds().includes("filler-0"), 10_000);
+      expect(endedIds()).not.toContain("returner");
+      const session = await server.request("/api/analytics/sessions/returner", { auth: true });
+      expect(session.status).toBe(200);
+      expect((await session.json()).data.session.current_page).toBe("/next");
+    });
+
     test("reaching ALERT_THRESHOLD visitors in the last minute sends every dashboard a spike alert", async () => {
       const server = start({ ALERT_THRESHOLD: "3" });
       const first = await dashboard(server.wsUrl);
