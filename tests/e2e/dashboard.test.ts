@@ -437,6 +437,29 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     expect(errors).toEqual([]);
   });
 
+  test("when the visitors of a spike leave the last minute, the dashboard shows that the spike ended", async () => {
+    const clock = new ManualClock(Date.now());
+    const server = serve({ ALERT_THRESHOLD: "3" }, clock);
+    const { page, errors } = await openConnected(server);
+    for (const session of ["a", "b", "c"]) await server.postEvent(pageview(`visitor-${session}`));
+    await page.locator('[data-testid="alert"][data-kind="spike"]').waitFor({ timeout: 5000 });
+
+    // A minute on, no visitor is left in the last minute (below 80% of the threshold): no event
+    // arrives, so the server's once-a-second check is what ends the spike.
+    clock.advance(61_000);
+    const ended = page.locator('[data-testid="alert"][data-kind="spike_ended"]');
+    await ended.waitFor({ timeout: 10_000 });
+    expect(await ended.getAttribute("data-level")).toBe("info");
+    expect(await ended.textContent()).toContain("Spike ended");
+    expect(await ended.textContent()).toContain("back to normal: 0 in the last minute");
+    // The spike's own alert stays listed beneath its end.
+    expect(await page.locator('[data-testid="alert"]').count()).toBe(2);
+    expect(await page.locator('[data-testid="alert"]').first().getAttribute("data-kind")).toBe(
+      "spike_ended",
+    );
+    expect(errors).toEqual([]);
+  });
+
   test("Clear view empties this page's feed, chart and alerts but keeps the counters", async () => {
     const server = serve({ ALERT_THRESHOLD: "2" });
     const { page } = await openConnected(server);
