@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DashboardFleet } from "./lib/dashboard-process.ts";
 import { runLoad } from "./lib/load.ts";
-import { BENCH_TOKEN, startBareServer, startFootfall, summarise } from "./lib/processes.ts";
+import {
+  BENCH_TOKEN,
+  startBareServer,
+  startFootfall,
+  startHttpStackServer,
+  summarise,
+} from "./lib/processes.ts";
 import { prepareDatabase } from "./restart.ts";
 
 export interface IngestOptions {
@@ -55,8 +61,10 @@ async function footfallRun(options: IngestOptions, env: Record<string, string>, 
 /** Part 1: one event per request, Footfall (validation, sessions, group commit, fan-out) vs bare. */
 export async function benchSingleEvents(options: IngestOptions) {
   const bare: number[] = [];
+  const stack: number[] = [];
   const footfall: number[] = [];
   const ratios: number[] = [];
+  const stackRatios: number[] = [];
   const p50: number[] = [];
   const p99: number[] = [];
   const commitShare: number[] = [];
@@ -70,11 +78,20 @@ export async function benchSingleEvents(options: IngestOptions) {
       seconds: options.seconds,
     });
     await baseline.stop();
+    const httpStack = await startHttpStackServer();
+    const stackResult = await runLoad({
+      url: httpStack.url,
+      connections: options.connections,
+      seconds: options.seconds,
+    });
+    await httpStack.stop();
     const result = await footfallRun(options, {}, 1);
     tool = result.tool;
     bare.push(bareResult.requests_per_second);
+    stack.push(stackResult.requests_per_second);
     footfall.push(result.requests_per_second);
     ratios.push(result.requests_per_second / bareResult.requests_per_second);
+    stackRatios.push(stackResult.requests_per_second / bareResult.requests_per_second);
     p50.push(result.p50_ms);
     p99.push(result.p99_ms);
     commitShare.push(result.commit_share);
@@ -87,6 +104,8 @@ export async function benchSingleEvents(options: IngestOptions) {
     connections: options.connections,
     dashboards: options.dashboards,
     bare_requests_per_second: summarise(bare),
+    http_stack_requests_per_second: summarise(stack),
+    http_stack_ratio_to_bare: summarise(stackRatios, 3),
     footfall_requests_per_second: summarise(footfall),
     footfall_p50_ms: summarise(p50, 2),
     footfall_p99_ms: summarise(p99, 2),

@@ -44,15 +44,21 @@ export function renderMarkdown(results: Results): string {
   if (single) {
     rows.push([
       "1. Ingest, one event per request (+ fan-out to dashboards)",
-      `${spread(single.footfall_requests_per_second, " req/s")}; bare Bun.serve ${spread(single.bare_requests_per_second, " req/s")}; p50 ${single.footfall_p50_ms?.median} ms, p99 ${single.footfall_p99_ms?.median} ms; **ratio ${spread(single.ratio_to_bare)}**; group commit ${single.events_per_commit?.median} events per commit, ${((single.commit_share_of_time?.median ?? 0) * 100).toFixed(1)}% of the time committing`,
+      `${spread(single.footfall_requests_per_second, " req/s")}; bare Bun.serve ${spread(single.bare_requests_per_second, " req/s")}; Footfall's HTTP stack alone (Hono, middlewares, validation, no ingestion) ${spread(single.http_stack_requests_per_second, " req/s")}, ratio ${spread(single.http_stack_ratio_to_bare)}; p50 ${single.footfall_p50_ms?.median} ms, p99 ${single.footfall_p99_ms?.median} ms; **ratio ${spread(single.ratio_to_bare)}**; group commit ${single.events_per_commit?.median} events per commit, ${((single.commit_share_of_time?.median ?? 0) * 100).toFixed(1)}% of the time committing`,
       "ratio ≥ 0.5",
       verdict((single.ratio_to_bare?.median ?? 0) >= 0.5),
     ]);
   }
+  const stages = results.stages as { micros_per_event: Record<string, Stat> } | undefined;
   if (batch) {
+    const perEvent = stages
+      ? `; per event in-process: ${Object.entries(stages.micros_per_event)
+          .map(([name, stat]) => `${name.replaceAll("_", " ")} ${stat.median} µs`)
+          .join(", ")}`
+      : "";
     rows.push([
       "2. Ingest, batches of 100",
-      `${spread(batch.events_per_second, " events/s")}; p99 ${batch.p99_ms.median} ms; ${((batch.commit_share_of_time?.median ?? 0) * 100).toFixed(1)}% of the time committing`,
+      `${spread(batch.events_per_second, " events/s")}; p99 ${batch.p99_ms.median} ms; ${((batch.commit_share_of_time?.median ?? 0) * 100).toFixed(1)}% of the time committing${perEvent}`,
       "≥ 250,000 events/s",
       verdict(batch.events_per_second.median >= 250_000),
     ]);
@@ -70,7 +76,7 @@ export function renderMarkdown(results: Results): string {
   if (scale) {
     rows.push([
       "4. Memory",
-      `RSS ${scale.rss_mb} MB after ${Number(scale.events).toLocaleString("en-US")} events, ${Number(scale.active_sessions).toLocaleString("en-US")} active sessions (empty: ${scale.rss_empty_mb} MB; ${scale.bytes_per_active_session} bytes per active session)`,
+      `RSS ${scale.rss_mb} MB once settled after ${Number(scale.events).toLocaleString("en-US")} events, ${Number(scale.active_sessions).toLocaleString("en-US")} active sessions (${scale.rss_peak_mb} MB right after the burst; empty: ${scale.rss_empty_mb} MB; ${scale.bytes_per_active_session} bytes per active session)`,
       "< 150 MB",
       verdict(Number(scale.rss_mb) < 150),
     ]);
@@ -122,7 +128,7 @@ export function renderMarkdown(results: Results): string {
 
 Measured ${results.date} on ${results.machine.cores} cores (${results.machine.cpu}), ${results.machine.memory_gb} GiB, Bun ${results.machine.bun}; load generator: ${results.load_generator}, in its own process, on the same machine (the server gets one core, the load the other). Shared, noisy machine: throughput is compared within one run (ratios) and given as a median with its range.
 
-Command: \`npm run bench\` (\`bun bench/run.ts\`); parts alone: \`bun bench/ingest.ts\`, \`bun bench/fanout.ts\`, \`bun bench/scale.ts\`, \`bun bench/restart.ts\`. Raw figures: \`bench/results/latest.json\`.
+Command: \`npm run bench\` (\`bun bench/run.ts\`); parts alone: \`bun bench/ingest.ts\`, \`bun bench/stages.ts\`, \`bun bench/fanout.ts\`, \`bun bench/scale.ts\`, \`bun bench/restart.ts\`. Raw figures: \`bench/results/latest.json\`.
 
 ${table}
 ${notes}`;

@@ -18,6 +18,7 @@ import { ROOT } from "./lib/processes.ts";
 import { type Results, renderMarkdown } from "./report.ts";
 import { benchRestart } from "./restart.ts";
 import { benchScale } from "./scale.ts";
+import { benchStages } from "./stages.ts";
 
 const { values } = parseArgs({
   options: {
@@ -83,6 +84,9 @@ const step = async (name: string, run: () => Promise<unknown>) => {
 await step("ingest.single", () => benchSingleEvents(ingestOptions));
 await step("ingest.batch", () =>
   benchBatches({ ...ingestOptions, connections: Math.min(20, sizes.connections) }),
+);
+await step("stages", async () =>
+  benchStages({ events: Math.min(100_000, sizes.events), runs: sizes.runs }),
 );
 await step("fanout", () =>
   benchFanOut({ dashboards: sizes.fanoutDashboards, rates: sizes.rates, seconds: sizes.seconds }),

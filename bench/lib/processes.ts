@@ -74,6 +74,28 @@ export async function startFootfall(env: Record<string, string> = {}): Promise<R
   };
 }
 
+/** Footfall's HTTP stack with ingestion cut out (see http-stack-server.ts), in its own process. */
+export async function startHttpStackServer(): Promise<RunningProcess> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "footfall-bench-stack-"));
+  const { url, child } = await spawnServer(
+    [process.execPath, join(import.meta.dir, "http-stack-server.ts"), String(port), dataDir],
+    port,
+    { PATH: process.env.PATH ?? "" },
+  );
+  return {
+    url,
+    port,
+    child,
+    dataDir,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The baseline: a bare Bun.serve that reads the body and answers 201, in its own process. */
 export async function startBareServer(): Promise<RunningProcess> {
   const port = await freePort();

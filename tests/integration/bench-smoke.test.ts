@@ -23,6 +23,7 @@ test("the benchmark suite runs end to end in smoke mode and reports every part",
   for (const part of [
     "ingest.single",
     "ingest.batch",
+    "stages",
     "fanout",
     "scale",
     "restart",
@@ -32,6 +33,8 @@ test("the benchmark suite runs end to end in smoke mode and reports every part",
     expect(results).toHaveProperty([part]);
   }
   expect(results["ingest.single"].ratio_to_bare.median).toBeGreaterThan(0);
+  expect(results["ingest.single"].http_stack_ratio_to_bare.median).toBeGreaterThan(0);
+  expect(results.stages.micros_per_event.total.median).toBeGreaterThan(0);
   expect(results.fanout.rates[0].delivered_share).toBe(1);
   expect(results.scale.active_sessions).toBe(200);
   expect(stdout).toContain("| Part | Figure | Target |");

@@ -1,0 +1,107 @@
+/**
+ * Where an ingested event's time goes, stage by stage, in-process (no HTTP): the per-event cost
+ * of each step of POST /api/events for batches of 100 realistic events. Explains part 2's figure.
+ *   bun bench/stages.ts [--events 100000] [--runs 3]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config/index.ts";
+import type { VisitorEvent } from "../interfaces/analytics.ts";
+import { startServer } from "../routes/server.ts";
+import { type EventInput, eventInputSchema } from "../schemas/event.ts";
+import { toVisitorEvent } from "../services/event-normalizer.ts";
+import { sampleEvent } from "./lib/events.ts";
+import { BENCH_TOKEN, summarise } from "./lib/processes.ts";
+
+const BATCH = 100;
+
+function measureOnce(events: number): Record<string, number> {
+  const dataDir = mkdtempSync(join(tmpdir(), "footfall-bench-stages-"));
+  const running = startServer(
+    loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      API_TOKEN: BENCH_TOKEN,
+      LOG_LEVEL: "silent",
+      MAX_ACTIVE_SESSIONS: "200000",
+    }),
+  );
+  const { services } = running;
+  const bodies: string[] = [];
+  for (let start = 0; start < events; start += BATCH) {
+    bodies.push(
+      JSON.stringify(Array.from({ length: BATCH }, (_, offset) => sampleEvent(start + offset))),
+    );
+  }
+  const microsPerEvent: Record<string, number> = {};
+  const stage = <T>(name: string, run: () => T): T => {
+    const started = performance.now();
+    const result = run();
+    microsPerEvent[name] = ((performance.now() - started) * 1000) / events;
+    return result;
+  };
+  try {
+    const parsed = stage("json_parse", () => bodies.map((body) => JSON.parse(body) as unknown[]));
+    const inputs = stage("validate", () =>
+      parsed.map((batch) => batch.map((item) => eventInputSchema.parse(item) as EventInput)),
+    );
+    const normalised = stage("normalise", () =>
+      inputs.map((batch) => batch.map((input) => toVisitorEvent(input, Date.now()))),
+    );
+    stage("commit", () => {
+      for (const batch of normalised) {
+        void services.storage.log.append(batch, Date.now(), () => {});
+        services.storage.log.commit();
+      }
+    });
+    // Every subscriber of the bus: live store, compatibility counters, alerts, realtime hub.
+    stage("bus_subscribers", () => {
+      for (const batch of normalised) {
+        const receivedAt = Date.now();
+        for (const event of batch) services.bus.emit("visitor.event", { event, receivedAt });
+      }
+    });
+    stage("answer_stats", () => {
+      for (const batch of normalised) {
+        services.store.currentStatsJson({ site: (batch[0] as VisitorEvent).site });
+      }
+    });
+    microsPerEvent.total = Object.values(microsPerEvent).reduce((sum, value) => sum + value, 0);
+    return microsPerEvent;
+  } finally {
+    void running.shutdown();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function benchStages(options: { events: number; runs: number }) {
+  const runs: Record<string, number>[] = [];
+  for (let run = 0; run < options.runs; run++) runs.push(measureOnce(options.events));
+  const stages: Record<string, ReturnType<typeof summarise>> = {};
+  for (const name of Object.keys(runs[0] ?? {})) {
+    stages[name] = summarise(
+      runs.map((run) => run[name] as number),
+      2,
+    );
+  }
+  return { batch: BATCH, events: options.events, micros_per_event: stages };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      events: { type: "string", default: "100000" },
+      runs: { type: "string", default: "3" },
+    },
+  });
+  console.log(
+    JSON.stringify(
+      benchStages({ events: Number(values.events), runs: Number(values.runs) }),
+      null,
+      2,
+    ),
+  );
+}
