@@ -90,6 +90,21 @@ export const MIGRATIONS: readonly Migration[] = [
         GROUP BY r.day, e.site, e.page, e.country;
     `,
   },
+  {
+    version: 4,
+    description:
+      "snapshots written in parts: long arrays of the live state in bounded rows beside a small header",
+    sql: `
+      ALTER TABLE snapshots ADD COLUMN parts TEXT;
+      CREATE TABLE snapshot_parts (
+        snapshot_id INTEGER NOT NULL,
+        array_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, array_id, seq)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

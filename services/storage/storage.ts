@@ -8,6 +8,7 @@ import type { CompatCountersState } from "../compat-counters.ts";
 import { DATABASE_FILE, type Durability, openDatabase } from "./database.ts";
 import { EventLog } from "./event-log.ts";
 import { DAY_MS, History } from "./history.ts";
+import { joinValue, SNAPSHOT_PART_SIZE, type SplitArray, splitValue } from "./snapshot-parts.ts";
 
 export interface LiveState {
   store: AnalyticsStoreState;
@@ -25,6 +26,8 @@ export interface StorageOptions {
   probeIntervalMs?: number;
   /** Told when the database file was lost and when it was rebuilt (for the log). */
   onIncident?: (message: string, details: Record<string, unknown>) => void;
+  /** Elements per snapshot part: longer arrays of the live state are written in parts of this size. */
+  snapshotPartSize?: number;
 }
 
 /** Snapshots kept; older ones are deleted by cleanup. */
@@ -220,13 +223,25 @@ export class Storage {
     });
   }
 
+  /**
+   * The newest snapshot, its long arrays joined back from their parts one part at a time. Snapshots
+   * written before parts existed have none to join.
+   */
   latestSnapshot(): { lastEventId: number; state: LiveState } | undefined {
     const row = this.current
-      .query("SELECT last_event_id, state FROM snapshots ORDER BY id DESC LIMIT 1")
-      .get() as { last_event_id: number; state: string } | null;
+      .query("SELECT id, last_event_id, state, parts FROM snapshots ORDER BY id DESC LIMIT 1")
+      .get() as { id: number; last_event_id: number; state: string; parts: string | null } | null;
     if (!row) return undefined;
+    const readParts = this.current.query(
+      "SELECT json FROM snapshot_parts WHERE snapshot_id = ? AND array_id = ? ORDER BY seq",
+    );
+    const arrays = row.parts === null ? [] : (JSON.parse(row.parts) as SplitArray[]);
+    const state = joinValue(row.state, arrays, function* (arrayId) {
+      for (const part of readParts.iterate(row.id, arrayId) as IterableIterator<{ json: string }>) {
+        yield part.json;
+      }
+    }) as LiveState;
     this.lastSnapshotEventId = row.last_event_id;
-    const state = JSON.parse(row.state) as LiveState;
     this.restoredAlerts = state.alerts;
     this.lastSnapshotAlerts = JSON.stringify(state.alerts ?? null);
     return { lastEventId: row.last_event_id, state };
@@ -244,15 +259,13 @@ export class Storage {
     if (lastEventId === this.lastSnapshotEventId && alerts === this.lastSnapshotAlerts) {
       return false;
     }
-    const json = JSON.stringify(state);
     const ended = this.endedSessions;
     this.endedSessions = [];
     try {
+      // Header and parts in one transaction: a crash leaves the previous snapshot whole.
       this.current.transaction(() => {
         this.writeEndedSessions(ended);
-        this.current
-          .query("INSERT INTO snapshots (created_at, last_event_id, state) VALUES (?, ?, ?)")
-          .run(now, lastEventId, json);
+        this.writeSnapshot(state, now, lastEventId);
       })();
     } catch (error) {
       this.endedSessions = ended.concat(this.endedSessions);
@@ -261,6 +274,30 @@ export class Storage {
     this.lastSnapshotEventId = lastEventId;
     this.lastSnapshotAlerts = alerts;
     return true;
+  }
+
+  /**
+   * Each part is stringified just before it is inserted, so one part's text is alive at a time,
+   * never the whole state's. The parts need the snapshot's id before its header row exists: the
+   * next id is taken inside the transaction, which no other writer can enter.
+   */
+  private writeSnapshot(state: LiveState, now: number, lastEventId: number): void {
+    const { next } = this.current
+      .query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM snapshots")
+      .get() as { next: number };
+    const insertPart = this.current.query(
+      "INSERT INTO snapshot_parts (snapshot_id, array_id, seq, json) VALUES (?, ?, ?, ?)",
+    );
+    const { header, arrays } = splitValue(
+      state,
+      this.options.snapshotPartSize ?? SNAPSHOT_PART_SIZE,
+      (arrayId, seq, json) => insertPart.run(next, arrayId, seq, json),
+    );
+    this.current
+      .query(
+        "INSERT INTO snapshots (id, created_at, last_event_id, state, parts) VALUES (?, ?, ?, ?, ?)",
+      )
+      .run(next, now, lastEventId, header, arrays.length > 0 ? JSON.stringify(arrays) : null);
   }
 
   recordEndedSession(session: SessionView, reason: SessionEndReason, endedAt: number): void {
@@ -320,6 +357,10 @@ export class Storage {
       .query(
         `DELETE FROM snapshots WHERE id NOT IN (SELECT id FROM snapshots ORDER BY id DESC LIMIT ${SNAPSHOTS_KEPT})`,
       )
+      .run();
+    // Also any parts a snapshot deleted earlier left behind (cleanup is not one transaction).
+    this.current
+      .query("DELETE FROM snapshot_parts WHERE snapshot_id NOT IN (SELECT id FROM snapshots)")
       .run();
     return { rolledUp, deletedEvents: deleted.changes };
   }
