@@ -70,7 +70,8 @@ export function splitValue(
       if (replaced !== original && copy === undefined) {
         copy = Array.isArray(node) ? node.slice() : { ...(node as Record<string, unknown>) };
       }
-      if (copy !== undefined) setOwn(copy, key, replaced);
+      // Every key is already an own property of the copy, so even "__proto__" is written as data.
+      if (copy !== undefined) (copy as Record<JsonPathStep, unknown>)[key] = replaced;
     }
     return copy ?? node;
   };
@@ -128,14 +129,10 @@ export function joinValue(
     if (parent === null || typeof parent !== "object") {
       throw new Error(`snapshot array ${id} has no place at ${JSON.stringify(path)}`);
     }
-    setOwn(parent, path[path.length - 1] as JsonPathStep, elements);
+    // The header holds a null at this key (an own property), so this writes data, never a prototype.
+    (parent as Record<JsonPathStep, unknown>)[path[path.length - 1] as JsonPathStep] = elements;
   }
   return root;
-}
-
-/** Defines rather than assigns, so a key named "__proto__" (visitor metadata can hold one) stays data. */
-function setOwn(target: object, key: JsonPathStep, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function hasToJson(node: object): boolean {

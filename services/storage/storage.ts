@@ -285,6 +285,8 @@ export class Storage {
     const { next } = this.current
       .query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM snapshots")
       .get() as { next: number };
+    // Parts no snapshot owns (their snapshot rows deleted by hand) must not collide with these.
+    this.current.query("DELETE FROM snapshot_parts WHERE snapshot_id >= ?").run(next);
     const insertPart = this.current.query(
       "INSERT INTO snapshot_parts (snapshot_id, array_id, seq, json) VALUES (?, ?, ?, ?)",
     );
