@@ -14,6 +14,8 @@ import { ManualClock } from "../../services/clock.ts";
 import { DATABASE_FILE } from "../../services/storage/database.ts";
 import { HistoryQueryError } from "../../services/storage/history.ts";
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from "../../services/storage/migrations.ts";
+import { SNAPSHOT_PART_SIZE } from "../../services/storage/snapshot-parts.ts";
+import { type LiveState, Storage } from "../../services/storage/storage.ts";
 import {
   eventually,
   pageview,
@@ -363,6 +365,74 @@ describe("restart", () => {
     expect(third.services.alerts.exportState()).toEqual({ spiking: false, lastSpikeAt: spikeAt });
   });
 
+  /** More active sessions (and visitors) than one snapshot part holds: the state is written in parts. */
+  async function seedBeyondOnePart(server: TestServer) {
+    const sessions = SNAPSHOT_PART_SIZE + 1;
+    for (let start = 0; start < sessions; start += 500) {
+      const batch = Array.from({ length: Math.min(500, sessions - start) }, (_, offset) => {
+        const index = start + offset;
+        // One page and country: today's rankings break ties in restore order, which is not
+        // what is tested here.
+        return pageview(`bulk-${index}`, "/bulk", { country: "India" });
+      });
+      expect((await server.postEvent(batch)).status).toBe(201);
+    }
+  }
+
+  /** The newest snapshot's parts, read from the file itself. */
+  function latestSnapshotParts(dir: string) {
+    const reader = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    const snapshot = reader
+      .query("SELECT id, parts FROM snapshots ORDER BY id DESC LIMIT 1")
+      .get() as { id: number; parts: string | null };
+    const parts = reader
+      .query(
+        "SELECT array_id, seq, length(json) AS bytes FROM snapshot_parts WHERE snapshot_id = ?",
+      )
+      .all(snapshot.id) as { array_id: number; seq: number; bytes: number }[];
+    reader.close();
+    return { arrays: JSON.parse(snapshot.parts ?? "[]") as { length: number }[], parts };
+  }
+
+  test("a live state larger than one snapshot part is saved in parts, and the next start answers every read exactly as before", async () => {
+    const dir = dataDir();
+    const clock = new ManualClock(Date.UTC(2026, 2, 3, 14, 0, 0));
+    const first = startTestServer({ DATA_DIR: dir }, { clock });
+    await seed(first, clock);
+    await seedBeyondOnePart(first);
+    const before = await answers(first);
+    const status = before["/api/status"] as { data: { active_sessions: { count: number } } };
+    expect(status.data.active_sessions.count).toBeGreaterThan(SNAPSHOT_PART_SIZE);
+    await first.stop();
+
+    const { arrays, parts } = latestSnapshotParts(dir);
+    // At least the active sessions were split, and into more than one part.
+    expect(arrays.some((array) => array.length > SNAPSHOT_PART_SIZE)).toBe(true);
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+
+    const second = track(startTestServer({ DATA_DIR: dir }, { clock }));
+    expect(second.services.restored).toMatchObject({ fromSnapshot: true, replayedEvents: 0 });
+    expect(await answers(second)).toEqual(before);
+  });
+
+  test("a crash after a snapshot in parts restores that snapshot whole and replays only what came after", async () => {
+    const dir = dataDir();
+    const clock = new ManualClock(Date.UTC(2026, 2, 3, 14, 0, 0));
+    const first = startTestServer({ DATA_DIR: dir }, { clock });
+    await seed(first, clock);
+    await seedBeyondOnePart(first);
+    first.services.saveSnapshot();
+    expect(latestSnapshotParts(dir).parts.length).toBeGreaterThanOrEqual(2);
+    await first.postEvent(pageview("late-1", "/late", { country: "India" }));
+    await first.postEvent(pageview("bulk-7", "/late"));
+    const before = await answers(first);
+    crash(first);
+
+    const second = track(startTestServer({ DATA_DIR: dir }, { clock }));
+    expect(second.services.restored).toMatchObject({ fromSnapshot: true, replayedEvents: 2 });
+    expect(await answers(second)).toEqual(before);
+  });
+
   test("a session that ended before a snapshot is archived with it, even if the process dies next", async () => {
     const dir = dataDir();
     const server = startTestServer({ DATA_DIR: dir });
@@ -383,6 +453,77 @@ describe("restart", () => {
   });
 });
 
+describe("snapshots in parts", () => {
+  function openStorage(dir: string, snapshotPartSize: number): Storage {
+    return Storage.open({
+      dataDir: dir,
+      durability: "normal",
+      busyTimeoutMs: 1000,
+      retentionDays: 30,
+      snapshotPartSize,
+    });
+  }
+
+  /** Storage treats the live state as any JSON; a small stand-in keeps the parts countable. */
+  function stateWith(sessions: unknown[], lastSpikeAt: number): LiveState {
+    return {
+      store: { sessions: { active: sessions, recentlyEnded: [] } },
+      compat: { customers: [] },
+      alerts: { spiking: false, lastSpikeAt },
+    } as unknown as LiveState;
+  }
+
+  function partRows(storage: Storage) {
+    return storage.db
+      .query("SELECT snapshot_id, array_id, seq FROM snapshot_parts ORDER BY snapshot_id, seq")
+      .all() as { snapshot_id: number; array_id: number; seq: number }[];
+  }
+
+  test("a snapshot that fails partway through its parts leaves the previous one whole, and the next one saves", () => {
+    const dir = dataDir();
+    const storage = openStorage(dir, 2);
+    const complete = stateWith(["a", "b", "c", "d", "e"], 1);
+    expect(storage.saveSnapshot(complete, 1000)).toBe(true);
+    const rowsBefore = partRows(storage);
+    expect(rowsBefore).toHaveLength(3);
+
+    // The second part cannot be written: the transaction stops after the first part went in.
+    const failing = {
+      toJSON() {
+        throw new Error("cannot serialise");
+      },
+    };
+    expect(() => storage.saveSnapshot(stateWith(["f", "g", failing, "h"], 2), 2000)).toThrow(
+      "cannot serialise",
+    );
+    expect(partRows(storage)).toEqual(rowsBefore);
+    storage.close();
+
+    const reopened = openStorage(dir, 2);
+    expect(reopened.latestSnapshot()?.state).toEqual(complete);
+    const next = stateWith(["x", "y", "z"], 3);
+    expect(reopened.saveSnapshot(next, 3000)).toBe(true);
+    reopened.close();
+    const third = openStorage(dir, 2);
+    cleanups.push(() => third.close());
+    expect(third.latestSnapshot()?.state).toEqual(next);
+  });
+
+  test("cleanup deletes the parts of the snapshots it deletes", () => {
+    const storage = openStorage(dataDir(), 2);
+    cleanups.push(() => storage.close());
+    const sessions = (count: number) => Array.from({ length: count }, (_, index) => `s-${index}`);
+    for (let index = 1; index <= 4; index++) {
+      expect(storage.saveSnapshot(stateWith(sessions(index + 2), index), index)).toBe(true);
+    }
+    const ids = () => [...new Set(partRows(storage).map((row) => row.snapshot_id))];
+    expect(ids()).toEqual([1, 2, 3, 4]);
+    storage.cleanup(Date.UTC(2026, 0, 1));
+    expect(ids()).toEqual([3, 4]);
+    expect(storage.latestSnapshot()?.state).toEqual(stateWith(sessions(6), 4));
+  });
+});
+
 describe("schema and retention", () => {
   test("a real database of the previous schema (a committed fixture) opens: migrated, its state and history kept", async () => {
     const dir = dataDir();
@@ -399,7 +540,14 @@ describe("schema and retention", () => {
     const db = server.services.storage.db;
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
-    for (const table of ["events", "snapshots", "sessions", "daily_rollups", "storage_probe"]) {
+    for (const table of [
+      "events",
+      "snapshots",
+      "sessions",
+      "daily_rollups",
+      "storage_probe",
+      "snapshot_parts",
+    ]) {
       expect(
         db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(table),
       ).toEqual({ name: table });
@@ -438,7 +586,7 @@ describe("schema and retention", () => {
     insert.run(at + 1000, "/x", "s2", "ES");
     insert.run(at + 2000, "/x", "s3", "FR");
     db.run("INSERT INTO daily_rollups VALUES ('2026-01-20', 'default', 'total', '', 3, 3)");
-    expect(migrate(db)).toEqual([3]);
+    expect(migrate(db, 3)).toEqual([3]);
     expect(
       db
         .query(
