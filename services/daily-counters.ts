@@ -91,10 +91,13 @@ export class DailyCounters {
 
   topPages(filter: DimensionFilter, limit: number, now: number): { page: string; views: number }[] {
     this.rollOver(now);
-    return [...this.pageviews.pages(filter)]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, limit)
-      .map(([page, views]) => ({ page, views }));
+    return (
+      [...this.pageviews.pages(filter)]
+        // Ties by name, so the ranking is the same after a restart rebuilt the counters.
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .slice(0, limit)
+        .map(([page, views]) => ({ page, views }))
+    );
   }
 
   /** Today's pageviews by device, narrowed by site and country (a page filter is not kept). */

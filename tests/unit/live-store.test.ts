@@ -166,6 +166,16 @@ describe("counters and filters", () => {
     expect(before.pages_visited).toEqual({ "/home": 1, "/shop": 1 });
   });
 
+  test("top pages rank by views, ties by page name, whatever order the pages were first seen in", () => {
+    const { store, send } = live();
+    for (const page of ["/zeta", "/alpha", "/mid", "/mid"]) send({ session_id: "a", page });
+    expect(store.detailed().top_pages).toEqual([
+      { page: "/mid", views: 2 },
+      { page: "/alpha", views: 1 },
+      { page: "/zeta", views: 1 },
+    ]);
+  });
+
   test("clicks and custom events keep sessions alive but are not pageviews", () => {
     const { store, send } = live();
     send({ session_id: "a", type: "click", page: "/x" });
