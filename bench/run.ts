@@ -53,7 +53,7 @@ const sizes = smoke
       stored: 1_000_000,
       events: 1_000_000,
       sessions: 100_000,
-      reads: 300,
+      reads: 1000,
     };
 
 const results: Results = {
