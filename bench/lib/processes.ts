@@ -61,17 +61,7 @@ export async function startFootfall(env: Record<string, string> = {}): Promise<R
     ...env,
     DATA_DIR: dataDir,
   });
-  return {
-    url,
-    port,
-    child,
-    dataDir,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.exited;
-      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return running(url, port, child, dataDir, ownsDir);
 }
 
 /** Footfall's HTTP stack with ingestion cut out (see http-stack-server.ts), in its own process. */
@@ -83,17 +73,7 @@ export async function startHttpStackServer(): Promise<RunningProcess> {
     port,
     { PATH: process.env.PATH ?? "" },
   );
-  return {
-    url,
-    port,
-    child,
-    dataDir,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return running(url, port, child, dataDir, true);
 }
 
 /** The baseline: a bare Bun.serve that reads the body and answers 201, in its own process. */
@@ -103,13 +83,26 @@ export async function startBareServer(): Promise<RunningProcess> {
     [process.execPath, join(import.meta.dir, "bare-server.ts"), String(port)],
     port,
   );
+  return running(url, port, child);
+}
+
+/** A spawned server; `stop` ends it with SIGTERM and removes its data directory if it owns it. */
+function running(
+  url: string,
+  port: number,
+  child: Subprocess,
+  dataDir?: string,
+  ownsDataDir = false,
+): RunningProcess {
   return {
     url,
     port,
     child,
+    dataDir,
     async stop() {
       child.kill("SIGTERM");
       await child.exited;
+      if (dataDir !== undefined && ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

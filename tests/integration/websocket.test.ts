@@ -54,6 +54,16 @@ const EVENT_FRAMES = new Set(["visitor_update", "session_activity", "visitor_bat
 const eventFrames = (client: DashboardClient): Frame[] =>
   client.frames.filter((frame) => EVENT_FRAMES.has(frame.type));
 
+/** Sessions announced as ended: one a `session_ended` frame, or in a `visitor_batch`'s `ended`. */
+function endedSessionIds(client: DashboardClient): string[] {
+  return client.frames.flatMap((frame) => {
+    if (frame.type === "session_ended") return [frame.data.session_id as string];
+    if (frame.type === "visitor_batch" && Array.isArray(frame.data.ended))
+      return (frame.data.ended as { session_id: string }[]).map((ended) => ended.session_id);
+    return [];
+  });
+}
+
 function waitForSession(client: DashboardClient, sessionId: string): Promise<void> {
   return eventually(() => eventsReceived(client).some((event) => event.session_id === sessionId));
 }
@@ -304,13 +314,7 @@ describe("WebSocket /ws", () => {
       const events = Array.from({ length: count }, (_, i) => pageview(`mass-${i}`));
       expect((await server.postEvent(events)).status).toBe(201);
 
-      const endedIds = () =>
-        client.frames.flatMap((frame) => {
-          if (frame.type === "session_ended") return [frame.data.session_id as string];
-          if (frame.type === "visitor_batch" && Array.isArray(frame.data.ended))
-            return (frame.data.ended as { session_id: string }[]).map((ended) => ended.session_id);
-          return [];
-        });
+      const endedIds = () => endedSessionIds(client);
       await eventually(() => endedIds().length >= count, 10_000);
       // Anything still to come would be an end sent twice.
       client.send({ type: "ping" });
@@ -354,13 +358,7 @@ describe("WebSocket /ws", () => {
       // Each session's own session_end comes after its end was queued: it must not cancel it.
       const ends = ids.map((id) => ({ type: "session_end", page: "/", session_id: id }));
       expect((await server.postEvent(ends)).status).toBe(201);
-      const endedIds = () =>
-        client.frames.flatMap((frame) => {
-          if (frame.type === "session_ended") return [frame.data.session_id as string];
-          if (frame.type === "visitor_batch" && Array.isArray(frame.data.ended))
-            return (frame.data.ended as { session_id: string }[]).map((ended) => ended.session_id);
-          return [];
-        });
+      const endedIds = () => endedSessionIds(client);
       await eventually(() => endedIds().length >= count, 10_000);
       expect(new Set(endedIds())).toEqual(new Set(ids));
     });
@@ -380,13 +378,7 @@ describe("WebSocket /ws", () => {
         { type: "session_end", page: "/", session_id: "filler-0" },
       ];
       expect((await server.postEvent(backAgain)).status).toBe(201);
-      const endedIds = () =>
-        client.frames.flatMap((frame) => {
-          if (frame.type === "session_ended") return [frame.data.session_id as string];
-          if (frame.type === "visitor_batch" && Array.isArray(frame.data.ended))
-            return (frame.data.ended as { session_id: string }[]).map((ended) => ended.session_id);
-          return [];
-        });
+      const endedIds = () => endedSessionIds(client);
       // filler-0's end, queued in the same batch, shows the batch has gone out.
       await eventually(() => endedIds().includes("filler-0"), 10_000);
       expect(endedIds()).not.toContain("returner");
