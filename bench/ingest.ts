@@ -10,6 +10,7 @@ import { DashboardFleet } from "./lib/dashboard-process.ts";
 import { runLoad } from "./lib/load.ts";
 import {
   BENCH_TOKEN,
+  type RunningProcess,
   startBareServer,
   startFootfall,
   startHttpStackServer,
@@ -58,6 +59,19 @@ async function footfallRun(options: IngestOptions, env: Record<string, string>, 
   }
 }
 
+/** One event per request against a baseline server, which is stopped afterwards. */
+async function loadAgainst(server: RunningProcess, options: IngestOptions) {
+  try {
+    return await runLoad({
+      url: server.url,
+      connections: options.connections,
+      seconds: options.seconds,
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
 /** Part 1: one event per request, Footfall (validation, sessions, group commit, fan-out) vs bare. */
 export async function benchSingleEvents(options: IngestOptions) {
   const bare: number[] = [];
@@ -71,20 +85,8 @@ export async function benchSingleEvents(options: IngestOptions) {
   const perCommit: number[] = [];
   let tool = "";
   for (let run = 0; run < options.runs; run++) {
-    const baseline = await startBareServer();
-    const bareResult = await runLoad({
-      url: baseline.url,
-      connections: options.connections,
-      seconds: options.seconds,
-    });
-    await baseline.stop();
-    const httpStack = await startHttpStackServer();
-    const stackResult = await runLoad({
-      url: httpStack.url,
-      connections: options.connections,
-      seconds: options.seconds,
-    });
-    await httpStack.stop();
+    const bareResult = await loadAgainst(await startBareServer(), options);
+    const stackResult = await loadAgainst(await startHttpStackServer(), options);
     const result = await footfallRun(options, {}, 1);
     tool = result.tool;
     bare.push(bareResult.requests_per_second);
