@@ -51,7 +51,8 @@ const BROADCAST_TOPIC = "dashboards";
 class Feed {
   subscribers = 0;
   pending: VisitorEvent[] = [];
-  pendingSessions = new Map<string, SessionActivity>();
+  /** Sessions with events in the pending batch; their activity is read when the batch goes. */
+  pendingSessions = new Set<string>();
   /** Sessions ended while over budget, in the order they ended; sent as `ended` in a batch. */
   pendingEnded = new Map<string, EndedSession>();
   dropped = 0;
@@ -196,7 +197,7 @@ export class RealtimeHub {
       feed.tokens = Math.max(-this.options.maxFramesPerSecond, feed.tokens - 1);
       const data: Record<string, unknown> = {
         events: feed.pending,
-        sessions: [...feed.pendingSessions.values()],
+        sessions: this.activities(feed.pendingSessions),
         stats: this.statsFor(feed.filter),
       };
       if (feed.pendingEnded.size > 0) data.ended = takeEnded(feed.pendingEnded, MAX_BATCH_ENDED);
@@ -262,7 +263,12 @@ export class RealtimeHub {
   private onVisitorEvent(event: VisitorEvent): void {
     if (this.feeds.size === 0) return;
     const now = this.clock.now();
-    const session = this.store.session(event.session_id);
+    // Built once, and only if some feed sends it at once (a batch reads the latest at its tick).
+    let session: SessionView | undefined | null = null;
+    const current = () => {
+      if (session === null) session = this.store.session(event.session_id);
+      return session;
+    };
     for (const feed of this.feeds.values()) {
       if (!matchesFilter(event, feed.filter)) continue;
       // A session that comes back before its queued end went out is active again, not ended
@@ -275,7 +281,8 @@ export class RealtimeHub {
           feed.topic,
           serialize("visitor_update", { event, stats: this.statsFor(feed.filter) }),
         );
-        if (session) this.publish(feed.topic, serialize("session_activity", activityOf(session)));
+        const activity = current();
+        if (activity) this.publish(feed.topic, serialize("session_activity", activityOf(activity)));
         continue;
       }
       if (feed.pending.length >= MAX_BATCH_EVENTS) {
@@ -283,7 +290,7 @@ export class RealtimeHub {
         feed.dropped++;
       }
       feed.pending.push(event);
-      if (session) feed.pendingSessions.set(session.session_id, activityOf(session));
+      if (event.type !== "session_end") feed.pendingSessions.add(event.session_id);
     }
   }
 
@@ -305,6 +312,16 @@ export class RealtimeHub {
       feed.pendingSessions.delete(session.session_id);
       feed.pendingEnded.set(session.session_id, ended);
     }
+  }
+
+  /** The latest activity of each session, leaving out those that have ended since. */
+  private activities(sessionIds: ReadonlySet<string>) {
+    const activities = [];
+    for (const sessionId of sessionIds) {
+      const session = this.store.session(sessionId);
+      if (session) activities.push(activityOf(session));
+    }
+    return activities;
   }
 
   private statsFor(filter: DimensionFilter) {
@@ -365,7 +382,6 @@ function sendTo(ws: DashboardSocket, type: string, data: unknown): void {
   ws.send(serialize(type, data), false);
 }
 
-type SessionActivity = ReturnType<typeof activityOf>;
 type EndedSession = SessionView & { reason: SessionEndReason };
 
 /** Removes and returns the oldest `limit` entries. */
