@@ -2,7 +2,7 @@
  * Part 3: fan-out. N dashboards connected from a separate process; events posted one per request
  * at steady rates; per rate, the p50/p99 latency from the POST to each dashboard having the event
  * (coalesced batches count), and the share of events every dashboard received.
- *   bun bench/fanout.ts [--dashboards 1000] [--rates 100,1000] [--seconds 5]
+ *   bun bench/fanout.ts [--dashboards 1000] [--rates 100,500,1000] [--seconds 5]
  */
 import { parseArgs } from "node:util";
 import { DashboardFleet } from "./lib/dashboard-process.ts";
@@ -68,7 +68,7 @@ if (import.meta.main) {
   const { values } = parseArgs({
     options: {
       dashboards: { type: "string", default: "1000" },
-      rates: { type: "string", default: "100,1000" },
+      rates: { type: "string", default: "100,500,1000" },
       seconds: { type: "string", default: "5" },
     },
   });

@@ -126,9 +126,9 @@ export function renderMarkdown(results: Results): string {
   const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, "utf8")}` : "";
   return `# Benchmarks
 
-Measured ${results.date} on ${results.machine.cores} cores (${results.machine.cpu}), ${results.machine.memory_gb} GiB, Bun ${results.machine.bun}; load generator: ${results.load_generator}, in its own process, on the same machine (the server gets one core, the load the other). Shared, noisy machine: throughput is compared within one run (ratios) and given as a median with its range.
+Measured ${results.date} on ${results.machine.cores} cores (${results.machine.cpu}), ${results.machine.memory_gb} GiB, Bun ${results.machine.bun}; load generator: ${results.load_generator}, one thread in its own process on the same machine, with no CPU pinning (parts 1 and 3 also run their dashboards in a third process). Shared, noisy machine: throughput is compared within one run (ratios) and given as a median with its range.
 
-Command: \`npm run bench\` (\`bun bench/run.ts\`); parts alone: \`bun bench/ingest.ts\`, \`bun bench/stages.ts\`, \`bun bench/fanout.ts\`, \`bun bench/scale.ts\`, \`bun bench/restart.ts\`. Raw figures: \`bench/results/latest.json\`.
+Command: \`npm run bench\` (\`bun bench/run.ts\`; \`-- --render\` rewrites this file from the last run). Parts alone: \`bun bench/ingest.ts\`, \`bun bench/stages.ts\`, \`bun bench/fanout.ts\`, \`bun bench/scale.ts\`, \`bun bench/restart.ts\`, at the table's sizes by default (the stored-events row comes only from the whole suite). Raw figures: \`bench/results/latest.json\`.
 
 ${table}
 ${notes}`;

@@ -1,7 +1,7 @@
 /**
  * Parts 4 and 5: memory after N events over S distinct sessions (all still active), and read
  * latency at that size.
- *   bun bench/scale.ts [--events 1000000] [--sessions 100000] [--reads 200]
+ *   bun bench/scale.ts [--events 1000000] [--sessions 100000] [--reads 1000]
  */
 import { parseArgs } from "node:util";
 import { sampleEvent } from "./lib/events.ts";
@@ -116,7 +116,7 @@ if (import.meta.main) {
     options: {
       events: { type: "string", default: "1000000" },
       sessions: { type: "string", default: "100000" },
-      reads: { type: "string", default: "200" },
+      reads: { type: "string", default: "1000" },
     },
   });
   console.log(
