@@ -102,7 +102,12 @@ await step("fanout", () =>
   benchFanOut({ dashboards: sizes.fanoutDashboards, rates: sizes.rates, seconds: sizes.seconds }),
 );
 await step("scale", () =>
-  benchScale({ events: sizes.events, sessions: sizes.sessions, reads: sizes.reads }),
+  benchScale({
+    events: sizes.events,
+    sessions: sizes.sessions,
+    reads: sizes.reads,
+    rounds: sizes.runs,
+  }),
 );
 await step("restart", () =>
   benchRestart({ events: sizes.events, sessions: sizes.sessions, runs: sizes.runs }),

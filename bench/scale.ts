@@ -1,11 +1,13 @@
 /**
  * Parts 4 and 5: memory after N events over S distinct sessions (all still active), and read
  * latency at that size.
- *   bun bench/scale.ts [--events 1000000] [--sessions 100000] [--reads 1000]
+ *   bun bench/scale.ts [--events 1000000] [--sessions 100000] [--reads 1000] [--rounds 3]
  */
 import { parseArgs } from "node:util";
 import { sampleEvent } from "./lib/events.ts";
-import { BENCH_TOKEN, percentile, startFootfall } from "./lib/processes.ts";
+import { BENCH_TOKEN, percentile, startFootfall, summarise } from "./lib/processes.ts";
+
+type Stat = ReturnType<typeof summarise>;
 
 async function status(url: string) {
   const body = (await (await fetch(`${url}/api/status?token=${BENCH_TOKEN}`)).json()) as {
@@ -18,7 +20,12 @@ async function status(url: string) {
   return body.data;
 }
 
-export async function benchScale(options: { events: number; sessions: number; reads: number }) {
+export async function benchScale(options: {
+  events: number;
+  sessions: number;
+  reads: number;
+  rounds: number;
+}) {
   const server = await startFootfall({
     MAX_ACTIVE_SESSIONS: String(Math.max(200_000, options.sessions)),
     // A running server saves its live state every 30 s by default: save it every few seconds here
@@ -62,36 +69,38 @@ export async function benchScale(options: { events: number; sessions: number; re
       } else sinceLow += 500;
     }
 
-    const reads: Record<string, { p50_ms: number; p99_ms: number }> = {};
-    for (const path of [
+    const reads: Record<string, { p50_ms: Stat; p99_ms: Stat }> = {};
+    const paths = [
       "/api/analytics/summary",
       "/api/analytics/summary?country=US&page=/products/1",
       "/api/analytics/sessions",
       "/api/analytics/sessions?country=US&limit=100",
       "/api/analytics/detailed",
-    ]) {
-      // Warm-up (first compilation of the route and its schemas is not the steady state).
-      for (let index = 0; index < Math.min(50, options.reads); index++) {
-        await (
-          await fetch(`${server.url}${path}`, {
-            headers: { authorization: `Bearer ${BENCH_TOKEN}` },
-          })
-        ).arrayBuffer();
+    ];
+    const read = async (path: string) => {
+      const started = performance.now();
+      const response = await fetch(`${server.url}${path}`, {
+        headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+      });
+      await response.arrayBuffer();
+      return performance.now() - started;
+    };
+    // Warm-up (first compilation of the routes and their schemas is not the steady state).
+    for (const path of paths) for (let index = 0; index < 50; index++) await read(path);
+    // Rounds that take every path in turn, so a pause (a collection, say) is not pinned on one.
+    const rounds: Record<string, { p50: number[]; p99: number[] }> = {};
+    for (let round = 0; round < options.rounds; round++) {
+      for (const path of paths) {
+        const latencies: number[] = [];
+        for (let index = 0; index < options.reads; index++) latencies.push(await read(path));
+        latencies.sort((a, b) => a - b);
+        rounds[path] ??= { p50: [], p99: [] };
+        rounds[path].p50.push(percentile(latencies, 50));
+        rounds[path].p99.push(percentile(latencies, 99));
       }
-      const latencies: number[] = [];
-      for (let index = 0; index < options.reads; index++) {
-        const started = performance.now();
-        const response = await fetch(`${server.url}${path}`, {
-          headers: { authorization: `Bearer ${BENCH_TOKEN}` },
-        });
-        await response.arrayBuffer();
-        latencies.push(performance.now() - started);
-      }
-      latencies.sort((a, b) => a - b);
-      reads[path] = {
-        p50_ms: Number(percentile(latencies, 50).toFixed(2)),
-        p99_ms: Number(percentile(latencies, 99).toFixed(2)),
-      };
+    }
+    for (const [path, { p50, p99 }] of Object.entries(rounds)) {
+      reads[path] = { p50_ms: summarise(p50, 2), p99_ms: summarise(p99, 2) };
     }
     return {
       events: full.events_received,
@@ -104,6 +113,7 @@ export async function benchScale(options: { events: number; sessions: number; re
       bytes_per_active_session: Math.round(
         (full.memory.rss - empty.memory.rss) / Math.max(1, full.active_sessions.count),
       ),
+      reads_per_round: options.reads,
       reads_measured_from_client: reads,
     };
   } finally {
@@ -117,6 +127,7 @@ if (import.meta.main) {
       events: { type: "string", default: "1000000" },
       sessions: { type: "string", default: "100000" },
       reads: { type: "string", default: "1000" },
+      rounds: { type: "string", default: "3" },
     },
   });
   console.log(
@@ -125,6 +136,7 @@ if (import.meta.main) {
         events: Number(values.events),
         sessions: Number(values.sessions),
         reads: Number(values.reads),
+        rounds: Number(values.rounds),
       }),
       null,
       2,
