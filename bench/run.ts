@@ -52,6 +52,7 @@ const sizes = smoke
       events: 2000,
       sessions: 200,
       reads: 5,
+      idleSeconds: 1,
     }
   : {
       seconds: 5,
@@ -64,6 +65,7 @@ const sizes = smoke
       events: 1_000_000,
       sessions: 100_000,
       reads: 1000,
+      idleSeconds: 30,
     };
 
 const results: Results = {
@@ -107,6 +109,7 @@ await step("scale", () =>
     sessions: sizes.sessions,
     reads: sizes.reads,
     rounds: sizes.runs,
+    idleSeconds: sizes.idleSeconds,
   }),
 );
 await step("restart", () =>

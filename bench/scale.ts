@@ -1,7 +1,7 @@
 /**
  * Parts 4 and 5: memory after N events over S distinct sessions (all still active), and read
  * latency at that size.
- *   bun bench/scale.ts [--events 1000000] [--sessions 100000] [--reads 1000] [--rounds 3]
+ *   bun bench/scale.ts [--events 1000000] [--sessions 100000] [--reads 1000] [--rounds 3] [--idle 30]
  */
 import { parseArgs } from "node:util";
 import { sampleEvent } from "./lib/events.ts";
@@ -25,6 +25,7 @@ export async function benchScale(options: {
   sessions: number;
   reads: number;
   rounds: number;
+  idleSeconds: number;
 }) {
   const server = await startFootfall({
     MAX_ACTIVE_SESSIONS: String(Math.max(200_000, options.sessions)),
@@ -56,17 +57,15 @@ export async function benchScale(options: {
     await Promise.all(Array.from({ length: 4 }, poster));
     const ingestSeconds = (performance.now() - ingestStarted) / 1000;
     const peak = await status(server.url);
-    // RSS right after the burst still holds garbage the collector has not returned: wait until it
-    // stops falling (no new low for 6 s, past at least one snapshot; at most 30 s), report both.
+    // RSS right after the burst still holds garbage the collector has not returned yet. Idle for
+    // a while (30 s by default; snapshots every 5 s go on) and report where RSS is then, with its
+    // range meanwhile.
     let full = peak;
-    let lowest = peak.memory.rss;
-    for (let waited = 0, sinceLow = 0; waited < 30_000 && sinceLow < 6_000; waited += 500) {
+    const idle: number[] = [];
+    for (let waited = 0; waited < options.idleSeconds * 1000; waited += 500) {
       await Bun.sleep(500);
       full = await status(server.url);
-      if (full.memory.rss < lowest) {
-        lowest = full.memory.rss;
-        sinceLow = 0;
-      } else sinceLow += 500;
+      idle.push(full.memory.rss / 2 ** 20);
     }
 
     const reads: Record<string, { p50_ms: Stat; p99_ms: Stat }> = {};
@@ -107,8 +106,12 @@ export async function benchScale(options: {
       active_sessions: full.active_sessions.count,
       ingest_events_per_second: Math.round(options.events / ingestSeconds),
       rss_empty_mb: Number((empty.memory.rss / 2 ** 20).toFixed(1)),
+      idle_seconds: options.idleSeconds,
       rss_peak_mb: Number((peak.memory.rss / 2 ** 20).toFixed(1)),
       rss_mb: Number((full.memory.rss / 2 ** 20).toFixed(1)),
+      rss_idle_range_mb: idle.length
+        ? [Math.min(...idle), Math.max(...idle)].map((mb) => Number(mb.toFixed(1)))
+        : [],
       heap_used_mb: Number((full.memory.heap_used / 2 ** 20).toFixed(1)),
       bytes_per_active_session: Math.round(
         (full.memory.rss - empty.memory.rss) / Math.max(1, full.active_sessions.count),
@@ -128,6 +131,7 @@ if (import.meta.main) {
       sessions: { type: "string", default: "100000" },
       reads: { type: "string", default: "1000" },
       rounds: { type: "string", default: "3" },
+      idle: { type: "string", default: "30" },
     },
   });
   console.log(
@@ -137,6 +141,7 @@ if (import.meta.main) {
         sessions: Number(values.sessions),
         reads: Number(values.reads),
         rounds: Number(values.rounds),
+        idleSeconds: Number(values.idle),
       }),
       null,
       2,
