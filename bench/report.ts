@@ -76,7 +76,7 @@ export function renderMarkdown(results: Results): string {
   if (scale) {
     rows.push([
       "4. Memory",
-      `RSS ${scale.rss_mb} MB after ${Number(scale.events).toLocaleString("en-US")} events, ${Number(scale.active_sessions).toLocaleString("en-US")} active sessions and ${scale.idle_seconds} s idle with a snapshot every 5 s (${(scale.rss_idle_range_mb as number[]).join("–")} MB while idle; ${scale.rss_peak_mb} MB right after the burst; empty: ${scale.rss_empty_mb} MB; ${scale.bytes_per_active_session} bytes per active session)`,
+      `RSS ${scale.rss_mb} MB (median while idle) after ${Number(scale.events).toLocaleString("en-US")} events, with ${Number(scale.active_sessions).toLocaleString("en-US")} active sessions, over ${scale.idle_seconds} s idle with a snapshot every 5 s (range ${(scale.rss_idle_range_mb as number[]).join("–")} MB; ${scale.rss_peak_mb} MB right after the burst; empty: ${scale.rss_empty_mb} MB; ${scale.bytes_per_active_session} bytes per active session)`,
       "< 150 MB",
       verdict(Number(scale.rss_mb) < 150),
     ]);

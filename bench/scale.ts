@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { sampleEvent } from "./lib/events.ts";
-import { BENCH_TOKEN, percentile, startFootfall, summarise } from "./lib/processes.ts";
+import { BENCH_TOKEN, median, percentile, startFootfall, summarise } from "./lib/processes.ts";
 
 type Stat = ReturnType<typeof summarise>;
 
@@ -57,9 +57,9 @@ export async function benchScale(options: {
     await Promise.all(Array.from({ length: 4 }, poster));
     const ingestSeconds = (performance.now() - ingestStarted) / 1000;
     const peak = await status(server.url);
-    // RSS right after the burst still holds garbage the collector has not returned yet. Idle for
-    // a while (30 s by default; snapshots every 5 s go on) and report where RSS is then, with its
-    // range meanwhile.
+    // RSS right after the burst still holds garbage the collector has not returned yet, and while
+    // idle it rises and falls with collections and snapshots. Idle for a while (30 s by default;
+    // snapshots every 5 s go on) and report the median RSS of its last two thirds, with the range.
     let full = peak;
     const idle: number[] = [];
     for (let waited = 0; waited < options.idleSeconds * 1000; waited += 500) {
@@ -108,13 +108,14 @@ export async function benchScale(options: {
       rss_empty_mb: Number((empty.memory.rss / 2 ** 20).toFixed(1)),
       idle_seconds: options.idleSeconds,
       rss_peak_mb: Number((peak.memory.rss / 2 ** 20).toFixed(1)),
-      rss_mb: Number((full.memory.rss / 2 ** 20).toFixed(1)),
+      rss_mb: Number(median(idle.slice(Math.floor(idle.length / 3))).toFixed(1)),
       rss_idle_range_mb: idle.length
         ? [Math.min(...idle), Math.max(...idle)].map((mb) => Number(mb.toFixed(1)))
         : [],
       heap_used_mb: Number((full.memory.heap_used / 2 ** 20).toFixed(1)),
       bytes_per_active_session: Math.round(
-        (full.memory.rss - empty.memory.rss) / Math.max(1, full.active_sessions.count),
+        (median(idle.slice(Math.floor(idle.length / 3))) * 2 ** 20 - empty.memory.rss) /
+          Math.max(1, full.active_sessions.count),
       ),
       reads_per_round: options.reads,
       reads_measured_from_client: reads,
