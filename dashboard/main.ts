@@ -60,23 +60,28 @@ function connect(newToken: string): void {
         requestStatsSoon();
       }
     },
-    refused: () => tokenRefused(),
+    refused: () => askForToken(TOKEN_REFUSED),
   });
   connection.start();
 }
 
-function tokenRefused(): void {
+const TOKEN_REFUSED = "The server refused this token. Enter the API token to connect.";
+
+/** Disconnects, forgets the token and shows the form with `message`. */
+function askForToken(message: string): void {
   connection?.stop();
   connection = undefined;
   forgetToken();
   token = undefined;
   dashboard.hidden = true;
-  tokenForm.show("The server refused this token. Enter the API token to connect.");
+  tokenForm.show(message);
 }
 
 // Any API request answered 401 (the token changed on the server) asks for the token again.
 onUnauthorized((refusedToken) => {
-  if (refusedToken === token) tokenRefused();
+  if (refusedToken === token) {
+    askForToken(TOKEN_REFUSED);
+  }
 });
 
 function send(message: ClientMessage): void {
@@ -141,14 +146,9 @@ byTestId<HTMLInputElement>("alert-sound").addEventListener("change", (event) => 
   sound.setEnabled((event.currentTarget as HTMLInputElement).checked);
 });
 
-byTestId("change-token").addEventListener("click", () => {
-  connection?.stop();
-  connection = undefined;
-  forgetToken();
-  token = undefined;
-  dashboard.hidden = true;
-  tokenForm.show("Enter the API token to connect.");
-});
+byTestId("change-token").addEventListener("click", () =>
+  askForToken("Enter the API token to connect."),
+);
 
 for (const button of document.querySelectorAll<HTMLButtonElement>("[data-minutes]")) {
   button.addEventListener("click", () => {

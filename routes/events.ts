@@ -91,12 +91,10 @@ function acceptedResponse(
   statsJson: string,
   message = "Event processed successfully",
 ) {
-  const { body, length } = deferredBody(
+  const body = deferredBody(
     `{"success":true,"message":${JSON.stringify(message)},"data":{${firstField},"current_stats":`,
     statsJson,
     "}}",
   );
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (length !== undefined) headers["Content-Length"] = String(length);
-  return c.body(body, 201, headers);
+  return c.body(body, 201, { "Content-Type": "application/json" });
 }

@@ -3,12 +3,6 @@ import { utcDay } from "./clock.ts";
 import { CounterCube } from "./counter-cube.ts";
 import { KeyCap, OTHER } from "./key-cap.ts";
 
-/** Stands for "any" in a device counter key; labels refuse control characters, so no value is it. */
-const ANY = "\u0000";
-const SEP = "\u0001";
-const deviceKey = (site: string, country: string, device: string) =>
-  `${site}${SEP}${country}${SEP}${device}`;
-
 /**
  * Today's pageviews (the server's UTC day), kept incrementally by site, country and page.
  * Distinct pages, countries, sites and devices are each capped per day; the rest fold into
@@ -21,12 +15,12 @@ export class DailyCounters {
   private dayEndsAt = 0;
   private readonly pageviews = new CounterCube({ keepPagesView: true });
   /**
-   * Pageviews by device, kept for every (site | any, country | any) pair so a filtered breakdown
-   * is a lookup per device. Each exact (site, country, device) combination adds at most four
-   * entries, and those combinations are capped like the pageview ones: past ten times the key cap
-   * a new one folds its country, then its site, so at most one more per device key is made.
+   * Pageviews by site, country and device (the device in the cube's page place), so a filtered
+   * breakdown is one level's list. Its combinations are capped like the pageview ones: past ten
+   * times the key cap a new one folds its country, then its site, so at most one more per device
+   * key is made.
    */
-  private readonly devices = new Map<string, number>();
+  private readonly devices = new CounterCube();
   private deviceCombinations = 0;
   private readonly pageKeys: KeyCap;
   private readonly countryKeys: KeyCap;
@@ -103,14 +97,7 @@ export class DailyCounters {
   /** Today's pageviews by device, narrowed by site and country (a page filter is not kept). */
   deviceBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
     this.rollOver(now);
-    const site = filter.site ?? ANY;
-    const country = filter.country ?? ANY;
-    const breakdown: Record<string, number> = {};
-    for (const device of [...this.deviceKeys.keys(), OTHER]) {
-      const views = this.devices.get(deviceKey(site, country, device)) ?? 0;
-      if (views > 0) breakdown[device] = views;
-    }
-    return breakdown;
+    return Object.fromEntries(this.devices.pages({ site: filter.site, country: filter.country }));
   }
 
   countryBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
@@ -148,7 +135,12 @@ export class DailyCounters {
         d.page,
         count,
       ]),
-      devices: [...this.exactDeviceEntries()],
+      devices: [...this.devices.exactEntries()].map(([d, count]) => [
+        d.site,
+        d.country,
+        d.page,
+        count,
+      ]),
       keys: {
         pages: [...this.pageKeys.keys()],
         countries: [...this.countryKeys.keys()],
@@ -169,8 +161,8 @@ export class DailyCounters {
     this.combinations = state.combinations.length;
     for (const entry of state.devices) {
       if (entry.length === 4) this.addDevice(...entry);
-      // A snapshot from before devices were kept by site and country: totals only.
-      else this.devices.set(deviceKey(ANY, ANY, entry[0]), entry[1]);
+      // A snapshot from before devices were kept by site and country: site and country unknown.
+      else this.addDevice(OTHER, OTHER, entry[0], entry[1]);
     }
     this.pageKeys.restore(state.keys.pages);
     this.countryKeys.restore(state.keys.countries);
@@ -179,33 +171,17 @@ export class DailyCounters {
   }
 
   private addDevice(site: string, country: string, device: string, count: number): void {
-    let exact = deviceKey(site, country, device);
-    if (!this.devices.has(exact)) {
+    let combination = { site, country, page: device };
+    if (!this.devices.has(combination)) {
       // Past the combination cap, fold country then site, as the pageview counters do.
       if (this.deviceCombinations >= this.maxTrackedKeys * 10) {
-        country = OTHER;
-        exact = deviceKey(site, country, device);
-        if (!this.devices.has(exact)) {
-          site = OTHER;
-          exact = deviceKey(site, country, device);
-        }
+        combination = { site, country: OTHER, page: device };
+        if (!this.devices.has(combination))
+          combination = { site: OTHER, country: OTHER, page: device };
       }
-      if (!this.devices.has(exact)) this.deviceCombinations++;
+      if (!this.devices.has(combination)) this.deviceCombinations++;
     }
-    for (const key of [
-      exact,
-      deviceKey(site, ANY, device),
-      deviceKey(ANY, country, device),
-      deviceKey(ANY, ANY, device),
-    ])
-      this.devices.set(key, (this.devices.get(key) ?? 0) + count);
-  }
-
-  private *exactDeviceEntries(): Generator<[string, string, string, number]> {
-    for (const [key, count] of this.devices) {
-      const [site, country, device] = key.split(SEP) as [string, string, string];
-      if (site !== ANY && country !== ANY) yield [site, country, device, count];
-    }
+    this.devices.add(combination, count);
   }
 
   private fold(dimensions: Dimensions): Dimensions {
