@@ -1,8 +1,5 @@
+import { isIP } from "node:net";
 import { z } from "zod";
-
-const booleanFromString = z
-  .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
-  .transform((value) => value === "true" || value === "1" || value === "yes");
 
 const positiveDecimal = z.coerce
   .number({ message: "expected a number" })
@@ -17,6 +14,50 @@ const wholeNumber = (min: number, max: number) =>
 
 const port = wholeNumber(0, 65535);
 
+/**
+ * `false` (default), `true` (one proxy), a number of proxies, or a comma-separated list of proxy
+ * addresses or CIDR ranges: the client address is read that many hops from the right of
+ * X-Forwarded-For (as Express's `trust proxy` does), never from its client-controlled left end.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): TrustProxy => {
+    const lower = value.toLowerCase();
+    if (["false", "no", "0", ""].includes(lower)) return { hops: 0, addresses: [] };
+    if (["true", "yes"].includes(lower)) return { hops: 1, addresses: [] };
+    if (/^\d+$/.test(value)) return { hops: Math.min(Number(value), 100), addresses: [] };
+    const addresses = value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const bad = addresses.filter((entry) => !isAddressOrRange(entry));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected true, false, a number of proxies, or IP addresses / CIDR ranges (not ${bad.join(", ")})`,
+      });
+      return z.NEVER;
+    }
+    return { hops: 0, addresses };
+  });
+
+function isAddressOrRange(entry: string): boolean {
+  const [address, bits, extra] = entry.split("/");
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d+$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** Which proxies are trusted: `hops` nearest ones, or those at `addresses`; both empty = none. */
+export interface TrustProxy {
+  readonly hops: number;
+  readonly addresses: readonly string[];
+}
+
 /** Every environment variable Footfall reads, with its default. `.env.example` mirrors this. */
 export const envSchema = z.object({
   PORT: port.default(3000),
@@ -29,7 +70,11 @@ export const envSchema = z.object({
   ALERT_THRESHOLD: wholeNumber(1, 10_000_000).default(10),
   ALERT_COOLDOWN_SECONDS: z.coerce.number({ message: "expected a number" }).min(0).default(60),
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 10_000_000).default(100),
-  TRUST_PROXY: booleanFromString.default(false),
+  TRUST_PROXY: trustProxy.prefault("false"),
+  CLIENT_IP_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, { message: "expected a header name such as X-Real-IP" })
+    .optional(),
   WEBSOCKET_PORT: port.optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
@@ -44,6 +89,16 @@ export const envSchema = z.object({
   WS_BACKPRESSURE_BYTES: wholeNumber(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   WS_MAX_FRAMES_PER_SECOND: wholeNumber(1, 1000).default(20),
   WS_MESSAGES_PER_MINUTE: wholeNumber(1, 1_000_000).default(600),
+  WS_TOTAL_BACKPRESSURE_BYTES: wholeNumber(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  WS_DETAILED_STATS_PER_MINUTE: wholeNumber(1, 1_000_000).default(60),
+  STATS_MAX_PAGES: wholeNumber(1, 100_000).default(100),
+  MAX_TRACKED_KEY_BYTES: wholeNumber(1024, 1024 * 1024 * 1024).default(2 * 1024 * 1024),
+  MAX_LIVE_STATE_BYTES: wholeNumber(1024 * 1024, 64 * 1024 * 1024 * 1024).default(
+    256 * 1024 * 1024,
+  ),
+  REQUEST_BODY_TIMEOUT_SECONDS: positiveDecimal
+    .max(60, { message: "expected a number of seconds greater than 0 and at most 60" })
+    .default(5),
   // At most 4 s, so that with the final flush the process is gone within 5 s of the signal.
   SHUTDOWN_TIMEOUT_SECONDS: positiveDecimal
     .max(4, { message: "expected a number of seconds greater than 0 and at most 4" })

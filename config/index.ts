@@ -1,4 +1,6 @@
-import { envSchema, SECRET_VARIABLES } from "./env-schema.ts";
+import { envSchema, SECRET_VARIABLES, type TrustProxy } from "./env-schema.ts";
+
+export type { TrustProxy };
 
 export interface Config {
   readonly port: number;
@@ -13,7 +15,10 @@ export interface Config {
   readonly alertThreshold: number;
   readonly alertCooldownMs: number;
   readonly rateLimitPerMinute: number;
-  readonly trustProxy: boolean;
+  /** Proxies whose X-Forwarded-For entries are believed (none by default). */
+  readonly trustProxy: TrustProxy;
+  /** A header a trusted proxy sets to the client address (X-Real-IP and the like); unset: none. */
+  readonly clientIpHeader: string | undefined;
   readonly websocketPort: number | undefined;
   readonly logLevel: "debug" | "info" | "warn" | "error" | "silent";
   readonly nodeEnv: "development" | "production" | "test";
@@ -29,6 +34,18 @@ export interface Config {
     readonly wsBackpressureBytes: number;
     readonly wsMaxFramesPerSecond: number;
     readonly wsMessagesPerMinute: number;
+    /** Unsent WebSocket bytes across all dashboards; past it the slowest are dropped first. */
+    readonly wsTotalBackpressureBytes: number;
+    /** `request_detailed_stats` a dashboard may send a minute (they cost more than the rest). */
+    readonly wsDetailedStatsPerMinute: number;
+    /** Most pages listed in any `pages_visited`; the rest are summed as `(other)`. */
+    readonly statsMaxPages: number;
+    /** Bytes of distinct keys (pages, countries, sites, devices) counted per day. */
+    readonly maxTrackedKeyBytes: number;
+    /** Byte budget of the live state; past it the least recently active sessions are evicted. */
+    readonly maxLiveStateBytes: number;
+    /** A request body must arrive within this time (408 otherwise). */
+    readonly requestBodyTimeoutMs: number;
   };
   readonly shutdownTimeoutMs: number;
   readonly storage: {
@@ -78,7 +95,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     alertThreshold: e.ALERT_THRESHOLD,
     alertCooldownMs: e.ALERT_COOLDOWN_SECONDS * 1000,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: Object.freeze({
+      hops: e.TRUST_PROXY.hops,
+      addresses: Object.freeze([...e.TRUST_PROXY.addresses]),
+    }),
+    clientIpHeader: e.CLIENT_IP_HEADER?.toLowerCase(),
     websocketPort: e.WEBSOCKET_PORT,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
@@ -94,6 +115,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       wsBackpressureBytes: e.WS_BACKPRESSURE_BYTES,
       wsMaxFramesPerSecond: e.WS_MAX_FRAMES_PER_SECOND,
       wsMessagesPerMinute: e.WS_MESSAGES_PER_MINUTE,
+      wsTotalBackpressureBytes: e.WS_TOTAL_BACKPRESSURE_BYTES,
+      wsDetailedStatsPerMinute: e.WS_DETAILED_STATS_PER_MINUTE,
+      statsMaxPages: e.STATS_MAX_PAGES,
+      maxTrackedKeyBytes: e.MAX_TRACKED_KEY_BYTES,
+      maxLiveStateBytes: e.MAX_LIVE_STATE_BYTES,
+      requestBodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_SECONDS * 1000,
     }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     storage: Object.freeze({

@@ -7,7 +7,8 @@ import type { AppEnv } from "../interfaces/app-env.ts";
  */
 export const clientIp = createMiddleware<AppEnv>(async (c, next) => {
   let ip: string | undefined;
-  if (c.var.services.config.trustProxy) {
+  const { trustProxy } = c.var.services.config;
+  if (trustProxy.hops > 0 || trustProxy.addresses.length > 0) {
     ip = c.req.header("x-forwarded-for")?.split(",")[0]?.trim() || c.req.header("x-real-ip");
   }
   ip ||= c.env?.server?.requestIP(c.req.raw)?.address;

@@ -43,7 +43,8 @@ describe("configuration", () => {
       alertThreshold: 10,
       alertCooldownMs: 60_000,
       rateLimitPerMinute: 100,
-      trustProxy: false,
+      trustProxy: { hops: 0, addresses: [] },
+      clientIpHeader: undefined,
       websocketPort: undefined,
       logLevel: "info",
       apiToken: undefined,
@@ -66,10 +67,20 @@ describe("configuration", () => {
     } catch (error) {
       const message = (error as ConfigError).message;
       expect(message).toContain('PORT="99999": expected a whole number of at most 65535');
-      expect(message).toContain('TRUST_PROXY="maybe": expected true or false');
+      expect(message).toContain('TRUST_PROXY="maybe": expected true, false, a number of proxies');
       expect(message).toContain("API_TOKEN (value not shown): expected at least 16 characters");
       expect(message).not.toContain("short");
     }
+  });
+
+  test("TRUST_PROXY takes true (one proxy), a number of proxies, or proxy addresses and ranges", () => {
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toEqual({ hops: 1, addresses: [] });
+    expect(loadConfig({ TRUST_PROXY: "2" }).trustProxy).toEqual({ hops: 2, addresses: [] });
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.1, 192.168.0.0/16,::1" }).trustProxy).toEqual({
+      hops: 0,
+      addresses: ["10.0.0.1", "192.168.0.0/16", "::1"],
+    });
+    expect(() => loadConfig({ TRUST_PROXY: "10.0.0.0/33" })).toThrow(ConfigError);
   });
 
   test("CORS_ORIGINS takes a comma-separated list", () => {
