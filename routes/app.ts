@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { requireToken } from "../middlewares/auth.ts";
-import { clientIp } from "../middlewares/client-ip.ts";
+import { clientIpMiddleware } from "../middlewares/client-ip.ts";
 import { refuseWhileDraining } from "../middlewares/draining.ts";
 import {
   handleError,
@@ -46,7 +46,7 @@ export function createApp(services: Services) {
       maxAge: 86_400,
     }),
   );
-  app.use("*", clientIp);
+  app.use("*", clientIpMiddleware(config.trustProxy, config.clientIpHeader));
 
   // One budget per client IP shared by every ingestion route.
   const limitIngestion = ingestionRateLimit(config.rateLimitPerMinute);

@@ -89,16 +89,95 @@ describe("rate limiting", () => {
     }
   });
 
-  test("with TRUST_PROXY each forwarded client has its own budget", async () => {
-    const server = startTestServer({ RATE_LIMIT_PER_MINUTE: "1", TRUST_PROXY: "true" });
+  test("behind one trusted proxy each client has its own budget, read from the entry the proxy appended", async () => {
+    const server = startTestServer({ RATE_LIMIT_PER_MINUTE: "1", TRUST_PROXY: "1" });
     try {
+      // nginx's $proxy_add_x_forwarded_for: what the client sent, then the address it came from.
       const from = (ip: string) =>
-        server.postEvent(pageview("x"), { headers: { "x-forwarded-for": `${ip}, 10.0.0.1` } });
+        server.postEvent(pageview("x"), { headers: { "x-forwarded-for": ip } });
       expect((await from("198.51.100.1")).status).toBe(201);
       expect((await from("198.51.100.2")).status).toBe(201);
       expect((await from("198.51.100.1")).status).toBe(429);
     } finally {
       await server.stop();
+    }
+  });
+
+  test("behind one trusted proxy a client forging X-Forwarded-For cannot escape the limit", async () => {
+    const server = startTestServer({ RATE_LIMIT_PER_MINUTE: "2", TRUST_PROXY: "true" });
+    try {
+      const forged = (fake: string) =>
+        server.postEvent(pageview("x"), {
+          headers: { "x-forwarded-for": `${fake}, 203.0.113.7` },
+        });
+      expect((await forged("10.0.0.1")).status).toBe(201);
+      expect((await forged("10.0.0.2")).status).toBe(201);
+      expect((await forged("10.0.0.3")).status).toBe(429);
+      expect((await forged("1.1.1.1, 2.2.2.2")).status).toBe(429);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("with trusted proxy addresses the client is the first untrusted hop from the right", async () => {
+    const server = startTestServer({
+      RATE_LIMIT_PER_MINUTE: "1",
+      TRUST_PROXY: "127.0.0.0/8, 10.0.0.0/8",
+    });
+    try {
+      const via = (chain: string) =>
+        server.postEvent(pageview("x"), { headers: { "x-forwarded-for": chain } });
+      expect((await via("6.6.6.1, 203.0.113.7, 10.1.2.3")).status).toBe(201);
+      expect((await via("6.6.6.2, 203.0.113.7, 10.9.9.9")).status).toBe(429);
+      expect((await via("203.0.113.8")).status).toBe(201);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("X-Forwarded-For from a peer that is not a trusted proxy is ignored", async () => {
+    const server = startTestServer({ RATE_LIMIT_PER_MINUTE: "1", TRUST_PROXY: "10.0.0.0/8" });
+    try {
+      const from = (ip: string) =>
+        server.postEvent(pageview("x"), { headers: { "x-forwarded-for": ip } });
+      expect((await from("198.51.100.1")).status).toBe(201);
+      expect((await from("198.51.100.2")).status).toBe(429);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("X-Real-IP is ignored unless CLIENT_IP_HEADER names it, and then only from a trusted proxy", async () => {
+    const realIp = (server: TestServer, ip: string) =>
+      server.postEvent(pageview("x"), { headers: { "x-real-ip": ip } });
+    const unset = startTestServer({ RATE_LIMIT_PER_MINUTE: "1", TRUST_PROXY: "1" });
+    try {
+      expect((await realIp(unset, "198.51.100.1")).status).toBe(201);
+      expect((await realIp(unset, "198.51.100.2")).status).toBe(429);
+    } finally {
+      await unset.stop();
+    }
+    const untrusted = startTestServer({
+      RATE_LIMIT_PER_MINUTE: "1",
+      CLIENT_IP_HEADER: "X-Real-IP",
+    });
+    try {
+      expect((await realIp(untrusted, "198.51.100.1")).status).toBe(201);
+      expect((await realIp(untrusted, "198.51.100.2")).status).toBe(429);
+    } finally {
+      await untrusted.stop();
+    }
+    const configured = startTestServer({
+      RATE_LIMIT_PER_MINUTE: "1",
+      TRUST_PROXY: "1",
+      CLIENT_IP_HEADER: "X-Real-IP",
+    });
+    try {
+      expect((await realIp(configured, "198.51.100.1")).status).toBe(201);
+      expect((await realIp(configured, "198.51.100.2")).status).toBe(201);
+      expect((await realIp(configured, "198.51.100.1")).status).toBe(429);
+    } finally {
+      await configured.stop();
     }
   });
 
