@@ -13,7 +13,16 @@ try {
   throw error;
 }
 
-const running = startServer(config);
+let running: ReturnType<typeof startServer>;
+try {
+  running = startServer(config);
+} catch (error) {
+  // One line, whatever failed (opening, checking, migrating the database, replaying the log, the
+  // port): a damaged database must never leave a silent process behind.
+  const reason = error instanceof Error ? error.message : String(error);
+  console.error(`Footfall cannot start: ${reason.replace(/\s*\n\s*/g, " ")}`);
+  process.exit(1);
+}
 const { services, websocketServer, tokenSource } = running;
 const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
 const base = `http://${shownHost}:${running.server.port}`;

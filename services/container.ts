@@ -66,7 +66,7 @@ export function createServices(
         : clock.now();
     storage.recordEndedSession(session, reason, endedAt);
   });
-  const restored = restoreLiveState(storage, store, compat);
+  const restored = restoreLiveState(storage, store, compat, logger);
   const hub = new RealtimeHub(bus, store, clock, logger, {
     maxDashboards: config.limits.maxDashboards,
     maxFramesPerSecond: config.limits.wsMaxFramesPerSecond,
@@ -151,19 +151,40 @@ export function createServices(
   };
 }
 
+/** Replay logs its progress this often, so a long start-up is never silent. */
+const REPLAY_PROGRESS_MS = 1000;
+
 /** The latest snapshot, then every event logged after it, through the same code as live events. */
-function restoreLiveState(storage: Storage, store: AnalyticsStore, compat: CompatCounters) {
+function restoreLiveState(
+  storage: Storage,
+  store: AnalyticsStore,
+  compat: CompatCounters,
+  logger: Logger,
+) {
   const started = performance.now();
   const snapshot = storage.latestSnapshot();
   if (snapshot) {
     store.importState(snapshot.state.store);
     compat.importState(snapshot.state.compat);
   }
+  const afterEventId = snapshot?.lastEventId ?? 0;
+  logger.info(
+    { from_snapshot: snapshot !== undefined, after_event_id: afterEventId },
+    "replaying the event log",
+  );
   let replayedEvents = 0;
-  for (const { event, receivedAt } of storage.log.since(snapshot?.lastEventId ?? 0)) {
+  let lastProgress = performance.now();
+  for (const { event, receivedAt } of storage.log.since(afterEventId)) {
     store.apply(event, receivedAt);
     compat.apply(event);
     replayedEvents++;
+    if (replayedEvents % 10_000 === 0 && performance.now() - lastProgress >= REPLAY_PROGRESS_MS) {
+      lastProgress = performance.now();
+      logger.info(
+        { replayed_events: replayedEvents, ms: Math.round(lastProgress - started) },
+        "replaying the event log",
+      );
+    }
   }
   return {
     fromSnapshot: snapshot !== undefined,

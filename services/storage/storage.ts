@@ -1,11 +1,11 @@
-import type { Database } from "bun:sqlite";
+import { Database } from "bun:sqlite";
 import { mkdirSync, renameSync, rmSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import type { SessionEndReason, SessionView } from "../../interfaces/analytics.ts";
 import type { AlertDetectorState } from "../alert-detector.ts";
 import type { AnalyticsStoreState } from "../analytics-store.ts";
 import type { CompatCountersState } from "../compat-counters.ts";
-import { DATABASE_FILE, type Durability, openDatabase } from "./database.ts";
+import { checkIntegrity, DATABASE_FILE, type Durability, openDatabase } from "./database.ts";
 import { EventLog } from "./event-log.ts";
 import { DAY_MS, History } from "./history.ts";
 import { joinValue, SNAPSHOT_PART_SIZE, type SplitArray, splitValue } from "./snapshot-parts.ts";
@@ -74,6 +74,8 @@ export class Storage {
   private fileLost: string | undefined;
   /** The connection was closed to rebuild the file, from this copy, and not reopened yet. */
   private pendingRescue: string | undefined;
+  /** Set when a rebuilt file failed its check: nothing is left to rebuild from. */
+  private rescueFailed: string | undefined;
   /** Where this connection's data was saved when another file took the path. */
   private orphan: string | undefined;
   private readonly watchdog: ReturnType<typeof setInterval>;
@@ -165,6 +167,7 @@ export class Storage {
    * (so a full disk or a held lock fails it). Throws while the database still cannot write.
    */
   probe(): void {
+    if (this.rescueFailed !== undefined) throw new Error(this.rescueFailed);
     if (this.fileLost !== undefined) this.rebuildFile();
     this.current.transaction(() => {
       this.current.run(
@@ -181,7 +184,7 @@ export class Storage {
    */
   private keepOrphan(): void {
     if (this.orphan !== undefined) return;
-    const orphan = `${this.path}.orphaned-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    const orphan = `${this.path}.orphaned-${timestamp()}`;
     this.current.query("VACUUM INTO ?").run(orphan);
     this.orphan = orphan;
     this.options.onIncident?.(
@@ -193,9 +196,13 @@ export class Storage {
   /**
    * Copies everything committed (the open connection still reads the removed file) to a new file at
    * the path, then reopens there. A different file someone put at the path is never overwritten.
+   *
+   * Closing a connection to a deleted database leaves its -wal and -shm at the path's names: a log
+   * of the old file that SQLite would apply to whatever next opens as footfall.db, corrupting it. So
+   * the copy is written under a fresh name and checked, the stale -wal and -shm are moved aside, and
+   * only then does the copy take the name; the reopened database is checked again before any write.
    */
   private rebuildFile(): void {
-    const rescue = `${this.path}.rescue`;
     if (this.pendingRescue === undefined) {
       const atPath = statSync(this.path, { throwIfNoEntry: false });
       if (atPath && !sameFile(atPath, this.identity)) {
@@ -203,24 +210,64 @@ export class Storage {
         throw new Error(`a different file is at ${this.path}: restart Footfall to use it`);
       }
       mkdirSync(this.options.dataDir, { recursive: true });
-      rmSync(rescue, { force: true });
-      this.current.query("VACUUM INTO ?").run(rescue);
-      // Closed before the new file opens: closing removes the -wal and -shm names it owned.
+      const rescue = `${this.path}.rescue-${timestamp()}`;
+      try {
+        this.current.query("VACUUM INTO ?").run(rescue);
+        const copy = new Database(rescue, { strict: true });
+        try {
+          checkIntegrity(copy, rescue, "integrity_check");
+        } finally {
+          copy.close();
+        }
+      } catch (error) {
+        rmSync(rescue, { force: true });
+        throw error;
+      }
       this.current.close();
       this.pendingRescue = rescue;
     }
-    renameSync(rescue, this.path);
-    const db = openDatabase(this.options.dataDir, this.options.durability, 0);
+    if (statSync(this.path, { throwIfNoEntry: false })) {
+      throw new Error(
+        `a file appeared at ${this.path} during the rebuild; the copy is kept at ${this.pendingRescue}`,
+      );
+    }
+    const stale = this.moveStaleLogAside();
+    renameSync(this.pendingRescue, this.path);
     this.pendingRescue = undefined;
+    let db: Database;
+    try {
+      db = openDatabase(this.options.dataDir, this.options.durability, 0, "integrity_check");
+    } catch (error) {
+      // Nothing left to copy from: writes stay refused until an operator steps in.
+      this.rescueFailed = `the rebuilt database failed its check: ${(error as Error).message}`;
+      this.options.onIncident?.(this.rescueFailed, { path: this.path, stale });
+      throw error;
+    }
+    // Everything they held is in the copy, which has just been checked.
+    for (const file of stale) rmSync(file, { force: true });
     this.current = db;
     this.identity = identityOf(statSync(this.path));
     this.walIdentity = this.walNow();
     this.log.attach(db);
     this.history.attach(db);
     this.fileLost = undefined;
-    this.options.onIncident?.("the database file was rebuilt from the open connection", {
-      path: this.path,
-    });
+    this.options.onIncident?.(
+      "the database file was rebuilt from the open connection and passed its integrity check",
+      { path: this.path },
+    );
+  }
+
+  /** The -wal and -shm the closed connection left behind, renamed so no open of the path reads them. */
+  private moveStaleLogAside(): string[] {
+    const moved: string[] = [];
+    for (const suffix of ["-wal", "-shm"]) {
+      const file = `${this.path}${suffix}`;
+      if (!statSync(file, { throwIfNoEntry: false })) continue;
+      const aside = `${file}.stale-${timestamp()}`;
+      renameSync(file, aside);
+      moved.push(aside);
+    }
+    return moved;
   }
 
   /**
@@ -381,6 +428,10 @@ export class Storage {
       this.current.close();
     }
   }
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, "-");
 }
 
 function identityOf(stats: Stats): FileIdentity {
