@@ -1,6 +1,11 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError, validationError } from "../middlewares/api-error.ts";
+import {
+  ApiError,
+  type IssueLike,
+  MAX_LISTED_ISSUES,
+  validationError,
+} from "../middlewares/api-error.ts";
 import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
 import { type EventInput, eventInputSchema } from "../schemas/event.ts";
 import type { Services } from "../services/container.ts";
@@ -23,9 +28,7 @@ export function eventRoutes(services: Services) {
             413,
             "payload_too_large",
             `One event may be at most ${limits.maxEventBytes} bytes`,
-            {
-              max_bytes: limits.maxEventBytes,
-            },
+            { max_bytes: limits.maxEventBytes },
           );
         }
         const parsed = eventInputSchema.safeParse(value);
@@ -47,27 +50,25 @@ export function eventRoutes(services: Services) {
           { max_events: limits.maxBatchEvents, received: value.length },
         );
       }
+      // A body no larger than one event cannot hold an event larger than one.
+      if (bytes > limits.maxEventBytes) refuseOversizedEvents(value, limits.maxEventBytes);
       const inputs: EventInput[] = [];
-      const problems: { index: number; path: string; message: string }[] = [];
+      const issues: IssueLike[] = [];
+      const badIndexes: number[] = [];
       value.forEach((item, index) => {
         const parsed = eventInputSchema.safeParse(item);
         if (parsed.success) inputs.push(parsed.data);
-        else
+        else {
+          badIndexes.push(index);
           for (const issue of parsed.error.issues) {
-            problems.push({
-              index,
-              path: [index, ...issue.path].map(String).join("."),
-              message: issue.message,
-            });
+            issues.push({ index, path: [index, ...issue.path], message: issue.message });
           }
+        }
       });
-      if (problems.length > 0) {
-        const indexes = [...new Set(problems.map((problem) => problem.index))];
-        throw new ApiError(
-          400,
-          "validation_error",
-          `The batch was refused whole: invalid events at ${indexes.length === 1 ? "index" : "indexes"} ${indexes.join(", ")}`,
-          problems,
+      if (issues.length > 0) {
+        throw validationError(
+          issues,
+          `The batch was refused whole: invalid events at ${listIndexes(badIndexes)}`,
         );
       }
       const { events, statsJson } = await ingestion.accept(inputs);
@@ -79,6 +80,36 @@ export function eventRoutes(services: Services) {
       );
     },
   );
+}
+
+/**
+ * Every event of a batch is held to MAX_EVENT_BYTES, as one sent alone is (measured as its compact
+ * JSON), so a batch cannot carry what a single event may not.
+ */
+function refuseOversizedEvents(batch: readonly unknown[], maxEventBytes: number): void {
+  const oversized: number[] = [];
+  batch.forEach((item, index) => {
+    if (Buffer.byteLength(JSON.stringify(item) ?? "") > maxEventBytes) oversized.push(index);
+  });
+  if (oversized.length === 0) return;
+  throw new ApiError(
+    413,
+    "payload_too_large",
+    `One event may be at most ${maxEventBytes} bytes, in a batch too: over it at ${listIndexes(oversized)}`,
+    {
+      max_bytes: maxEventBytes,
+      indexes: oversized.slice(0, MAX_LISTED_ISSUES),
+      total_events: oversized.length,
+    },
+  );
+}
+
+/** "index 3", "indexes 0, 4, 7", or the first ones and how many more. */
+function listIndexes(indexes: readonly number[]): string {
+  const listed = indexes.slice(0, MAX_LISTED_ISSUES).join(", ");
+  const more = indexes.length - MAX_LISTED_ISSUES;
+  const noun = indexes.length === 1 ? "index" : "indexes";
+  return more > 0 ? `${noun} ${listed} and ${more} more` : `${noun} ${listed}`;
 }
 
 /**

@@ -1,23 +1,73 @@
 import { z } from "zod";
-import { label } from "./common.ts";
+import { key, label, text } from "./common.ts";
 
 export const EVENT_TYPES = ["pageview", "click", "session_end", "custom"] as const;
 export const MAX_EXTRA_METADATA = 30;
 
-const scalar = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
+const scalar = z.union([text(1024), z.number(), z.boolean(), z.null()]);
+export const MAX_METADATA_KEY_LENGTH = 64;
+const metadataKey = key(MAX_METADATA_KEY_LENGTH);
+const namedMetadata = { device: label(64), referrer: text(2048) } as const;
 
+/** What metadata may hold, for the OpenAPI document (parsing is metadataSchema's own, below). */
+const documentedMetadata = z
+  .object({ device: namedMetadata.device.optional(), referrer: namedMetadata.referrer.optional() })
+  .catchall(scalar);
+
+export type MetadataValue = z.output<typeof scalar>;
+export type Metadata = { device?: string; referrer?: string } & Record<string, MetadataValue>;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * Metadata, parsed here rather than by z.object: zod never copies a `__proto__` key (assigning it
+ * to a plain object would set the prototype), so `{"__proto__":"x"}` vanished silently while any
+ * other key was kept or refused. Every own key is treated alike, into a null-prototype object.
+ */
 export const metadataSchema = z
-  .object({
-    device: label(64).optional(),
-    referrer: z.string().max(2048).optional(),
+  .custom<Record<string, unknown>>(isPlainObject, { message: "expected an object" })
+  .transform((input, ctx) => {
+    const metadata: Metadata = Object.create(null);
+    let extra = 0;
+    for (const [rawKey, value] of Object.entries(input)) {
+      const parsedKey = metadataKey.safeParse(rawKey);
+      if (!parsedKey.success) {
+        for (const issue of parsedKey.error.issues) {
+          ctx.addIssue({ code: "custom", message: `key ${issue.message}`, path: [rawKey] });
+        }
+        continue;
+      }
+      const name = parsedKey.data;
+      const schema = name === "device" || name === "referrer" ? namedMetadata[name] : scalar;
+      if (schema === scalar) extra++;
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({ code: "custom", message: issue.message, path: [rawKey, ...issue.path] });
+        }
+        continue;
+      }
+      metadata[name] = parsed.data;
+    }
+    if (extra > MAX_EXTRA_METADATA) {
+      ctx.addIssue({
+        code: "custom",
+        message: `at most ${MAX_EXTRA_METADATA} properties besides device and referrer`,
+      });
+    }
+    return metadata;
   })
-  .catchall(scalar)
-  .refine(
-    (metadata) =>
-      Object.keys(metadata).filter((key) => key !== "device" && key !== "referrer").length <=
-      MAX_EXTRA_METADATA,
-    { message: `at most ${MAX_EXTRA_METADATA} properties besides device and referrer` },
-  );
+  .meta({
+    ...withoutDialect(z.toJSONSchema(documentedMetadata, { io: "input" })),
+    propertyNames: { maxLength: MAX_METADATA_KEY_LENGTH },
+    description: `at most ${MAX_EXTRA_METADATA} properties besides device and referrer; keys at most ${MAX_METADATA_KEY_LENGTH} characters`,
+  });
+
+function withoutDialect(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _, ...rest } = schema;
+  return rest;
+}
 
 /** One visitor event as a website sends it (the seed's contract plus optional extras). */
 export const eventInputSchema = z
@@ -31,7 +81,7 @@ export const eventInputSchema = z
     country: label(64).optional(),
     site: label(253).optional(),
     user_id: label(256).optional(),
-    title: z.string().max(512).optional(),
+    title: text(512).optional(),
     metadata: metadataSchema.optional(),
   })
   .refine((event) => event.session_id !== undefined || event.sessionId !== undefined, {

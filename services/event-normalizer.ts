@@ -18,7 +18,15 @@ export function splitPage(page: string): { page: string; host?: string } {
 
 export function toVisitorEvent(input: EventInput, receivedAt: number): VisitorEvent {
   const { page, host } = splitPage(input.page);
-  const { device, referrer, ...extra } = input.metadata ?? {};
+  // Null-prototype and copied key by key: `__proto__` is an ordinary key here, kept as sent.
+  const metadata: Record<string, MetadataValue> = Object.create(null);
+  let device: string | undefined;
+  let referrer: string | undefined;
+  for (const [key, value] of Object.entries(input.metadata ?? {})) {
+    if (key === "device" && typeof value === "string") device = value;
+    else if (key === "referrer" && typeof value === "string") referrer = value;
+    else metadata[key] = value;
+  }
   const event: VisitorEvent = {
     type: input.type,
     page,
@@ -26,7 +34,7 @@ export function toVisitorEvent(input: EventInput, receivedAt: number): VisitorEv
     site: input.site ?? "default",
     country: input.country ?? "unknown",
     device: device ?? "unknown",
-    metadata: extra as Record<string, MetadataValue>,
+    metadata,
     timestamp: input.timestamp ?? null,
     received_at: new Date(receivedAt).toISOString(),
   };
