@@ -18,8 +18,31 @@ export const SECURE_HEADERS_OPTIONS = {
 /** The one place an error becomes a response. */
 export const handleError: ErrorHandler<AppEnv> = (err, c) => respond(c, toApiError(err, c));
 
-export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>
-  respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
+/**
+ * No route matched: 405 with `Allow` when the path exists under other methods, else 404.
+ * `allowedMethods` lists the methods served at a path (see allowedMethodsOf).
+ */
+export function handleNotFound(
+  allowedMethods: (path: string) => readonly string[],
+): NotFoundHandler<AppEnv> {
+  return (c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      const allow = allowed.join(", ");
+      return respond(
+        c,
+        new ApiError(
+          405,
+          "method_not_allowed",
+          `${c.req.method} is not served here; allowed: ${allow}`,
+          { allowed },
+        ),
+        { Allow: allow },
+      );
+    }
+    return respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
+  };
+}
 
 function respond(c: Context, apiError: ApiError, headers?: Record<string, string>): Response {
   return c.json(apiError.body(), apiError.status, headers);
@@ -74,8 +97,14 @@ function codeForStatus(status: number): ApiError["code"] {
   switch (status) {
     case 401:
       return "unauthorized";
+    case 403:
+      return "forbidden_origin";
     case 404:
       return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 408:
+      return "request_timeout";
     case 413:
       return "payload_too_large";
     case 415:

@@ -7,7 +7,8 @@ export const requestLogger = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   const { logger } = c.var.services;
   const status = c.res.status;
-  const level = status >= 500 ? "error" : "debug";
+  // A body cut off by its timeout is the client's doing, but worth seeing (slow or hostile clients).
+  const level = status >= 500 ? "error" : status === 408 ? "warn" : "debug";
   if (!logger.isLevelEnabled(level)) return;
   logger[level](
     {

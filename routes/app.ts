@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../interfaces/app-env.ts";
+import { allowedMethodsOf } from "../middlewares/allowed-methods.ts";
 import { requireToken } from "../middlewares/auth.ts";
 import { clientIpMiddleware } from "../middlewares/client-ip.ts";
 import { refuseWhileDraining } from "../middlewares/draining.ts";
@@ -10,6 +11,7 @@ import {
   handleNotFound,
   SECURE_HEADERS_OPTIONS,
 } from "../middlewares/error-handler.ts";
+import { refuseForeignOrigins } from "../middlewares/origin.ts";
 import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { requestLogger } from "../middlewares/request-logger.ts";
 import type { Services } from "../services/container.ts";
@@ -28,7 +30,6 @@ export function createApp(services: Services) {
   const { config } = services;
   const app = new Hono<AppEnv>();
   app.onError(handleError);
-  app.notFound(handleNotFound);
 
   app.use("*", async (c, next) => {
     c.set("services", services);
@@ -54,6 +55,7 @@ export function createApp(services: Services) {
     "POST",
     ["/api/events", "/api/visit", "/api/v1/stats"],
     refuseWhileDraining,
+    refuseForeignOrigins(config.corsOrigins),
     limitIngestion,
   );
   app.route("/api/events", eventRoutes(services));
@@ -68,5 +70,7 @@ export function createApp(services: Services) {
   app.route("/", docsRoutes());
   app.route("/", trackerRoutes());
   app.route("/", frontendRoutes());
+  // Every route is registered now: a path served under other methods answers 405, not 404.
+  app.notFound(handleNotFound(allowedMethodsOf(app.routes)));
   return app;
 }

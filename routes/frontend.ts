@@ -61,11 +61,30 @@ async function buildDashboard(): Promise<DashboardBundle> {
   return { page, assets };
 }
 
+/**
+ * The dashboard page holds the API token: nothing but its own bundled script may run in it, and
+ * no other site may frame it. Styles are only the bundled stylesheet (uPlot and the bars set
+ * styles through the CSSOM, which CSP does not govern); the favicon is a `data:` URL; the
+ * WebSocket is same-origin, listed as ws:/wss: for browsers whose 'self' does not cover it.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self' ws: wss:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join("; ");
+
 /** The live dashboard at `/` and its bundled assets. The page holds no data: that comes over the authenticated WebSocket. */
 export function frontendRoutes() {
   return new Hono<AppEnv>()
     .get("/", async (c) => {
       const { page } = await dashboardBundle();
+      c.header("Content-Security-Policy", DASHBOARD_CSP);
       return send(c, page, REVALIDATE);
     })
     .get("/:asset{[\\w.-]+\\.(?:js|css|map)}", async (c) => {

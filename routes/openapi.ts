@@ -54,9 +54,11 @@ interface Operation {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "validation_error",
   401: "unauthorized",
+  403: "forbidden_origin (CORS_ORIGINS is a list and the Origin header is not on it)",
   404: "not_found",
+  408: "request_timeout (the body did not arrive within REQUEST_BODY_TIMEOUT_SECONDS)",
   413: "payload_too_large",
-  415: "unsupported_media_type",
+  415: "unsupported_media_type (also any Content-Encoding but identity)",
   426: "upgrade_required",
   429: "rate_limited (with Retry-After and RateLimit-* headers)",
   503: "shutting_down, storage_unavailable or too_many_connections",
@@ -81,7 +83,7 @@ const OPERATIONS: Operation[] = [
       description: "Accepted, with the current stats of the event's site",
       schema: eventAcceptedSchema,
     },
-    errors: [400, 413, 415, 429, 503],
+    errors: [400, 403, 408, 413, 415, 429, 503],
   },
   {
     method: "get",
@@ -195,7 +197,7 @@ const OPERATIONS: Operation[] = [
     body: visitInputSchema,
     bodyTypes: ["application/json", "text/plain"],
     success: { status: 201, description: "Tracked", schema: messageSchema },
-    errors: [400, 413, 415, 429, 503],
+    errors: [400, 403, 408, 413, 415, 429, 503],
   },
   {
     method: "get",
@@ -238,7 +240,7 @@ const OPERATIONS: Operation[] = [
       description: "The new count, under the lower-case code",
       schema: countryCountsSchema,
     },
-    errors: [400, 429, 503],
+    errors: [400, 403, 429, 503],
   },
   {
     method: "get",
@@ -374,7 +376,7 @@ export function buildOpenApiDocument(version: string): Json {
       title: "Footfall",
       version,
       description:
-        "Self-hosted real-time visitor analytics. Events over HTTP; live dashboards over native WebSockets. Every error is `{success:false,error:{code,message,details?}}`.",
+        "Self-hosted real-time visitor analytics. Events over HTTP; live dashboards over native WebSockets. Every error is `{success:false,error:{code,message,details?,total_issues?}}`; a validation error lists its first 20 issues in `details` and, when there were more, their number in `total_issues`. A method a path does not serve answers 405 `method_not_allowed` with `Allow`.",
       license: { name: "MIT", identifier: "MIT" },
     },
     servers: [{ url: "/" }],

@@ -33,10 +33,18 @@ export function startServer(config: Config, options: StartOptions = {}): Running
   // Bun answers a body over this with its own 413 before we see it; ours (JSON) fires first.
   const maxRequestBodySize = config.limits.maxBatchBytes * 4;
 
+  // Bun closes a connection idle this long (seconds, default 10, at most 255) with no answer: it
+  // must outlast the body timeout, so a slow body gets our 408 rather than a silent cut.
+  const idleTimeout = Math.min(
+    255,
+    Math.max(10, Math.ceil(config.limits.requestBodyTimeoutMs / 1000) + 5),
+  );
+
   const server = Bun.serve<DashboardSocketData>({
     port: config.port,
     hostname: config.host,
     maxRequestBodySize,
+    idleTimeout,
     fetch(request, server) {
       if (new URL(request.url).pathname === WEBSOCKET_PATH) {
         return upgradeDashboard(request, server, services);
