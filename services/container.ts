@@ -7,7 +7,9 @@ import { EventBus } from "./event-bus.ts";
 import { Ingestion } from "./ingestion.ts";
 import type { Logger } from "./logger.ts";
 import { RealtimeHub, TICK_MS } from "./realtime-hub.ts";
-import { Storage } from "./storage/storage.ts";
+import type { Session } from "./session-tracker.ts";
+import type { SnapshotTurns } from "./storage/snapshots.ts";
+import { type LiveState, Storage } from "./storage/storage.ts";
 
 export interface Services {
   readonly config: Config;
@@ -28,7 +30,13 @@ export interface Services {
   draining: boolean;
   startTimers(): void;
   stopTimers(): void;
+  /** Saves a snapshot at once, in one transaction (and one event-loop turn). */
   saveSnapshot(): void;
+  /**
+   * Saves a snapshot over many event-loop turns (the timer's way; tests may pace it). Resolves false
+   * when skipped or when it failed (logged).
+   */
+  saveSnapshotInTurns(turns?: SnapshotTurns): Promise<boolean>;
   /** Commits what is waiting, saves a snapshot and closes the database. */
   closeStorage(): Promise<void>;
 }
@@ -93,6 +101,17 @@ export function createServices(
     }
   };
   const saveSnapshot = guarded("snapshot", () => storage.saveSnapshot(liveState(), clock.now()));
+  // The timer's snapshot is written over many event-loop turns while events keep arriving: it is
+  // given a copy of the live state taken now, in one turn, so it saves exactly what the last
+  // committed event left.
+  const saveSnapshotInTurns = async (turns?: SnapshotTurns) => {
+    try {
+      return await storage.saveSnapshotInTurns(snapshotCopy(liveState()), clock.now(), turns);
+    } catch (err) {
+      logger.error({ err }, "snapshot failed");
+      return false;
+    }
+  };
 
   logger.info(restored, "live state restored");
   return {
@@ -126,7 +145,7 @@ export function createServices(
           1000,
         ),
       );
-      timers.push(setInterval(saveSnapshot, config.storage.snapshotIntervalMs));
+      timers.push(setInterval(() => void saveSnapshotInTurns(), config.storage.snapshotIntervalMs));
       timers.push(
         setInterval(
           guarded("cleanup", () => {
@@ -141,12 +160,35 @@ export function createServices(
       for (const timer of timers.splice(0)) clearInterval(timer);
     },
     saveSnapshot,
+    saveSnapshotInTurns,
     async closeStorage() {
       storage.log.commit();
       // Let the requests whose events just committed publish them before the snapshot.
       await new Promise((resolve) => setImmediate(resolve));
       saveSnapshot();
       storage.close();
+    },
+  };
+}
+
+/**
+ * The live state is plain data except its sessions, which events change in place: those are copied
+ * (their journeys too), so a snapshot written over several turns sees none of the later changes.
+ */
+function snapshotCopy(state: LiveState): LiveState {
+  const { sessions } = state.store;
+  const copy = (session: Session): Session => ({ ...session, journey: session.journey.slice() });
+  return {
+    ...state,
+    store: {
+      ...state.store,
+      sessions: {
+        active: sessions.active.map(copy),
+        recentlyEnded: sessions.recentlyEnded.map(({ session, endedAt }) => ({
+          session: copy(session),
+          endedAt,
+        })),
+      },
     },
   };
 }

@@ -29,6 +29,19 @@ export interface SplitValue {
 }
 
 /**
+ * A part's text is cut short of the part size past this many characters, so a few huge elements (long
+ * journeys of long URLs) never make one string of hundreds of MB. Parts only ever hold whole elements.
+ */
+export const MAX_PART_CHARS = 4_000_000;
+
+/** One part of a split array, ready to store. */
+export interface SnapshotPart {
+  arrayId: number;
+  seq: number;
+  json: string;
+}
+
+/**
  * Serialises `value` as a header and parts. `writePart(arrayId, seq, json)` receives each part as
  * soon as it is made, so the caller can store it and let its string go before the next one.
  */
@@ -37,10 +50,31 @@ export function splitValue(
   partSize: number,
   writePart: (arrayId: number, seq: number, json: string) => void,
 ): SplitValue {
+  const steps = splitValueInSteps(value, partSize);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    if (step.value) writePart(step.value.arrayId, step.value.seq, step.value.json);
+  }
+}
+
+/**
+ * `splitValue` one element at a time: yields each part as it is made, and `undefined` after every
+ * other element, where a caller may let the event loop run before asking for more; returns the
+ * header and the split arrays. The header is made first, with the long arrays left out; then each
+ * split array's elements are serialised in order (arrays met inside them are queued after it).
+ * The value must not change until the generator is done.
+ */
+export function* splitValueInSteps(
+  value: unknown,
+  partSize: number,
+  maxPartChars = MAX_PART_CHARS,
+): Generator<SnapshotPart | undefined, SplitValue> {
   if (!Number.isInteger(partSize) || partSize < 1) {
     throw new Error(`a snapshot part size must be a whole number of at least 1, not ${partSize}`);
   }
   const arrays: SplitArray[] = [];
+  /** The split arrays themselves, by id, waiting to be written. */
+  const queued: unknown[][] = [];
   // One path, pushed and popped on the way down; copied only where an array is split.
   const path: JsonPathStep[] = [];
 
@@ -48,7 +82,12 @@ export function splitValue(
   const replace = (node: unknown): unknown => {
     if (node === null || typeof node !== "object" || hasToJson(node)) return node;
     if (Array.isArray(node)) {
-      if (node.length > partSize) return split(node);
+      if (node.length > partSize) {
+        // The id is taken when the array is met, so an array always precedes those inside it.
+        arrays.push({ id: arrays.length, path: path.slice(), length: node.length });
+        queued.push(node);
+        return null;
+      }
       return replaceChildren(node, node.keys(), (index) => node[index]);
     }
     const record = node as Record<string, unknown>;
@@ -76,25 +115,31 @@ export function splitValue(
     return copy ?? node;
   };
 
-  const split = (node: unknown[]): null => {
-    // The id is taken before the elements are walked, so an array always precedes those inside it.
-    const id = arrays.length;
-    arrays.push({ id, path: path.slice(), length: node.length });
-    let seq = 0;
-    for (let start = 0; start < node.length; start += partSize) {
-      const part: unknown[] = [];
-      const end = Math.min(start + partSize, node.length);
-      for (let index = start; index < end; index++) {
-        path.push(index);
-        part.push(replace(node[index]));
-        path.pop();
-      }
-      writePart(id, seq++, JSON.stringify(part));
-    }
-    return null;
-  };
-
   const header = JSON.stringify(replace(value) ?? null);
+  // `queued` grows while its arrays are written: arrays inside their elements join the end.
+  for (let id = 0; id < queued.length; id++) {
+    const node = queued[id] as unknown[];
+    path.length = 0;
+    path.push(...(arrays[id] as SplitArray).path);
+    let seq = 0;
+    let elements: string[] = [];
+    let chars = 0;
+    for (let index = 0; index < node.length; index++) {
+      path.push(index);
+      // As inside an array: what JSON cannot hold (undefined, a function) is null.
+      const json = JSON.stringify(replace(node[index])) ?? "null";
+      path.pop();
+      elements.push(json);
+      chars += json.length + 1;
+      if (elements.length >= partSize || chars >= maxPartChars || index === node.length - 1) {
+        yield { arrayId: id, seq: seq++, json: `[${elements.join(",")}]` };
+        elements = [];
+        chars = 0;
+      } else {
+        yield undefined;
+      }
+    }
+  }
   return { header, arrays };
 }
 

@@ -8,7 +8,7 @@ import type { CompatCountersState } from "../compat-counters.ts";
 import { checkIntegrity, DATABASE_FILE, type Durability, openDatabase } from "./database.ts";
 import { EventLog } from "./event-log.ts";
 import { DAY_MS, History } from "./history.ts";
-import { joinValue, SNAPSHOT_PART_SIZE, type SplitArray, splitValue } from "./snapshot-parts.ts";
+import { SnapshotSupersededError, Snapshots, type SnapshotTurns } from "./snapshots.ts";
 
 export interface LiveState {
   store: AnalyticsStoreState;
@@ -28,10 +28,10 @@ export interface StorageOptions {
   onIncident?: (message: string, details: Record<string, unknown>) => void;
   /** Elements per snapshot part: longer arrays of the live state are written in parts of this size. */
   snapshotPartSize?: number;
+  /** How long a snapshot written in turns works before letting the event loop run (ms). */
+  snapshotSliceMs?: number;
 }
 
-/** Snapshots kept; older ones are deleted by cleanup. */
-const SNAPSHOTS_KEPT = 2;
 export const PROBE_INTERVAL_MS = 250;
 
 interface FileIdentity {
@@ -66,6 +66,8 @@ export class Storage {
   /** The alert state last saved: it changes without events (a spike ends as time passes). */
   private lastSnapshotAlerts = "";
   private restoredAlerts: AlertDetectorState | undefined;
+  private readonly snapshots: Snapshots;
+  private snapshotInProgress = false;
   private current: Database;
   private readonly path: string;
   private identity: FileIdentity;
@@ -90,6 +92,10 @@ export class Storage {
     this.walIdentity = this.walNow();
     this.log = new EventLog(db);
     this.history = new History(db, options.retentionDays * DAY_MS);
+    this.snapshots = new Snapshots(() => this.current, {
+      partSize: options.snapshotPartSize,
+      sliceMs: options.snapshotSliceMs,
+    });
     this.log.setGuard(() => this.assertOwnFile());
     this.log.onDegradedChange((degraded) => this.applyBusyTimeout(degraded));
     this.watchdog = setInterval(() => this.watch(), options.probeIntervalMs ?? PROBE_INTERVAL_MS);
@@ -270,50 +276,32 @@ export class Storage {
     return moved;
   }
 
-  /**
-   * The newest snapshot, its long arrays joined back from their parts one part at a time. Snapshots
-   * written before parts existed have none to join.
-   */
+  /** The newest snapshot (start-up restores from it). */
   latestSnapshot(): { lastEventId: number; state: LiveState } | undefined {
-    const row = this.current
-      .query("SELECT id, last_event_id, state, parts FROM snapshots ORDER BY id DESC LIMIT 1")
-      .get() as { id: number; last_event_id: number; state: string; parts: string | null } | null;
-    if (!row) return undefined;
-    const readParts = this.current.query(
-      "SELECT json FROM snapshot_parts WHERE snapshot_id = ? AND array_id = ? ORDER BY seq",
-    );
-    const arrays = row.parts === null ? [] : (JSON.parse(row.parts) as SplitArray[]);
-    const state = joinValue(row.state, arrays, function* (arrayId) {
-      for (const part of readParts.iterate(row.id, arrayId) as IterableIterator<{ json: string }>) {
-        yield part.json;
-      }
-    }) as LiveState;
-    this.lastSnapshotEventId = row.last_event_id;
+    const latest = this.snapshots.latest();
+    if (!latest) return undefined;
+    const state = latest.state as LiveState;
+    this.lastSnapshotEventId = latest.lastEventId;
     this.restoredAlerts = state.alerts;
     this.lastSnapshotAlerts = JSON.stringify(state.alerts ?? null);
-    return { lastEventId: row.last_event_id, state };
+    return { lastEventId: latest.lastEventId, state };
   }
 
   /**
-   * Saves the live state as of the last committed event, with the ended sessions still waiting to be
-   * archived in the same transaction (the replay after this snapshot would not end them again).
-   * Callers take it between event-loop turns, when every committed event has been applied (the bus
-   * runs right after each commit). Skipped when no event and no alert state changed since the last.
+   * Saves the live state as of the last committed event, at once, in one transaction (shutdown uses
+   * it; it stops any snapshot being written in turns), with the ended sessions still waiting to be
+   * archived (the replay after this snapshot would not end them again). Callers take it between
+   * event-loop turns, when every committed event has been applied (the bus runs right after each
+   * commit). Skipped when no event and no alert state changed since the last.
    */
   saveSnapshot(state: LiveState, now: number): boolean {
     const lastEventId = this.log.lastId();
     const alerts = JSON.stringify(state.alerts ?? null);
-    if (lastEventId === this.lastSnapshotEventId && alerts === this.lastSnapshotAlerts) {
-      return false;
-    }
+    if (this.snapshotUnchanged(lastEventId, alerts)) return false;
     const ended = this.endedSessions;
     this.endedSessions = [];
     try {
-      // Header and parts in one transaction: a crash leaves the previous snapshot whole.
-      this.current.transaction(() => {
-        this.writeEndedSessions(ended);
-        this.writeSnapshot(state, now, lastEventId);
-      })();
+      this.snapshots.saveNow(state, now, lastEventId, () => this.writeEndedSessions(ended));
     } catch (error) {
       this.endedSessions = ended.concat(this.endedSessions);
       throw error;
@@ -324,29 +312,48 @@ export class Storage {
   }
 
   /**
-   * Each part is stringified just before it is inserted, so one part's text is alive at a time,
-   * never the whole state's. The parts need the snapshot's id before its header row exists: the
-   * next id is taken inside the transaction, which no other writer can enter.
+   * As `saveSnapshot`, spread over event-loop turns so a large state never holds the loop for long:
+   * `state` must be a copy nothing changes meanwhile, taken (as the last event id is, here) between
+   * turns. Resolves false when skipped (nothing changed, one already in progress, or superseded by a
+   * newer one or a rebuilt or closed database). The ended sessions recorded until the final
+   * transaction are written in it.
    */
-  private writeSnapshot(state: LiveState, now: number, lastEventId: number): void {
-    const { next } = this.current
-      .query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM snapshots")
-      .get() as { next: number };
-    // Parts no snapshot owns (their snapshot rows deleted by hand) must not collide with these.
-    this.current.query("DELETE FROM snapshot_parts WHERE snapshot_id >= ?").run(next);
-    const insertPart = this.current.query(
-      "INSERT INTO snapshot_parts (snapshot_id, array_id, seq, json) VALUES (?, ?, ?, ?)",
-    );
-    const { header, arrays } = splitValue(
-      state,
-      this.options.snapshotPartSize ?? SNAPSHOT_PART_SIZE,
-      (arrayId, seq, json) => insertPart.run(next, arrayId, seq, json),
-    );
-    this.current
-      .query(
-        "INSERT INTO snapshots (id, created_at, last_event_id, state, parts) VALUES (?, ?, ?, ?, ?)",
-      )
-      .run(next, now, lastEventId, header, arrays.length > 0 ? JSON.stringify(arrays) : null);
+  async saveSnapshotInTurns(
+    state: LiveState,
+    now: number,
+    turns?: SnapshotTurns,
+  ): Promise<boolean> {
+    const lastEventId = this.log.lastId();
+    const alerts = JSON.stringify(state.alerts ?? null);
+    if (this.snapshotInProgress || this.snapshotUnchanged(lastEventId, alerts)) return false;
+    this.snapshotInProgress = true;
+    let ended: EndedSession[] = [];
+    try {
+      await this.snapshots.saveInTurns(
+        state,
+        now,
+        lastEventId,
+        () => {
+          ended = this.endedSessions;
+          this.endedSessions = [];
+          this.writeEndedSessions(ended);
+        },
+        turns,
+      );
+    } catch (error) {
+      this.endedSessions = ended.concat(this.endedSessions);
+      if (error instanceof SnapshotSupersededError) return false;
+      throw error;
+    } finally {
+      this.snapshotInProgress = false;
+    }
+    this.lastSnapshotEventId = lastEventId;
+    this.lastSnapshotAlerts = alerts;
+    return true;
+  }
+
+  private snapshotUnchanged(lastEventId: number, alerts: string): boolean {
+    return lastEventId === this.lastSnapshotEventId && alerts === this.lastSnapshotAlerts;
   }
 
   recordEndedSession(session: SessionView, reason: SessionEndReason, endedAt: number): void {
@@ -394,7 +401,8 @@ export class Storage {
 
   /**
    * Housekeeping: roll up finished days, then delete raw events older than RETENTION_DAYS (only
-   * those a snapshot already covers, so the live state never needs them again), and old snapshots.
+   * those a snapshot already covers, so the live state never needs them again). Old snapshots are
+   * deleted by the transaction that writes the next one.
    */
   cleanup(now: number): { rolledUp: string[]; deletedEvents: number } {
     const rolledUp = this.history.rollUpCompletedDays(now);
@@ -402,15 +410,6 @@ export class Storage {
     const deleted = this.current
       .query("DELETE FROM events WHERE received_at < ? AND id <= ?")
       .run(cutoff, Math.max(this.lastSnapshotEventId, 0));
-    this.current
-      .query(
-        `DELETE FROM snapshots WHERE id NOT IN (SELECT id FROM snapshots ORDER BY id DESC LIMIT ${SNAPSHOTS_KEPT})`,
-      )
-      .run();
-    // Also any parts a snapshot deleted earlier left behind (cleanup is not one transaction).
-    this.current
-      .query("DELETE FROM snapshot_parts WHERE snapshot_id NOT IN (SELECT id FROM snapshots)")
-      .run();
     return { rolledUp, deletedEvents: deleted.changes };
   }
 
@@ -421,6 +420,7 @@ export class Storage {
 
   close(): void {
     clearInterval(this.watchdog);
+    this.snapshots.cancel();
     try {
       this.log.commit();
       this.flushEndedSessions();

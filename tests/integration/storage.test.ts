@@ -509,17 +509,17 @@ describe("snapshots in parts", () => {
     expect(third.latestSnapshot()?.state).toEqual(next);
   });
 
-  test("cleanup deletes the parts of the snapshots it deletes", () => {
+  test("each snapshot deletes the one before it with its parts; cleanup leaves the latest alone", () => {
     const storage = openStorage(dataDir(), 2);
     cleanups.push(() => storage.close());
     const sessions = (count: number) => Array.from({ length: count }, (_, index) => `s-${index}`);
+    const ids = () => [...new Set(partRows(storage).map((row) => row.snapshot_id))];
     for (let index = 1; index <= 4; index++) {
       expect(storage.saveSnapshot(stateWith(sessions(index + 2), index), index)).toBe(true);
+      expect(ids()).toEqual([index]);
     }
-    const ids = () => [...new Set(partRows(storage).map((row) => row.snapshot_id))];
-    expect(ids()).toEqual([1, 2, 3, 4]);
     storage.cleanup(Date.UTC(2026, 0, 1));
-    expect(ids()).toEqual([3, 4]);
+    expect(ids()).toEqual([4]);
     expect(storage.latestSnapshot()?.state).toEqual(stateWith(sessions(6), 4));
   });
 });
