@@ -94,6 +94,17 @@ const COUNT_DRAWS_PER_FRAME = `
     });
 `;
 
+/** Records every Content-Security-Policy violation the page meets (blocked or reported). */
+const RECORD_CSP_VIOLATIONS = `
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (event) => {
+    window.__cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
+  });
+`;
+
+const cspViolations = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
+
 /** A stand-in AudioContext that counts contexts created and beeps started. */
 const RECORD_AUDIO = `
   window.__footfallAudio = { contexts: 0, resumed: 0, beeps: 0 };
@@ -211,6 +222,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     });
     contexts.push(context);
     const page = await context.newPage();
+    await page.addInitScript(RECORD_CSP_VIOLATIONS);
     if (options.initScript) await page.addInitScript(options.initScript);
     const errors: string[] = [];
     const sent: SentFrame[] = [];
@@ -286,6 +298,33 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
       "an hour of minutes",
     );
     expect(errors).toEqual([]);
+  });
+
+  test("under its Content-Security-Policy the page runs, draws and connects with nothing blocked", async () => {
+    const server = serve();
+    const { page, errors } = await openConnected(server);
+    const policy = (await server.request("/")).headers.get("content-security-policy") ?? "";
+    expect(policy).toContain("script-src 'self'");
+    for (let index = 0; index < 3; index++) {
+      await server.postEvent(
+        pageview(`csp-${index}`, `/csp/${index}`, {
+          country: "Japan",
+          metadata: { device: "tablet" },
+        }),
+      );
+    }
+    await untilCounter(page, "pageviews-today", 3);
+    await until(
+      () => chartVisitors(page),
+      (visitors) => visitors.at(-1) === 3,
+      "the chart drew this minute's visitors",
+    );
+    await page.getByTestId("range-30").click();
+    await page.getByTestId("session-row").first().click();
+    await page.getByTestId("change-token").click();
+    await page.waitForTimeout(200);
+    expect(await cspViolations(page)).toEqual([]);
+    expect(errors.filter((error) => /Content Security Policy/i.test(error))).toEqual([]);
   });
 
   test("the feed lists the newest event first", async () => {
