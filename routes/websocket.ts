@@ -51,12 +51,14 @@ export function dashboardSocketHandler(services: Services): WebSocketHandler<Das
   return {
     maxPayloadLength: limits.wsMaxFrameBytes,
     backpressureLimit: limits.wsBackpressureBytes,
-    // A dashboard that stops reading is dropped rather than buffered without bound.
+    // A dashboard that stops reading is dropped rather than buffered without bound (the hub
+    // also bounds the sum over all dashboards: WS_TOTAL_BACKPRESSURE_BYTES).
     closeOnBackpressureLimit: true,
     idleTimeout: 120,
     sendPings: true,
     open: (ws) => hub.open(ws),
     message: (ws, message) => hub.message(ws, message),
+    drain: (ws) => hub.drain(ws),
     close: (ws, code) => hub.close(ws, code),
   };
 }

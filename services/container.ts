@@ -79,6 +79,8 @@ export function createServices(
     maxDashboards: config.limits.maxDashboards,
     maxFramesPerSecond: config.limits.wsMaxFramesPerSecond,
     messagesPerMinute: config.limits.wsMessagesPerMinute,
+    detailedStatsPerMinute: config.limits.wsDetailedStatsPerMinute,
+    totalUnsentBytes: config.limits.wsTotalBackpressureBytes,
   });
   const alerts = new AlertDetector(bus, store, clock, {
     threshold: config.alertThreshold,

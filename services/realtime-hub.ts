@@ -5,24 +5,34 @@ import type {
   SessionView,
   VisitorEvent,
 } from "../interfaces/analytics.ts";
-import {
-  type DashboardMessage,
-  dashboardMessageSchema,
-  flattenDashboardFrame,
-} from "../schemas/websocket-message.ts";
+import type { DashboardMessage } from "../schemas/websocket-message.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
 import type { EventBus } from "./event-bus.ts";
 import { OTHER } from "./key-cap.ts";
 import type { Logger } from "./logger.ts";
+import { type MinuteAllowance, newAllowance, takeAllowance } from "./realtime-allowance.ts";
+import { UnsentBudget } from "./realtime-backpressure.ts";
+import { DetailedStatsFrames } from "./realtime-detailed.ts";
+import {
+  activityOf,
+  type EndedSession,
+  Feed,
+  feedKey,
+  serialize,
+  takeEnded,
+} from "./realtime-feed.ts";
+import { parseDashboardFrame, rateLimited } from "./realtime-messages.ts";
 import { matchesFilter } from "./session-tracker.ts";
 
 export interface DashboardSocketData {
   id: number;
   connectedAt: number;
   feed?: Feed;
-  messagesInWindow: number;
-  messageWindowStart: number;
+  /** Every message counts here (WS_MESSAGES_PER_MINUTE). */
+  messages: MinuteAllowance;
+  /** `request_detailed_stats` also counts here (WS_DETAILED_STATS_PER_MINUTE). */
+  detailedRequests: MinuteAllowance;
 }
 
 export type DashboardSocket = ServerWebSocket<DashboardSocketData>;
@@ -36,6 +46,9 @@ export interface RealtimeHubOptions {
   maxDashboards: number;
   maxFramesPerSecond: number;
   messagesPerMinute: number;
+  detailedStatsPerMinute: number;
+  /** Unsent bytes across all dashboards; past it the longest queues are dropped first. */
+  totalUnsentBytes: number;
 }
 
 /** The coalescing tick; also the longest an event waits once a dashboard is at its frame rate. */
@@ -46,36 +59,6 @@ export const MAX_BATCH_EVENTS = 500;
 export const MAX_BATCH_ENDED = 500;
 const MAX_TRACKED_ACTIONS = 100;
 const BROADCAST_TOPIC = "dashboards";
-
-/** Dashboards sharing one filter share one Bun topic and one frame budget. */
-class Feed {
-  subscribers = 0;
-  pending: VisitorEvent[] = [];
-  /** Sessions with events in the pending batch; their activity is read when the batch goes. */
-  pendingSessions = new Set<string>();
-  /** Sessions ended while over budget, in the order they ended; sent as `ended` in a batch. */
-  pendingEnded = new Map<string, EndedSession>();
-  dropped = 0;
-  tokens: number;
-  lastRefill: number;
-
-  constructor(
-    readonly topic: string,
-    readonly filter: DimensionFilter,
-    private readonly framesPerSecond: number,
-    now: number,
-  ) {
-    this.tokens = framesPerSecond;
-    this.lastRefill = now;
-  }
-
-  /** A token bucket of frames: `framesPerSecond` a second, bursts up to as many. */
-  refill(now: number): void {
-    const rate = this.framesPerSecond;
-    this.tokens = Math.min(rate, this.tokens + ((now - this.lastRefill) * rate) / 1000);
-    this.lastRefill = now;
-  }
-}
 
 /**
  * Pushes live data to dashboards over Bun's native WebSocket topics. Each accepted event goes out
@@ -88,6 +71,8 @@ export class RealtimeHub {
   private readonly feeds = new Map<string, Feed>();
   private readonly publishers: FramePublisher[] = [];
   private readonly actions = new Map<string, number>();
+  private readonly unsent: UnsentBudget<DashboardSocket>;
+  private readonly detailedFrames: DetailedStatsFrames;
   private nextId = 1;
 
   constructor(
@@ -97,6 +82,8 @@ export class RealtimeHub {
     private readonly logger: Logger,
     private readonly options: RealtimeHubOptions,
   ) {
+    this.unsent = new UnsentBudget(options.totalUnsentBytes, () => this.sockets);
+    this.detailedFrames = new DetailedStatsFrames(store, clock);
     bus.on("visitor.event", ({ event }) => this.onVisitorEvent(event));
     bus.on("session.ended", ({ session, reason }) => this.onSessionEnded(session, reason));
     bus.on("alert", (alert) => this.broadcast("alert", alert));
@@ -116,7 +103,12 @@ export class RealtimeHub {
 
   newSocketData(): DashboardSocketData {
     const now = this.clock.now();
-    return { id: this.nextId++, connectedAt: now, messagesInWindow: 0, messageWindowStart: now };
+    return {
+      id: this.nextId++,
+      connectedAt: now,
+      messages: newAllowance(now),
+      detailedRequests: newAllowance(now),
+    };
   }
 
   open(ws: DashboardSocket): void {
@@ -131,6 +123,7 @@ export class RealtimeHub {
 
   close(ws: DashboardSocket, code: number): void {
     if (!this.sockets.delete(ws)) return;
+    this.unsent.forget(ws);
     this.logger.debug({ dashboard: ws.data.id, code }, "dashboard disconnected");
     this.leave(ws);
     this.broadcast("user_disconnected", { total_dashboards: this.sockets.size });
@@ -138,53 +131,30 @@ export class RealtimeHub {
 
   message(ws: DashboardSocket, raw: string | Buffer): void {
     const now = this.clock.now();
-    if (now - ws.data.messageWindowStart >= 60_000) {
-      ws.data.messageWindowStart = now;
-      ws.data.messagesInWindow = 0;
-    }
-    if (++ws.data.messagesInWindow > this.options.messagesPerMinute) {
-      sendTo(ws, "error", {
-        code: "rate_limited",
-        message: `At most ${this.options.messagesPerMinute} messages a minute`,
-      });
+    const { messagesPerMinute, detailedStatsPerMinute } = this.options;
+    if (!takeAllowance(ws.data.messages, now, messagesPerMinute)) {
+      this.sendTo(ws, "error", rateLimited(messagesPerMinute, "messages"));
       return;
     }
-    let frame: unknown;
-    try {
-      frame = JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8"));
-    } catch {
-      sendTo(ws, "error", {
-        code: "invalid_json",
-        message: "Each frame must be one JSON object",
-      });
+    const parsed = parseDashboardFrame(raw);
+    if ("error" in parsed) {
+      this.sendTo(ws, "error", parsed.error);
       return;
     }
-    const parsed = dashboardMessageSchema.safeParse(flattenDashboardFrame(frame));
-    if (!parsed.success) {
-      const type = (frame as { type?: unknown } | null)?.type;
-      const known = dashboardMessageSchema.options.some(
-        (option) => option.shape.type.value === type,
-      );
-      sendTo(
-        ws,
-        "error",
-        known
-          ? {
-              code: "validation_error",
-              message: `Invalid ${String(type)} message`,
-              details: parsed.error.issues.map((issue) => ({
-                path: issue.path.join("."),
-                message: issue.message,
-              })),
-            }
-          : {
-              code: "unknown_message",
-              message: `Unknown message type: ${JSON.stringify(type ?? null)}`,
-            },
-      );
+    // Detailed answers cost far more than the rest: a tighter allowance of their own.
+    if (
+      parsed.message.type === "request_detailed_stats" &&
+      !takeAllowance(ws.data.detailedRequests, now, detailedStatsPerMinute)
+    ) {
+      this.sendTo(ws, "error", rateLimited(detailedStatsPerMinute, "request_detailed_stats"));
       return;
     }
-    this.handle(ws, parsed.data);
+    this.handle(ws, parsed.message);
+  }
+
+  /** Bun's `drain`: the socket's queue has been written out. */
+  drain(ws: DashboardSocket): void {
+    this.unsent.forget(ws);
   }
 
   /** Sends frames that waited for their feed's budget; called every TICK_MS. */
@@ -202,15 +172,16 @@ export class RealtimeHub {
       };
       if (feed.pendingEnded.size > 0) data.ended = takeEnded(feed.pendingEnded, MAX_BATCH_ENDED);
       if (feed.dropped > 0) data.dropped = feed.dropped;
-      this.publish(feed.topic, serialize("visitor_batch", data));
+      this.publishTo(feed, serialize("visitor_batch", data));
       feed.pending = [];
       feed.pendingSessions.clear();
       feed.dropped = 0;
     }
+    this.unsent.tick();
   }
 
   broadcast(type: string, data: unknown): void {
-    this.publish(BROADCAST_TOPIC, serialize(type, data));
+    this.publish(BROADCAST_TOPIC, serialize(type, data), this.sockets.size);
   }
 
   /** Tells every dashboard the server is going and closes it with 1001 (going away). */
@@ -231,21 +202,27 @@ export class RealtimeHub {
     return Object.fromEntries(this.actions);
   }
 
+  /** Unsent bytes and slow readers dropped over their total budget; detailed answers built and sent. */
+  stats() {
+    return {
+      unsent_bytes: this.unsent.unsentBytes(),
+      slow_readers_dropped: this.unsent.dropped,
+      ...this.detailedFrames.stats(),
+    };
+  }
+
   private handle(ws: DashboardSocket, message: DashboardMessage): void {
     switch (message.type) {
       case "ping":
-        sendTo(ws, "pong", { timestamp: new Date(this.clock.now()).toISOString() });
+        this.sendTo(ws, "pong", { timestamp: new Date(this.clock.now()).toISOString() });
         return;
       case "request_detailed_stats":
-        sendTo(ws, "detailed_stats", {
-          ...this.store.detailed(message.filter ?? {}),
-          filters_applied: message.filter ?? {},
-        });
+        this.sendFrame(ws, this.detailedFrames.frameFor(message.filter ?? {}));
         return;
       case "subscribe":
         this.leave(ws);
         this.join(ws, message.filter);
-        sendTo(ws, "subscribed", { filter: message.filter });
+        this.sendTo(ws, "subscribed", { filter: message.filter });
         return;
       case "track_dashboard_action": {
         const action =
@@ -254,7 +231,7 @@ export class RealtimeHub {
             : OTHER;
         const count = (this.actions.get(action) ?? 0) + 1;
         this.actions.set(action, count);
-        sendTo(ws, "action_tracked", { action: message.action, count });
+        this.sendTo(ws, "action_tracked", { action: message.action, count });
         return;
       }
     }
@@ -277,12 +254,12 @@ export class RealtimeHub {
       feed.refill(now);
       if (feed.pending.length === 0 && feed.pendingEnded.size === 0 && feed.tokens >= 2) {
         feed.tokens -= 2;
-        this.publish(
-          feed.topic,
+        this.publishTo(
+          feed,
           serialize("visitor_update", { event, stats: this.statsFor(feed.filter) }),
         );
         const activity = current();
-        if (activity) this.publish(feed.topic, serialize("session_activity", activityOf(activity)));
+        if (activity) this.publishTo(feed, serialize("session_activity", activityOf(activity)));
         continue;
       }
       if (feed.pending.length >= MAX_BATCH_EVENTS) {
@@ -305,7 +282,7 @@ export class RealtimeHub {
       if (feed.pending.length === 0 && feed.pendingEnded.size === 0 && feed.tokens >= 1) {
         feed.tokens -= 1;
         frame ??= serialize("session_ended", ended);
-        this.publish(feed.topic, frame);
+        this.publishTo(feed, frame);
         continue;
       }
       // Over budget (a mass time-out, say): the next tick's visitor_batch carries it in `ended`.
@@ -351,46 +328,21 @@ export class RealtimeHub {
     if (--feed.subscribers === 0) this.feeds.delete(feedKey(feed.filter));
   }
 
-  private publish(topic: string, frame: string): void {
+  private publishTo(feed: Feed, frame: string): void {
+    this.publish(feed.topic, frame, feed.subscribers);
+  }
+
+  private publish(topic: string, frame: string, recipients: number): void {
     // Small JSON frames: compressing each costs more than it saves.
     for (const publisher of this.publishers) publisher.publish(topic, frame, false);
+    this.unsent.published(frame.length, recipients);
   }
-}
 
-function feedKey(filter: DimensionFilter): string {
-  return JSON.stringify([filter.site ?? null, filter.country ?? null, filter.page ?? null]);
-}
-
-function activityOf(session: SessionView) {
-  return {
-    session_id: session.session_id,
-    current_page: session.current_page,
-    journey: session.journey,
-    duration: session.duration,
-    country: session.country,
-    device: session.device,
-    site: session.site,
-    page_views: session.page_views,
-  };
-}
-
-function serialize(type: string, data: unknown): string {
-  return JSON.stringify({ type, data });
-}
-
-function sendTo(ws: DashboardSocket, type: string, data: unknown): void {
-  ws.send(serialize(type, data), false);
-}
-
-type EndedSession = SessionView & { reason: SessionEndReason };
-
-/** Removes and returns the oldest `limit` entries. */
-function takeEnded(pending: Map<string, EndedSession>, limit: number): EndedSession[] {
-  const taken: EndedSession[] = [];
-  for (const [sessionId, ended] of pending) {
-    if (taken.length >= limit) break;
-    taken.push(ended);
-    pending.delete(sessionId);
+  private sendTo(ws: DashboardSocket, type: string, data: unknown): void {
+    this.sendFrame(ws, serialize(type, data));
   }
-  return taken;
+
+  private sendFrame(ws: DashboardSocket, frame: string): void {
+    this.unsent.sent(ws, frame.length, ws.send(frame, false));
+  }
 }
