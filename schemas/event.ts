@@ -20,6 +20,19 @@ export type Metadata = { device?: string; referrer?: string } & Record<string, M
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
+// Fast paths for the common case (the schemas above decide, and word the message, otherwise).
+const PLAIN_KEY = /^[^\p{Cc}\p{Cf}]*$/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const HAS_C0 = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const isPlainScalar = (value: unknown) =>
+  value === null ||
+  typeof value === "number" ||
+  typeof value === "boolean" ||
+  (typeof value === "string" &&
+    value.length <= 1024 &&
+    value.isWellFormed() &&
+    !HAS_C0.test(value));
+
 /**
  * Metadata, parsed here rather than by z.object: zod never copies a `__proto__` key (assigning it
  * to a plain object would set the prototype), so `{"__proto__":"x"}` vanished silently while any
@@ -31,16 +44,26 @@ export const metadataSchema = z
     const metadata: Metadata = Object.create(null);
     let extra = 0;
     for (const [rawKey, value] of Object.entries(input)) {
-      const parsedKey = metadataKey.safeParse(rawKey);
-      if (!parsedKey.success) {
-        for (const issue of parsedKey.error.issues) {
-          ctx.addIssue({ code: "custom", message: `key ${issue.message}`, path: [rawKey] });
+      let name = rawKey;
+      const plain = rawKey.length <= MAX_METADATA_KEY_LENGTH && rawKey.isWellFormed();
+      if (!(plain && PLAIN_KEY.test(rawKey))) {
+        const parsedKey = metadataKey.safeParse(rawKey);
+        if (!parsedKey.success) {
+          for (const issue of parsedKey.error.issues) {
+            ctx.addIssue({ code: "custom", message: `key ${issue.message}`, path: [rawKey] });
+          }
+          continue;
         }
-        continue;
+        name = parsedKey.data;
       }
-      const name = parsedKey.data;
       const schema = name === "device" || name === "referrer" ? namedMetadata[name] : scalar;
-      if (schema === scalar) extra++;
+      if (schema === scalar) {
+        extra++;
+        if (isPlainScalar(value)) {
+          metadata[name] = value as MetadataValue;
+          continue;
+        }
+      }
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
