@@ -69,6 +69,29 @@ describe("hit counter compatibility API (seed 000)", () => {
     expect((await server.request("/api/overall-visit-count", { auth: true })).status).toBe(400);
   });
 
+  test("ids with invisible format characters are refused, and lone surrogates do not split a customer", async () => {
+    for (const id of ["c\u200b1", "c\u202e1"]) {
+      const response = await post(server, "/api/visit", {
+        customerId: id,
+        deviceId: "d",
+        websiteId: "site-fmt",
+      });
+      expect(response.status).toBe(400);
+    }
+    for (const id of ["lone\ud800", "lone\udbff"]) {
+      const response = await post(server, "/api/visit", {
+        customerId: id,
+        deviceId: "d",
+        websiteId: "site-lone",
+      });
+      expect(response.status).toBe(201);
+    }
+    const overall = await server.request("/api/overall-visit-count?websiteId=site-lone", {
+      auth: true,
+    });
+    expect(await overall.json()).toEqual({ count: 2, unique_customers: 1 });
+  });
+
   test("null, object, empty and missing ids are refused with validation_error, numbers are taken as strings", async () => {
     for (const bad of [null, {}, "", "   ", true, [1]]) {
       for (const field of ["customerId", "deviceId", "websiteId"]) {
