@@ -16,6 +16,7 @@ type Footfall = ((name: string, properties?: Record<string, unknown>) => void) &
 // The schema's limits (schemas/event.ts): an event over them would be refused whole.
 const MAX_PROPERTIES = 30;
 const MAX_STRING = 1024;
+const MAX_KEY_LENGTH = 64;
 
 const page = window as unknown as { footfall?: Footfall };
 // Only set while this script first runs, so it is read now.
@@ -107,7 +108,13 @@ function start(): void {
     const metadata: Record<string, Scalar> = {};
     let count = 0;
     for (const [key, value] of Object.entries((properties ?? {}) as Record<string, unknown>)) {
-      if (!isScalar(value) || key === "device" || key === "referrer" || count >= MAX_PROPERTIES) {
+      if (
+        !isScalar(value) ||
+        key === "device" ||
+        key === "referrer" ||
+        key.length > MAX_KEY_LENGTH ||
+        count >= MAX_PROPERTIES
+      ) {
         continue;
       }
       metadata[key] = typeof value === "string" ? value.slice(0, MAX_STRING) : value;

@@ -323,6 +323,23 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       expect(errors).toEqual([]);
     });
 
+    test("a custom event's property with a name longer than the server allows is left out, not the event", async () => {
+      const context = await newContext();
+      const { page, errors } = await open(context, `${server.url}/demo/pricing`);
+      const sessionId = await storedSessionId(page);
+      await receivedEvents(ofSession(sessionId), 1);
+
+      await page.evaluate((longKey) => {
+        (window as WithFootfall).footfall?.("long_keys", { plan: "pro", [longKey]: "x" });
+      }, "k".repeat(65));
+      const [custom] = await receivedEvents(
+        (event) => event.session_id === sessionId && event.name === "long_keys",
+        1,
+      );
+      expect(custom?.metadata).toEqual({ plan: "pro" });
+      expect(errors).toEqual([]);
+    });
+
     test("a second tab in the same browser shares the session", async () => {
       const context = await newContext();
       const first = await open(context, `${server.url}/demo`);
