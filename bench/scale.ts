@@ -62,11 +62,35 @@ export async function benchScale(options: {
     // snapshots every 5 s go on) and report the median RSS of its last two thirds, with the range.
     let full = peak;
     const idle: number[] = [];
+    // Meanwhile, how long the event loop is held while a snapshot of this state is written: one
+    // event every 2 s (so each 5 s snapshot has something to save) and /health every 5 ms; the
+    // slowest /health answer bounds the longest block.
+    let idling = true;
+    const healthMs: number[] = [];
+    const pinger = (async () => {
+      for (let sent = 0; idling; sent++) {
+        if (sent % 400 === 0) {
+          const response = await fetch(`${server.url}/api/events`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(sampleEvent(options.events + sent, options.sessions)),
+          });
+          await response.arrayBuffer();
+        }
+        const started = performance.now();
+        await (await fetch(`${server.url}/health`)).arrayBuffer();
+        healthMs.push(performance.now() - started);
+        await Bun.sleep(5);
+      }
+    })();
     for (let waited = 0; waited < options.idleSeconds * 1000; waited += 500) {
       await Bun.sleep(500);
       full = await status(server.url);
       idle.push(full.memory.rss / 2 ** 20);
     }
+    idling = false;
+    await pinger;
+    healthMs.sort((a, b) => a - b);
 
     const reads: Record<string, { p50_ms: Stat; p99_ms: Stat }> = {};
     const paths = [
@@ -113,6 +137,12 @@ export async function benchScale(options: {
         ? [Math.min(...idle), Math.max(...idle)].map((mb) => Number(mb.toFixed(1)))
         : [],
       heap_used_mb: Number((full.memory.heap_used / 2 ** 20).toFixed(1)),
+      idle_health_ms: {
+        p50: Number(percentile(healthMs, 50).toFixed(1)),
+        p99: Number(percentile(healthMs, 99).toFixed(1)),
+        // Snapshots of the whole state every 5 s: the longest event-loop block they cause.
+        max: Number((healthMs[healthMs.length - 1] ?? 0).toFixed(1)),
+      },
       bytes_per_active_session: Math.round(
         (median(idle.slice(Math.floor(idle.length / 3))) * 2 ** 20 - empty.memory.rss) /
           Math.max(1, full.active_sessions.count),

@@ -32,7 +32,7 @@ export interface SplitValue {
  * A part's text is cut short of the part size past this many characters, so a few huge elements (long
  * journeys of long URLs) never make one string of hundreds of MB. Parts only ever hold whole elements.
  */
-export const MAX_PART_CHARS = 4_000_000;
+export const MAX_PART_CHARS = 1_000_000;
 
 /** One part of a split array, ready to store. */
 export interface SnapshotPart {
