@@ -35,7 +35,10 @@ export interface Dimensions {
 export interface CurrentStats {
   total_active: number;
   total_today: number;
-  pages_visited: Record<string, number>;
+  /** The most viewed pages (at most STATS_MAX_PAGES), the rest summed as `(other)`. */
+  pages_visited: Readonly<Record<string, number>>;
+  /** Distinct pages counted under the filter, listed or not. */
+  pages_total: number;
 }
 
 export interface SessionView {

@@ -6,7 +6,12 @@ export const currentStatsSchema = z
   .object({
     total_active: z.number().int(),
     total_today: z.number().int(),
-    pages_visited: z.record(z.string(), z.number().int()),
+    pages_visited: z
+      .record(z.string(), z.number().int())
+      .describe(
+        "today's views of the most viewed pages (at most STATS_MAX_PAGES, ties by page name), the rest summed as (other)",
+      ),
+    pages_total: z.number().int().describe("distinct pages viewed today, listed or not"),
   })
   .meta({ id: "CurrentStats" });
 
@@ -121,9 +126,18 @@ export const statusResponseSchema = z
         countries: z.number().int(),
         sites: z.number().int(),
         devices: z.number().int(),
+        key_bytes: z
+          .object({
+            pages: z.number().int(),
+            countries: z.number().int(),
+            sites: z.number().int(),
+            devices: z.number().int(),
+          })
+          .describe("UTF-8 bytes of the distinct keys counted today, by kind"),
         device_combinations: z.number().int(),
         combinations: z.number().int(),
         max_tracked_keys: z.number().int(),
+        max_tracked_key_bytes: z.number().int(),
         max_combinations: z.number().int(),
       }),
       compat: z.object({ remembered: z.number().int(), max: z.number().int() }),

@@ -5,8 +5,9 @@ import type {
   VisitorEvent,
 } from "../interfaces/analytics.ts";
 import type { Clock } from "./clock.ts";
-import { DailyCounters, type DailyCountersState } from "./daily-counters.ts";
+import { countsOf, DailyCounters, type DailyCountersState } from "./daily-counters.ts";
 import type { EventBus } from "./event-bus.ts";
+import { OTHER } from "./key-cap.ts";
 import {
   matchesFilter,
   SessionTracker,
@@ -22,6 +23,18 @@ export interface AnalyticsStoreOptions {
   sessionTimeoutMs: number;
   maxActiveSessions: number;
   maxTrackedKeys: number;
+  /** UTF-8 bytes of each kind of distinct key counted per day (default: no byte budget). */
+  maxTrackedKeyBytes?: number;
+  /** Most pages any `pages_visited` lists (default 100). */
+  statsMaxPages?: number;
+}
+
+/** Stats answers kept for the current state only: at most this many filters between changes. */
+const STATS_CACHE_ENTRIES = 256;
+
+interface CachedStats {
+  stats: CurrentStats;
+  json?: string;
 }
 
 /**
@@ -35,9 +48,10 @@ export class AnalyticsStore {
   private readonly eventRate = new RateWindow();
   private readonly recent = new RecentItems<VisitorEvent>(RECENT_EVENTS);
   private eventsReceived = 0;
-  /** Bumped by every change to the counted state; keys the stats cache. */
+  /** Bumped by every change to the counted state; the stats cache holds one version. */
   private version = 0;
-  private readonly statsJsonCache = new Map<string, { version: number; json: string }>();
+  private statsCacheVersion = -1;
+  private readonly statsCache = new Map<string, CachedStats>();
 
   constructor(
     private readonly bus: EventBus,
@@ -54,7 +68,11 @@ export class AnalyticsStore {
         this.bus.emit("session.ended", { session: toSessionView(session), reason });
       },
     });
-    this.today = new DailyCounters(options.maxTrackedKeys);
+    this.today = new DailyCounters({
+      maxTrackedKeys: options.maxTrackedKeys,
+      maxTrackedKeyBytes: options.maxTrackedKeyBytes ?? Number.POSITIVE_INFINITY,
+      statsMaxPages: options.statsMaxPages ?? 100,
+    });
     this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
     this.today.rollOver(clock.now());
     bus.on("visitor.event", ({ event, receivedAt }) => this.apply(event, receivedAt));
@@ -82,30 +100,46 @@ export class AnalyticsStore {
     this.sessions.expire(this.clock.now());
   }
 
+  /**
+   * Active sessions, today's pageviews and `pages_visited` (at most `statsMaxPages` pages, the
+   * rest as `(other)`, with `pages_total` beside it) under the filter. Computed once per change
+   * of state and filter, and shared: callers must not change it (it is frozen).
+   */
   currentStats(filter: DimensionFilter = {}): CurrentStats {
-    const now = this.clock.now();
-    return {
-      total_active: this.sessions.count(filter, now),
-      total_today: this.today.total(filter, now),
-      pages_visited: this.today.pagesVisited(filter, now),
-    };
+    return this.cachedStats(filter).stats;
   }
 
-  /**
-   * `currentStats(filter)` as JSON, computed once per change of state: `pages_visited` can list
-   * thousands of pages, and every ingestion answer carries it.
-   */
+  /** `currentStats(filter)` as JSON, serialised once per change of state (every ingestion answer carries it). */
   currentStatsJson(filter: DimensionFilter = {}): string {
+    const cached = this.cachedStats(filter);
+    cached.json ??= JSON.stringify(cached.stats);
+    return cached.json;
+  }
+
+  private cachedStats(filter: DimensionFilter): CachedStats {
     const now = this.clock.now();
     this.sessions.expire(now);
     if (this.today.rollOver(now)) this.version++;
+    if (this.statsCacheVersion !== this.version) {
+      this.statsCache.clear();
+      this.statsCacheVersion = this.version;
+    }
     const key = `${filter.site ?? ""}\u0001${filter.country ?? ""}\u0001${filter.page ?? ""}`;
-    const cached = this.statsJsonCache.get(key);
-    if (cached && cached.version === this.version) return cached.json;
-    const json = `{"total_active":${this.sessions.count(filter, now)},"total_today":${this.today.total(filter, now)},"pages_visited":${this.today.pagesVisitedJson(filter, now)}}`;
-    if (this.statsJsonCache.size >= 1000) this.statsJsonCache.clear();
-    this.statsJsonCache.set(key, { version: this.version, json });
-    return json;
+    let cached = this.statsCache.get(key);
+    if (cached) return cached;
+    if (this.statsCache.size >= STATS_CACHE_ENTRIES) this.statsCache.clear();
+    const pages = this.today.pagesVisited(filter, now);
+    const pagesVisited = countsOf(pages.listed);
+    if (pages.other > 0) pagesVisited[OTHER] = pages.other;
+    const stats: CurrentStats = Object.freeze({
+      total_active: this.sessions.count(filter, now),
+      total_today: this.today.total(filter, now),
+      pages_visited: Object.freeze(pagesVisited),
+      pages_total: pages.distinct,
+    });
+    cached = { stats };
+    this.statsCache.set(key, cached);
+    return cached;
   }
 
   visitorsLastMinute(): number {

@@ -63,6 +63,8 @@ export function createServices(
     sessionTimeoutMs: config.sessionTimeoutMs,
     maxActiveSessions: config.limits.maxActiveSessions,
     maxTrackedKeys: config.limits.maxTrackedKeys,
+    maxTrackedKeyBytes: config.limits.maxTrackedKeyBytes,
+    statsMaxPages: config.limits.statsMaxPages,
   });
   const compat = new CompatCounters(bus, config.limits.maxCompatKeys);
   // Subscribed before the replay: sessions that ended after the last archive write are archived

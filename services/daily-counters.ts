@@ -3,17 +3,35 @@ import { utcDay } from "./clock.ts";
 import { CounterCube } from "./counter-cube.ts";
 import { KeyCap, OTHER } from "./key-cap.ts";
 
+/** Most pages `top_pages` lists (the top list the cube keeps is at least this long). */
+const TOP_PAGES = 10;
+
+export interface DailyCountersOptions {
+  maxTrackedKeys: number;
+  /** UTF-8 bytes of the distinct keys of each kind (pages, countries, sites, devices) per day. */
+  maxTrackedKeyBytes: number;
+  /** Most pages `pages_visited` lists; the rest are summed as `(other)`. */
+  statsMaxPages: number;
+}
+
+/** `pages_visited` and what goes beside it: the most viewed pages, the rest, distinct pages. */
+export interface PagesVisited {
+  listed: [page: string, views: number][];
+  other: number;
+  distinct: number;
+}
+
 /**
  * Today's pageviews (the server's UTC day), kept incrementally by site, country and page.
- * Distinct pages, countries, sites and devices are each capped per day; the rest fold into
- * `(other)`. So that the combinations stay bounded too, a new combination past ten times the
- * cap folds its page, then its country, then its site.
+ * Distinct pages, countries, sites and devices are each capped per day, in number and in bytes;
+ * the rest fold into `(other)`. So that the combinations stay bounded too, a new combination
+ * past ten times the cap folds its page, then its country, then its site.
  */
 export class DailyCounters {
   private day = "";
   private dayStartsAt = 0;
   private dayEndsAt = 0;
-  private readonly pageviews = new CounterCube({ keepPagesView: true });
+  private readonly pageviews: CounterCube;
   /**
    * Pageviews by site, country and device (the device in the cube's page place), so a filtered
    * breakdown is one level's list. Its combinations are capped like the pageview ones: past ten
@@ -27,12 +45,16 @@ export class DailyCounters {
   private readonly siteKeys: KeyCap;
   private readonly deviceKeys: KeyCap;
   private combinations = 0;
+  private readonly maxTrackedKeys: number;
 
-  constructor(private readonly maxTrackedKeys: number) {
-    this.pageKeys = new KeyCap(maxTrackedKeys);
-    this.countryKeys = new KeyCap(maxTrackedKeys);
-    this.siteKeys = new KeyCap(maxTrackedKeys);
-    this.deviceKeys = new KeyCap(maxTrackedKeys);
+  constructor(private readonly options: DailyCountersOptions) {
+    const { maxTrackedKeys, maxTrackedKeyBytes } = options;
+    this.maxTrackedKeys = maxTrackedKeys;
+    this.pageviews = new CounterCube({ topPages: Math.max(options.statsMaxPages, TOP_PAGES) });
+    this.pageKeys = new KeyCap(maxTrackedKeys, maxTrackedKeyBytes);
+    this.countryKeys = new KeyCap(maxTrackedKeys, maxTrackedKeyBytes);
+    this.siteKeys = new KeyCap(maxTrackedKeys, maxTrackedKeyBytes);
+    this.deviceKeys = new KeyCap(maxTrackedKeys, maxTrackedKeyBytes);
   }
 
   /** Starts a new day when the UTC date has changed; returns true when it did. */
@@ -66,50 +88,49 @@ export class DailyCounters {
     return this.pageviews.get(filter);
   }
 
-  /** `pages_visited`: page to today's pageviews; with a page filter, only that page. */
-  pagesVisited(filter: DimensionFilter, now: number): Record<string, number> {
+  /**
+   * `pages_visited`: the `statsMaxPages` most viewed pages, the rest summed, and the number of
+   * distinct pages; with a page filter, only that page. O(statsMaxPages) whatever the pages.
+   */
+  pagesVisited(filter: DimensionFilter, now: number): PagesVisited {
     this.rollOver(now);
     if (filter.page !== undefined) {
       const views = this.pageviews.get(filter);
-      return views > 0 ? { [filter.page]: views } : {};
+      return views > 0
+        ? { listed: [[filter.page, views]], other: 0, distinct: 1 }
+        : { listed: [], other: 0, distinct: 0 };
     }
-    return { ...this.pageviews.pagesView(filter) };
+    const listed = this.pageviews.topPages(filter).slice(0, this.options.statsMaxPages);
+    let other = this.pageviews.get(filter);
+    for (const [, views] of listed) other -= views;
+    return { listed, other, distinct: this.pageviews.distinctPages(filter) };
   }
 
-  /** `pagesVisited(filter)` as JSON, serialised straight from the live counts (no copy). */
-  pagesVisitedJson(filter: DimensionFilter, now: number): string {
-    if (filter.page !== undefined) return JSON.stringify(this.pagesVisited(filter, now));
-    this.rollOver(now);
-    return JSON.stringify(this.pageviews.pagesView(filter) ?? {});
-  }
-
+  /** The `limit` (at most TOP_PAGES) most viewed pages, ties by name; `(other)` is not a page. */
   topPages(filter: DimensionFilter, limit: number, now: number): { page: string; views: number }[] {
     this.rollOver(now);
-    return (
-      [...this.pageviews.pages(filter)]
-        // Ties by name, so the ranking is the same after a restart rebuilt the counters.
-        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-        .slice(0, limit)
-        .map(([page, views]) => ({ page, views }))
-    );
+    return this.pageviews
+      .topPages(filter)
+      .slice(0, Math.min(limit, TOP_PAGES))
+      .map(([page, views]) => ({ page, views }));
   }
 
   /** Today's pageviews by device, narrowed by site and country (a page filter is not kept). */
   deviceBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
     this.rollOver(now);
-    return Object.fromEntries(this.devices.pages({ site: filter.site, country: filter.country }));
+    return countsOf(this.devices.pages({ site: filter.site, country: filter.country }));
   }
 
   countryBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
     this.rollOver(now);
     const countries =
       filter.country !== undefined ? [filter.country] : [...this.countryKeys.keys(), OTHER];
-    const breakdown: Record<string, number> = {};
+    const breakdown: [string, number][] = [];
     for (const country of countries) {
       const views = this.pageviews.get({ ...filter, country });
-      if (views > 0) breakdown[country] = views;
+      if (views > 0) breakdown.push([country, views]);
     }
-    return breakdown;
+    return countsOf(breakdown);
   }
 
   fill() {
@@ -119,9 +140,16 @@ export class DailyCounters {
       countries: this.countryKeys.size,
       sites: this.siteKeys.size,
       devices: this.deviceKeys.size,
+      key_bytes: {
+        pages: this.pageKeys.bytes,
+        countries: this.countryKeys.bytes,
+        sites: this.siteKeys.bytes,
+        devices: this.deviceKeys.bytes,
+      },
       device_combinations: this.deviceCombinations,
       combinations: this.combinations,
       max_tracked_keys: this.maxTrackedKeys,
+      max_tracked_key_bytes: this.options.maxTrackedKeyBytes,
       max_combinations: this.maxTrackedKeys * 10,
     };
   }
@@ -206,4 +234,14 @@ export interface DailyCountersState {
   /** [site, country, device, pageviews]; older snapshots hold [device, pageviews]. */
   devices: ([string, string, string, number] | [string, number])[];
   keys: { pages: string[]; countries: string[]; sites: string[]; devices: string[] };
+}
+
+/**
+ * Key to count as a prototype-less object, so any key (`__proto__` included) is an own
+ * property like the others, and survives `JSON.stringify`.
+ */
+export function countsOf(entries: Iterable<readonly [string, number]>): Record<string, number> {
+  const counts = Object.create(null) as Record<string, number>;
+  for (const [key, count] of entries) counts[key] = count;
+  return counts;
 }

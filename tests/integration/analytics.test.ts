@@ -37,6 +37,7 @@ describe("read API", () => {
       total_active: 3,
       total_today: 5,
       pages_visited: { "/home": 3, "/products": 2 },
+      pages_total: 2,
     });
     expect(data.filters_applied).toEqual({});
     expect(Date.parse(data.generated_at)).not.toBeNaN();
@@ -48,6 +49,7 @@ describe("read API", () => {
       total_active: 2,
       total_today: 3,
       pages_visited: { "/home": 2, "/products": 1 },
+      pages_total: 2,
     });
     expect(data.filters_applied).toEqual({ country: "India" });
   });
@@ -58,6 +60,7 @@ describe("read API", () => {
       total_active: 2,
       total_today: 2,
       pages_visited: { "/products": 2 },
+      pages_total: 1,
     });
   });
 
@@ -67,6 +70,7 @@ describe("read API", () => {
       total_active: 1,
       total_today: 2,
       pages_visited: { "/home": 2 },
+      pages_total: 1,
     });
   });
 
@@ -76,6 +80,7 @@ describe("read API", () => {
       total_active: 1,
       total_today: 2,
       pages_visited: { "/home": 1, "/products": 1 },
+      pages_total: 2,
     });
   });
 
@@ -209,6 +214,7 @@ describe("read API", () => {
     expect(data.memory.heap_total).toBeGreaterThan(0);
     expect(data.active_sessions).toEqual({ count: 3, max: 200000 });
     expect(data.today.max_tracked_keys).toBe(10000);
+    expect(data.today.max_tracked_key_bytes).toBe(2 * 1024 * 1024);
     expect(data.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
@@ -220,5 +226,39 @@ describe("read API", () => {
     expect(typeof body.uptime).toBe("number");
     expect(body.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);
+  });
+});
+
+describe("__proto__ as a key", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = startTestServer();
+    const events = [
+      pageview("p-1", "/home", { country: "__proto__", site: "__proto__" }),
+      pageview("p-2", "/home", { country: "__proto__", metadata: { device: "__proto__" } }),
+      pageview("es-1", "/home", { country: "ES" }),
+    ];
+    for (const event of events) expect((await server.postEvent(event)).status).toBe(201);
+  });
+  afterAll(() => server.stop());
+
+  /** The answer's text parsed with JSON.parse, which keeps "__proto__" as an own key. */
+  async function answer(path: string) {
+    const response = await server.request(path, { auth: true });
+    expect(response.status).toBe(200);
+    return JSON.parse(await response.text()).data;
+  }
+
+  test("a __proto__ country, site or device is counted and listed like any other", async () => {
+    const data = await answer("/api/analytics/detailed");
+    expect(Object.hasOwn(data.country_breakdown, "__proto__")).toBe(true);
+    expect(data.country_breakdown).toEqual(JSON.parse('{"__proto__": 2, "ES": 1}'));
+    expect(data.device_breakdown).toEqual(JSON.parse('{"__proto__": 1, "unknown": 2}'));
+    const bySite = await answer("/api/analytics/detailed?site=__proto__");
+    expect(bySite.summary).toMatchObject({ total_active: 1, total_today: 1 });
+    expect(bySite.country_breakdown).toEqual(JSON.parse('{"__proto__": 1}'));
+    const byCountry = await answer("/api/analytics/summary?country=__proto__");
+    expect(byCountry.summary).toMatchObject({ total_active: 2, total_today: 2 });
+    expect(byCountry.summary.pages_visited).toEqual({ "/home": 2 });
   });
 });

@@ -24,6 +24,55 @@ describe("CounterCube", () => {
     expect(Object.fromEntries(cube.pages({ country: "ES" }))).toEqual({ "/x": 2, "/y": 1 });
   });
 
+  test("its top pages are the most counted, ties by name, at every level as counts grow", () => {
+    const size = 4;
+    const cube = new CounterCube({ topPages: size });
+    const full = new CounterCube();
+    let seed = 7;
+    const random = (below: number) => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % below;
+    };
+    const filters = [{}, { site: "a" }, { country: "ES" }, { site: "b", country: "FR" }];
+    for (let step = 0; step < 3000; step++) {
+      const dimensions = {
+        site: ["a", "b"][random(2)] as string,
+        country: ["ES", "FR", "DE"][random(3)] as string,
+        page: random(8) === 0 ? OTHER : `/p${random(12)}`,
+      };
+      const delta = 1 + random(3);
+      cube.add(dimensions, delta);
+      full.add(dimensions, delta);
+      for (const filter of filters) {
+        const expected = [...full.pages(filter)]
+          .filter(([page]) => page !== OTHER)
+          .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+          .slice(0, size);
+        expect(cube.topPages(filter)).toEqual(expected);
+      }
+    }
+  });
+
+  test("(other) is never one of the top pages", () => {
+    const cube = new CounterCube({ topPages: 2 });
+    cube.add({ site: "a", country: "ES", page: OTHER }, 5);
+    cube.add({ site: "a", country: "ES", page: "/x" }, 1);
+    expect(cube.topPages({})).toEqual([["/x", 1]]);
+    expect(cube.distinctPages({})).toBe(1);
+    // Past two pages with (other) among them the list has room for one more.
+    cube.add({ site: "a", country: "ES", page: "/y" }, 1);
+    cube.add({ site: "a", country: "ES", page: "/a" }, 1);
+    expect(cube.topPages({})).toEqual([
+      ["/a", 1],
+      ["/x", 1],
+    ]);
+    cube.add({ site: "a", country: "ES", page: "/y" }, 1);
+    expect(cube.topPages({})).toEqual([
+      ["/y", 2],
+      ["/a", 1],
+    ]);
+  });
+
   test("counts that fall back to zero leave nothing behind", () => {
     const cube = new CounterCube();
     cube.add({ site: "a", country: "ES", page: "/x" }, 1);
@@ -45,6 +94,22 @@ describe("KeyCap", () => {
       OTHER,
     ]);
     expect(cap.size).toBe(2);
+  });
+
+  test("admits keys up to its byte budget too, counting a key's UTF-8 bytes once", () => {
+    const cap = new KeyCap(100, 10);
+    expect(["abcd", "éé", "abcd", "xyz", "w", "v"].map((key) => cap.admit(key))).toEqual([
+      "abcd",
+      "éé",
+      "abcd",
+      OTHER,
+      "w",
+      "v",
+    ]);
+    expect(cap.bytes).toBe(10);
+    cap.restore(["abcdefghij"]);
+    expect(cap.bytes).toBe(10);
+    expect(cap.admit("k")).toBe(OTHER);
   });
 });
 

@@ -17,6 +17,8 @@ function live(
     maxKeys?: number;
     threshold?: number;
     cooldownMs?: number;
+    statsMaxPages?: number;
+    maxKeyBytes?: number;
   } = {},
 ) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
@@ -25,6 +27,8 @@ function live(
     sessionTimeoutMs: (options.timeoutMinutes ?? 30) * MINUTE,
     maxActiveSessions: options.maxSessions ?? 1000,
     maxTrackedKeys: options.maxKeys ?? 1000,
+    statsMaxPages: options.statsMaxPages ?? 100,
+    maxTrackedKeyBytes: options.maxKeyBytes ?? 1024 * 1024,
   });
   const alerts: Alert[] = [];
   const ended: { id: string; reason: SessionEndReason }[] = [];
@@ -128,21 +132,25 @@ describe("counters and filters", () => {
       total_active: 2,
       total_today: 3,
       pages_visited: { "/home": 2, "/shop": 1 },
+      pages_total: 2,
     });
     expect(store.currentStats({ page: "/home" })).toEqual({
       total_active: 2,
       total_today: 3,
       pages_visited: { "/home": 3 },
+      pages_total: 1,
     });
     expect(store.currentStats({ country: "ES", page: "/home", site: "one" })).toEqual({
       total_active: 0,
       total_today: 1,
       pages_visited: { "/home": 1 },
+      pages_total: 1,
     });
     expect(store.currentStats({ site: "two" })).toEqual({
       total_active: 1,
       total_today: 1,
       pages_visited: { "/home": 1 },
+      pages_total: 1,
     });
   });
 
@@ -180,7 +188,12 @@ describe("counters and filters", () => {
     const { store, send } = live();
     send({ session_id: "a", type: "click", page: "/x" });
     send({ session_id: "a", type: "custom", page: "/x" });
-    expect(store.currentStats()).toEqual({ total_active: 1, total_today: 0, pages_visited: {} });
+    expect(store.currentStats()).toEqual({
+      total_active: 1,
+      total_today: 0,
+      pages_visited: {},
+      pages_total: 0,
+    });
   });
 
   test("distinct pages and countries past the cap fold into (other)", () => {
@@ -189,8 +202,85 @@ describe("counters and filters", () => {
       send({ session_id: `s${index}`, page, country: ["ES", "FR", "DE", "IT"][index] });
     }
     expect(store.currentStats().pages_visited).toEqual({ "/a": 1, "/b": 1, [OTHER]: 2 });
+    expect(store.currentStats().pages_total).toBe(2);
     expect(store.detailed().country_breakdown).toEqual({ ES: 1, FR: 1, [OTHER]: 2 });
     expect(store.status().today).toMatchObject({ pages: 2, countries: 2, max_tracked_keys: 2 });
+  });
+
+  test("pages_visited lists only the most viewed pages, ties by name, the rest summed as (other)", () => {
+    const { store, send } = live({ statsMaxPages: 3 });
+    const views = { "/d": 1, "/c": 2, "/e": 1, "/b": 2, "/a": 3 };
+    for (const [page, count] of Object.entries(views))
+      for (let index = 0; index < count; index++) send({ session_id: "a", page, site: "one" });
+    send({ session_id: "b", page: "/z", site: "two" });
+    expect(store.currentStats({ site: "one" })).toEqual({
+      total_active: 1,
+      total_today: 9,
+      pages_visited: { "/a": 3, "/b": 2, "/c": 2, [OTHER]: 2 },
+      pages_total: 5,
+    });
+    expect(JSON.parse(store.currentStatsJson({ site: "one" }))).toEqual(
+      store.currentStats({ site: "one" }),
+    );
+    expect(Object.keys(store.currentStats().pages_visited)).toEqual(["/a", "/b", "/c", OTHER]);
+    expect(store.currentStats().pages_total).toBe(6);
+    expect(store.detailed({ site: "one" }).summary.pages_visited).toEqual({
+      "/a": 3,
+      "/b": 2,
+      "/c": 2,
+      [OTHER]: 2,
+    });
+    // A page overtaking the last listed one takes its place.
+    send({ session_id: "a", page: "/e", site: "one" });
+    send({ session_id: "a", page: "/e", site: "one" });
+    expect(store.currentStats({ site: "one" }).pages_visited).toEqual({
+      "/a": 3,
+      "/e": 3,
+      "/b": 2,
+      [OTHER]: 3,
+    });
+  });
+
+  test("the listed pages survive a snapshot in the same order", () => {
+    const { store, send } = live({ statsMaxPages: 2 });
+    for (const page of ["/x", "/y", "/y", "/w", "/w", "/v"]) send({ session_id: "a", page });
+    const restored = live({ statsMaxPages: 2 });
+    restored.store.importState(store.exportState());
+    expect(restored.store.currentStats()).toEqual(store.currentStats());
+    expect(Object.keys(restored.store.currentStats().pages_visited)).toEqual(["/w", "/y", OTHER]);
+  });
+
+  test("distinct keys past the byte budget of the day fold into (other) like past the count cap", () => {
+    const { store, send } = live({ maxKeyBytes: 1000 });
+    for (const letter of ["a", "b", "c", "d"])
+      send({ session_id: letter, page: `/${letter.repeat(299)}` });
+    // Three pages of 300 bytes fit in 1,000; the fourth does not.
+    expect(store.status().today).toMatchObject({ pages: 3, max_tracked_key_bytes: 1000 });
+    expect(store.currentStats().pages_visited[OTHER]).toBe(1);
+    expect(store.currentStats().total_today).toBe(4);
+    // A short page still fits.
+    send({ session_id: "e", page: "/e" });
+    expect(store.currentStats().pages_visited["/e"]).toBe(1);
+  });
+
+  test("__proto__ as a country, site or device is counted and listed like any other key", () => {
+    const { store, send } = live();
+    send({ session_id: "a", country: "__proto__", site: "__proto__", device: "__proto__" });
+    send({ session_id: "b", country: "ES", site: "one" });
+    const detailed = store.detailed();
+    expect(Object.hasOwn(detailed.country_breakdown, "__proto__")).toBe(true);
+    expect(JSON.parse(JSON.stringify(detailed.country_breakdown))).toEqual(
+      JSON.parse('{"__proto__": 1, "ES": 1}'),
+    );
+    expect(Object.hasOwn(detailed.device_breakdown, "__proto__")).toBe(true);
+    expect(store.currentStats({ site: "__proto__" })).toMatchObject({
+      total_active: 1,
+      total_today: 1,
+    });
+    expect(store.detailed({ site: "__proto__" }).country_breakdown).toEqual(
+      JSON.parse('{"__proto__": 1}'),
+    );
+    expect(store.status().today).toMatchObject({ countries: 2, sites: 2 });
   });
 
   test("the device breakdown follows the site and country filters", () => {
@@ -257,7 +347,12 @@ describe("counters and filters", () => {
     send({ session_id: "a", page: "/late" });
     expect(store.currentStats().total_today).toBe(1);
     clock.set(Date.UTC(2026, 6 - 1, 2, 0, 0, 1));
-    expect(store.currentStats()).toEqual({ total_active: 1, total_today: 0, pages_visited: {} });
+    expect(store.currentStats()).toEqual({
+      total_active: 1,
+      total_today: 0,
+      pages_visited: {},
+      pages_total: 0,
+    });
     send({ session_id: "a", page: "/early" });
     expect(store.currentStats().pages_visited).toEqual({ "/early": 1 });
     expect(store.session("a")?.journey).toEqual(["/late", "/early"]);
