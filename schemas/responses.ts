@@ -120,6 +120,11 @@ export const statusResponseSchema = z
       events_last_minute: z.number().int(),
       events_per_second: z.number().describe("over the last minute"),
       active_sessions: fillSchema,
+      live_state: z
+        .object({ bytes: z.number().int(), max_bytes: z.number().int() })
+        .describe(
+          "estimated bytes of the active sessions and their strings, and MAX_LIVE_STATE_BYTES",
+        ),
       today: z.object({
         day: z.string(),
         pages: z.number().int(),

@@ -27,6 +27,8 @@ export interface AnalyticsStoreOptions {
   maxTrackedKeyBytes?: number;
   /** Most pages any `pages_visited` lists (default 100). */
   statsMaxPages?: number;
+  /** Byte budget of the active sessions and their strings (default: none). */
+  maxLiveStateBytes?: number;
 }
 
 /** Stats answers kept for the current state only: at most this many filters between changes. */
@@ -61,8 +63,7 @@ export class AnalyticsStore {
     this.sessions = new SessionTracker({
       timeoutMs: options.sessionTimeoutMs,
       maxSessions: options.maxActiveSessions,
-      // Pages, countries, sites and devices: as many of each as the day's counters track.
-      maxPooledStrings: 4 * options.maxTrackedKeys,
+      maxBytes: options.maxLiveStateBytes,
       onEnded: (session, reason) => {
         this.version++;
         this.bus.emit("session.ended", { session: toSessionView(session), reason });
@@ -210,6 +211,7 @@ export class AnalyticsStore {
       events_last_minute: this.eventRate.total(now),
       events_per_second: Math.round((this.eventRate.total(now) / 60) * 100) / 100,
       active_sessions: { count: this.sessions.count({}, now), max: this.sessions.capacity },
+      live_state: { bytes: this.sessions.bytes, max_bytes: this.sessions.maxBytes },
       today: this.today.fill(),
     };
   }

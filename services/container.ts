@@ -65,6 +65,7 @@ export function createServices(
     maxTrackedKeys: config.limits.maxTrackedKeys,
     maxTrackedKeyBytes: config.limits.maxTrackedKeyBytes,
     statsMaxPages: config.limits.statsMaxPages,
+    maxLiveStateBytes: config.limits.maxLiveStateBytes,
   });
   const compat = new CompatCounters(bus, config.limits.maxCompatKeys);
   // Subscribed before the replay: sessions that ended after the last archive write are archived

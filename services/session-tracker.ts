@@ -15,6 +15,13 @@ export const JOURNEY_LIMIT = 50;
  * link to the next page of the same site.
  */
 export const RESUME_GRACE_MS = 10_000;
+/**
+ * Estimated heap bytes of a session beyond its strings: the object, its entry in the recency
+ * list and its map, the journey array's header. Its own ids count two bytes a character; its
+ * pages, site, country and device are pooled (counted once, in the pool) and cost a reference.
+ */
+const SESSION_OVERHEAD = 384;
+const REFERENCE_BYTES = 8;
 
 export interface Session {
   session_id: string;
@@ -39,24 +46,28 @@ export interface SessionTrackerState {
 export interface SessionTrackerOptions {
   timeoutMs: number;
   maxSessions: number;
-  /** Distinct strings shared among sessions (see StringPool). */
-  maxPooledStrings?: number;
+  /**
+   * Byte budget of the sessions (active and recently ended) and their strings, estimated; past it
+   * the least recently active end as `evicted`. Default: none.
+   */
+  maxBytes?: number;
   onEnded: (session: Session, reason: SessionEndReason) => void;
 }
 
 /**
  * Active sessions in order of last activity, so expiry and eviction only ever look at the
- * oldest: amortised O(1) per event.
+ * oldest: amortised O(1) per event. Their size in bytes is estimated as they change (O(1) an
+ * event), and kept under `maxBytes` by ending the least recently active.
  */
 export class SessionTracker {
   private readonly sessions = new RecencyList<Session>();
   private readonly recentlyEnded = new RecencyList<{ session: Session; endedAt: number }>();
   private readonly active = new CounterCube();
-  private readonly strings: StringPool;
+  private readonly strings = new StringPool();
+  /** Estimated bytes of the sessions held (active and recently ended), their pooled strings aside. */
+  private sessionBytes = 0;
 
-  constructor(private readonly options: SessionTrackerOptions) {
-    this.strings = new StringPool(options.maxPooledStrings ?? 40_000);
-  }
+  constructor(private readonly options: SessionTrackerOptions) {}
 
   /** Records activity for the event's session, starting one if needed; returns it, or undefined once ended. */
   touch(event: VisitorEvent, now: number): Session | undefined {
@@ -69,24 +80,9 @@ export class SessionTracker {
       }
       return undefined;
     }
-    if (!existing) return this.start(event, now);
-
-    this.sessions.touch(event.session_id, existing);
-    existing.last_activity = now;
-    if (existing.country === "unknown" && event.country !== "unknown") {
-      this.active.add(dimensionsOf(existing), -1);
-      existing.country = this.strings.intern(event.country);
-      this.active.add(dimensionsOf(existing), 1);
-    }
-    if (existing.device === "unknown" && event.device !== "unknown")
-      existing.device = this.strings.intern(event.device);
-    if (event.page !== existing.current_page) {
-      this.active.add(dimensionsOf(existing), -1);
-      existing.current_page = this.strings.intern(event.page);
-      this.active.add(dimensionsOf(existing), 1);
-    }
-    if (event.type === "pageview") this.recordPageview(existing, event.page);
-    return existing;
+    const session = existing ? this.update(existing, event, now) : this.start(event, now);
+    this.keepWithinBudget(session);
+    return session;
   }
 
   /** Ends every session idle for the timeout or longer. */
@@ -124,6 +120,15 @@ export class SessionTracker {
     return this.sessions.size;
   }
 
+  /** Estimated heap bytes of the sessions (active and recently ended) and their strings. */
+  get bytes(): number {
+    return this.sessionBytes + this.strings.bytes;
+  }
+
+  get maxBytes(): number {
+    return this.options.maxBytes ?? Number.POSITIVE_INFINITY;
+  }
+
   /** Sessions in order of last activity, oldest first (the order `importState` expects). */
   exportState(): SessionTrackerState {
     return {
@@ -132,26 +137,27 @@ export class SessionTracker {
     };
   }
 
+  /** Restores exported sessions; past the byte budget the least recently active are evicted. */
   importState(state: SessionTrackerState): void {
     this.sessions.clear();
     this.active.clear();
     this.recentlyEnded.clear();
+    this.strings.clear();
+    this.sessionBytes = 0;
+    for (const { session, endedAt } of state.recentlyEnded) {
+      this.recentlyEnded.touch(session.session_id, { session: this.pooled(session), endedAt });
+    }
     for (const session of state.active) {
       this.sessions.touch(session.session_id, this.pooled(session));
       this.active.add(dimensionsOf(session), 1);
     }
-    for (const { session, endedAt } of state.recentlyEnded) {
-      this.recentlyEnded.touch(session.session_id, {
-        session: this.pooled(session),
-        endedAt,
-      });
-    }
+    this.keepWithinBudget(undefined);
   }
 
-  /** A restored session, its strings shared through the pool. */
+  /** A restored session, its strings shared through the pool and its bytes counted. */
   private pooled(session: Session): Session {
     const intern = (value: string) => this.strings.intern(value);
-    return {
+    const restored = {
       ...session,
       site: intern(session.site),
       country: intern(session.country),
@@ -160,6 +166,8 @@ export class SessionTracker {
       entry_page: intern(session.entry_page),
       journey: session.journey.map(intern),
     };
+    this.sessionBytes += footprint(restored);
+    return restored;
   }
 
   get capacity(): number {
@@ -173,7 +181,6 @@ export class SessionTracker {
     }
     const resumed = this.resume(event, now);
     if (resumed) return resumed;
-    const page = this.strings.intern(event.page);
     const session: Session = {
       session_id: event.session_id,
       site: this.strings.intern(event.site),
@@ -182,23 +189,52 @@ export class SessionTracker {
       user_id: event.user_id,
       started_at: now,
       last_activity: now,
-      current_page: page,
-      entry_page: page,
+      current_page: this.strings.intern(event.page),
+      entry_page: this.strings.intern(event.page),
       journey: [],
       journey_truncated: false,
       page_views: 0,
     };
+    this.sessionBytes += footprint(session);
     if (event.type === "pageview") this.recordPageview(session, event.page);
     this.sessions.touch(session.session_id, session);
     this.active.add(dimensionsOf(session), 1);
     return session;
   }
 
+  /** Activity of an active session: its place in the order, its current page, its journey. */
+  private update(session: Session, event: VisitorEvent, now: number): Session {
+    this.sessions.touch(event.session_id, session);
+    session.last_activity = now;
+    if (session.country === "unknown" && event.country !== "unknown") {
+      this.active.add(dimensionsOf(session), -1);
+      session.country = this.repool(session.country, event.country);
+      this.active.add(dimensionsOf(session), 1);
+    }
+    if (session.device === "unknown" && event.device !== "unknown")
+      session.device = this.repool(session.device, event.device);
+    if (event.page !== session.current_page) {
+      this.active.add(dimensionsOf(session), -1);
+      session.current_page = this.repool(session.current_page, event.page);
+      this.active.add(dimensionsOf(session), 1);
+    }
+    if (event.type === "pageview") this.recordPageview(session, event.page);
+    return session;
+  }
+
+  /** Lets go of the pooled `previous` and holds `next` instead. */
+  private repool(previous: string, next: string): string {
+    this.strings.release(previous);
+    return this.strings.intern(next);
+  }
+
   private recordPageview(session: Session, page: string): void {
     session.page_views++;
     session.journey.push(this.strings.intern(page));
+    this.sessionBytes += REFERENCE_BYTES;
     if (session.journey.length > JOURNEY_LIMIT) {
-      session.journey.shift();
+      this.strings.release(session.journey.shift() as string);
+      this.sessionBytes -= REFERENCE_BYTES;
       session.journey_truncated = true;
     }
   }
@@ -207,30 +243,70 @@ export class SessionTracker {
     this.sessions.delete(session.session_id);
     this.active.add(dimensionsOf(session), -1);
     if (reason === "ended") {
+      const replaced = this.recentlyEnded.get(session.session_id);
+      if (replaced) this.release(replaced.session);
       this.recentlyEnded.touch(session.session_id, { session, endedAt: session.last_activity });
-      if (this.recentlyEnded.size > this.options.maxSessions) {
-        const stalest = this.recentlyEnded.oldestKey();
-        if (stalest !== undefined) this.recentlyEnded.delete(stalest);
-      }
+      if (this.recentlyEnded.size > this.options.maxSessions) this.dropStalestEnded();
+    } else {
+      this.release(session);
     }
     this.options.onEnded(session, reason);
+  }
+
+  /** Forgets a session for good: its strings go back to the pool, its bytes off the estimate. */
+  private release(session: Session): void {
+    this.sessionBytes -= footprint(session);
+    for (const value of [session.site, session.country, session.device])
+      this.strings.release(value);
+    this.strings.release(session.current_page);
+    this.strings.release(session.entry_page);
+    for (const page of session.journey) this.strings.release(page);
+  }
+
+  private dropStalestEnded(): boolean {
+    const stalest = this.recentlyEnded.oldestKey();
+    if (stalest === undefined) return false;
+    const ended = this.recentlyEnded.delete(stalest);
+    if (ended) this.release(ended.session);
+    return true;
+  }
+
+  /**
+   * Past the byte budget, forgets sessions ended recently (only their resumption is lost), then
+   * ends the least recently active as `evicted`, as the count cap does; never `keep`, the
+   * session the event being applied belongs to.
+   */
+  private keepWithinBudget(keep: Session | undefined): void {
+    const maxBytes = this.maxBytes;
+    while (this.bytes > maxBytes) {
+      if (this.dropStalestEnded()) continue;
+      const oldest = this.sessions.oldest();
+      if (!oldest || oldest === keep) return;
+      this.remove(oldest, "evicted");
+    }
   }
 
   private resume(event: VisitorEvent, now: number): Session | undefined {
     for (let oldest = this.recentlyEnded.oldest(); oldest; oldest = this.recentlyEnded.oldest()) {
       if (now - oldest.endedAt <= RESUME_GRACE_MS) break;
-      this.recentlyEnded.delete(oldest.session.session_id);
+      this.dropStalestEnded();
     }
     const ended = this.recentlyEnded.delete(event.session_id);
     if (!ended) return undefined;
     const { session } = ended;
     session.last_activity = now;
-    session.current_page = this.strings.intern(event.page);
+    session.current_page = this.repool(session.current_page, event.page);
     if (event.type === "pageview") this.recordPageview(session, event.page);
     this.sessions.touch(session.session_id, session);
     this.active.add(dimensionsOf(session), 1);
     return session;
   }
+}
+
+/** A session's estimated bytes beside its pooled strings: O(1). */
+function footprint(session: Session): number {
+  const ownCharacters = session.session_id.length + (session.user_id?.length ?? 0);
+  return SESSION_OVERHEAD + 2 * ownCharacters + REFERENCE_BYTES * session.journey.length;
 }
 
 function dimensionsOf(session: Session) {

@@ -152,3 +152,44 @@ describe("a visitor filling today's pages with long paths", () => {
     expect(watchingAll.socket.readyState).toBe(WebSocket.OPEN);
   });
 });
+
+describe("sessions with long journeys past the live state's byte budget", () => {
+  let server: TestServer;
+  beforeAll(() => {
+    server = startTestServer({ MAX_LIVE_STATE_BYTES: String(1024 * 1024) });
+  });
+  afterAll(() => server.stop());
+
+  test("the least recently active sessions end as evicted and the reported bytes stay under the budget", async () => {
+    const dashboard = await DashboardClient.connect(server.wsUrl);
+    const evicted = new Set<string>();
+    const collect = () => {
+      for (const frame of dashboard.frames) {
+        if (frame.type === "session_ended" && frame.data.reason === "evicted")
+          evicted.add(frame.data.session_id as string);
+        if (frame.type === "visitor_batch")
+          for (const ended of (frame.data.ended ?? []) as { session_id: string; reason: string }[])
+            if (ended.reason === "evicted") evicted.add(ended.session_id);
+      }
+    };
+    // 30 sessions of 30 distinct pages of 2,000 characters: ~3.6 MB as UTF-16.
+    for (let session = 0; session < 30; session++) {
+      const events = Array.from({ length: 30 }, (_, view) =>
+        pageview(`long-${session}`, longPage(session * 100 + view)),
+      );
+      expect((await server.postEvent(events)).status).toBe(201);
+      const status = JSON.parse(await readText(server, "/api/status")).data;
+      expect(status.live_state.max_bytes).toBe(1024 * 1024);
+      expect(status.live_state.bytes).toBeLessThanOrEqual(1024 * 1024);
+    }
+    const status = JSON.parse(await readText(server, "/api/status")).data;
+    expect(status.active_sessions.count).toBeLessThan(30);
+    await eventually(() => {
+      collect();
+      return evicted.size === 30 - status.active_sessions.count;
+    });
+    expect(evicted.has("long-0")).toBe(true);
+    expect(evicted.has("long-29")).toBe(false);
+    dashboard.close();
+  });
+});

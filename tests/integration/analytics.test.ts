@@ -215,6 +215,9 @@ describe("read API", () => {
     expect(data.active_sessions).toEqual({ count: 3, max: 200000 });
     expect(data.today.max_tracked_keys).toBe(10000);
     expect(data.today.max_tracked_key_bytes).toBe(2 * 1024 * 1024);
+    expect(data.live_state.max_bytes).toBe(256 * 1024 * 1024);
+    expect(data.live_state.bytes).toBeGreaterThan(0);
+    expect(data.live_state.bytes).toBeLessThan(64 * 1024);
     expect(data.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 

@@ -19,6 +19,7 @@ function live(
     cooldownMs?: number;
     statsMaxPages?: number;
     maxKeyBytes?: number;
+    maxLiveBytes?: number;
   } = {},
 ) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
@@ -29,6 +30,7 @@ function live(
     maxTrackedKeys: options.maxKeys ?? 1000,
     statsMaxPages: options.statsMaxPages ?? 100,
     maxTrackedKeyBytes: options.maxKeyBytes ?? 1024 * 1024,
+    maxLiveStateBytes: options.maxLiveBytes ?? 64 * 1024 * 1024,
   });
   const alerts: Alert[] = [];
   const ended: { id: string; reason: SessionEndReason }[] = [];
