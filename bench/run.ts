@@ -1,6 +1,6 @@
 /**
  * The whole benchmark suite, each part also runnable alone (bench/ingest.ts, fanout.ts, scale.ts,
- * restart.ts). Every throughput is a ratio or a median of several runs with its spread, measured
+ * restart.ts, detailed-load.ts). Every throughput is a ratio or a median of several runs with its spread, measured
  * in one run on this machine; the load generators run in their own processes.
  *
  *   bun run bench                 full sizes; writes bench/results/latest.json and BENCHMARKS.md
@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { benchDetailedLoad } from "./detailed-load.ts";
 import { benchFanOut } from "./fanout.ts";
 import { benchBatches, benchDurability, benchGrowth, benchSingleEvents } from "./ingest.ts";
 import { hasWrk } from "./lib/load.ts";
@@ -53,6 +54,8 @@ const sizes = smoke
       sessions: 200,
       reads: 5,
       idleSeconds: 1,
+      cappedSessions: 2000,
+      cappedKeys: 200,
     }
   : {
       seconds: 5,
@@ -66,6 +69,8 @@ const sizes = smoke
       sessions: 100_000,
       reads: 1000,
       idleSeconds: 30,
+      cappedSessions: 200_000,
+      cappedKeys: 10_000,
     };
 
 const results: Results = {
@@ -114,6 +119,14 @@ await step("scale", () =>
 );
 await step("restart", () =>
   benchRestart({ events: sizes.events, sessions: sizes.sessions, runs: sizes.runs }),
+);
+await step("detailed", () =>
+  benchDetailedLoad({
+    sessions: sizes.cappedSessions,
+    keys: sizes.cappedKeys,
+    dashboards: 5,
+    seconds: smoke ? 1 : 10,
+  }),
 );
 await step("ingest.durability", () => benchDurability(ingestOptions));
 await step("ingest.growth", () => benchGrowth({ ...ingestOptions, stored: sizes.stored }));

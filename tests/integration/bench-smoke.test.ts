@@ -27,6 +27,7 @@ test("the benchmark suite runs end to end in smoke mode and reports every part",
     "fanout",
     "scale",
     "restart",
+    "detailed",
     "ingest.durability",
     "ingest.growth",
   ]) {
@@ -37,5 +38,7 @@ test("the benchmark suite runs end to end in smoke mode and reports every part",
   expect(results.stages.micros_per_event.total.median).toBeGreaterThan(0);
   expect(results.fanout.rates[0].delivered_share).toBe(1);
   expect(results.scale.active_sessions).toBe(200);
+  expect(results.detailed.dashboards.answers).toBeGreaterThan(0);
+  expect(results.detailed.health_under_load.p99_ms).toBeGreaterThan(0);
   expect(stdout).toContain("| Part | Figure | Target |");
 }, 180_000);
