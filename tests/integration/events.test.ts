@@ -28,7 +28,12 @@ describe("POST /api/events", () => {
         message: "Event processed successfully",
         data: {
           session_id: "user-123",
-          current_stats: { total_active: 1, total_today: 1, pages_visited: { "/products": 1 } },
+          current_stats: {
+            total_active: 1,
+            total_today: 1,
+            pages_visited: { "/products": 1 },
+            pages_total: 1,
+          },
         },
       });
     });

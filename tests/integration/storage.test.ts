@@ -557,6 +557,7 @@ describe("schema and retention", () => {
       total_active: 2,
       total_today: 4,
       pages_visited: { "/home": 2, "/pricing": 1, "/docs": 1 },
+      pages_total: 3,
     });
     expect(
       db.query("SELECT journey, end_reason FROM sessions WHERE session_id = 'v2-a'").get(),
