@@ -59,7 +59,8 @@ export async function runLoad(options: {
     [
       process.execPath,
       join(import.meta.dir, "load-generator.ts"),
-      options.url,
+      // The same path wrk's script posts to (the baselines answer any path).
+      new URL("/api/events", options.url).href,
       String(options.connections),
       String(options.seconds),
       String(batch),
