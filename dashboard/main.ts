@@ -20,8 +20,11 @@ import { DashboardState, type MinutePoint } from "./state.ts";
  * arrives: visitors leave the last minute and sessions time out without a frame saying so.
  */
 const REFRESH_MS = 5_000;
-/** Least time between two stats requests prompted by frames (ended sessions, dropped events). */
-const STATS_THROTTLE_MS = 1_000;
+/**
+ * Least time between two stats requests prompted by frames (ended sessions, dropped events): with
+ * the 5 s refresh that is at most 42 a minute, inside the server's WS_DETAILED_STATS_PER_MINUTE (60).
+ */
+const STATS_THROTTLE_MS = 2_000;
 /** The chart's widest range; the history fetched on connect covers it. */
 const HISTORY_MINUTES = 60;
 const MINUTE_MS = 60_000;
