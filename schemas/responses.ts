@@ -9,7 +9,7 @@ export const currentStatsSchema = z
     pages_visited: z
       .record(z.string(), z.number().int())
       .describe(
-        "today's views of the most viewed pages (at most STATS_MAX_PAGES, ties by page name), the rest summed as (other)",
+        "today's views of the most viewed pages (at most STATS_MAX_PAGES, ties by page name, and at most 128 KiB of them), the rest summed as (other)",
       ),
     pages_total: z.number().int().describe("distinct pages viewed today, listed or not"),
   })
@@ -56,7 +56,17 @@ export const summaryResponseSchema = z
 export const sessionsResponseSchema = z
   .object({
     success: z.literal(true),
-    data: z.object({ sessions: z.array(sessionSchema), total_count: z.number().int() }),
+    data: z.object({
+      sessions: z
+        .array(sessionSchema)
+        .describe(
+          "most recently active first, at most `limit` and at most ANSWER_MAX_BYTES (256 KiB) of them, never none; in this list a journey shows its newest pages within 8 KiB (journey_truncated)",
+        ),
+      total_count: z.number().int().describe("every match, listed or not"),
+      truncated: z
+        .boolean()
+        .describe("true when matches within `limit` were left out to keep the answer in budget"),
+    }),
   })
   .meta({ id: "SessionsResponse" });
 
@@ -91,14 +101,28 @@ export const detailedResponseSchema = z
     success: z.literal(true),
     data: z.strictObject({
       summary: currentStatsSchema,
-      active_sessions: z.array(sessionSchema).describe("the 50 most recently active"),
+      active_sessions: z
+        .array(sessionSchema)
+        .describe(
+          "the 50 most recently active, while they fit the answer's budget (at least one); journeys cut to their newest pages within 8 KiB",
+        ),
       active_sessions_total: z.number().int(),
-      country_breakdown: countsSchema.describe("today's pageviews by country"),
+      active_sessions_truncated: z
+        .boolean()
+        .describe("true when sessions among the 50 were left out to keep the answer in budget"),
+      country_breakdown: countsSchema.describe(
+        "today's pageviews by country; past 16 KiB, the most viewed and the rest as (other)",
+      ),
       device_breakdown: countsSchema.describe(
         "today's pageviews by device; follows the site and country filters, not the page filter",
       ),
       top_pages: z.array(z.object({ page: z.string(), views: z.number().int() })),
-      recent_events: z.array(visitorEventSchema).describe("the last 50, newest first"),
+      recent_events: z
+        .array(visitorEventSchema)
+        .describe("the last 50, newest first, while they fit the answer's budget (at least one)"),
+      recent_events_truncated: z
+        .boolean()
+        .describe("true when recent events were left out to keep the answer in budget"),
       visitors_last_minute: z.number().int(),
       generated_at: z.iso.datetime(),
       filters_applied: z.record(z.string(), z.string()),

@@ -4,20 +4,35 @@ import type {
   SessionView,
   VisitorEvent,
 } from "../interfaces/analytics.ts";
+import {
+  ANSWER_MAX_BYTES,
+  countsBytes,
+  countsWithinBytes,
+  eventBytes,
+  jsonStringBytes,
+  takeWithinBytes,
+} from "./answer-budget.ts";
 import type { Clock } from "./clock.ts";
 import { countsOf, DailyCounters, type DailyCountersState } from "./daily-counters.ts";
 import type { EventBus } from "./event-bus.ts";
 import { OTHER } from "./key-cap.ts";
-import {
-  matchesFilter,
-  SessionTracker,
-  type SessionTrackerState,
-  toSessionView,
-} from "./session-tracker.ts";
+import { SessionTracker, type SessionTrackerState } from "./session-tracker.ts";
+import { matchesFilter, toSessionListView, toSessionView } from "./session-view.ts";
 import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
 
 export const VISITOR_WINDOW_MS = 60_000;
 export const RECENT_EVENTS = 50;
+/** Sessions `detailed()` lists at most. */
+export const DETAILED_SESSIONS = 50;
+/**
+ * The most `pages_visited` lists in estimated bytes (beside STATS_MAX_PAGES); the rest is summed
+ * as `(other)`. Every ingestion answer carries it: 100 pages of 2,048 characters were ~600 KB.
+ */
+export const STATS_MAX_BYTES = 128 * 1024;
+/** The most `country_breakdown` and `device_breakdown` each list in estimated bytes; the rest is `(other)`. */
+export const BREAKDOWN_MAX_BYTES = 16 * 1024;
+/** `detailed()`'s keys, figures and times beside its maps and lists. */
+const DETAILED_OVERHEAD = 1024;
 
 export interface AnalyticsStoreOptions {
   sessionTimeoutMs: number;
@@ -130,8 +145,16 @@ export class AnalyticsStore {
     if (cached) return cached;
     if (this.statsCache.size >= STATS_CACHE_ENTRIES) this.statsCache.clear();
     const pages = this.today.pagesVisited(filter, now);
-    const pagesVisited = countsOf(pages.listed);
-    if (pages.other > 0) pagesVisited[OTHER] = pages.other;
+    // The most viewed first, while they fit STATS_MAX_BYTES (always one); the rest is (other).
+    const listed = takeWithinBytes(
+      pages.listed,
+      STATS_MAX_BYTES,
+      ([page]) => jsonStringBytes(page) + 12,
+    ).items;
+    let other = pages.other;
+    for (const [, views] of pages.listed.slice(listed.length)) other += views;
+    const pagesVisited = countsOf(listed);
+    if (other > 0) pagesVisited[OTHER] = other;
     const stats: CurrentStats = Object.freeze({
       total_active: this.sessions.count(filter, now),
       total_today: this.today.total(filter, now),
@@ -151,14 +174,32 @@ export class AnalyticsStore {
     return this.today.total({}, this.clock.now());
   }
 
+  /**
+   * The most recently active sessions under the filter, at most `limit`, each journey cut to its
+   * newest pages within LIST_JOURNEY_MAX_BYTES; in order while they fit `maxBytes` (always one),
+   * `truncated` when more were left out for it. `total_count` counts every match.
+   */
   activeSessions(
     filter: DimensionFilter,
     limit: number,
-  ): { sessions: SessionView[]; total_count: number } {
+    maxBytes = ANSWER_MAX_BYTES,
+  ): { sessions: SessionView[]; total_count: number; truncated: boolean } {
+    const { sessions, total_count, truncated } = this.sessionList(filter, limit, maxBytes);
+    return { sessions, total_count, truncated };
+  }
+
+  private sessionList(filter: DimensionFilter, limit: number, maxBytes: number) {
     const now = this.clock.now();
+    const listed = takeWithinBytes(
+      this.sessions.list(filter, limit, now).map(toSessionListView),
+      maxBytes,
+      (session) => session.bytes,
+    );
     return {
-      sessions: this.sessions.list(filter, limit, now).map(toSessionView),
+      sessions: listed.items.map((session) => session.view),
       total_count: this.sessions.count(filter, now),
+      truncated: listed.truncated,
+      bytes: listed.bytes,
     };
   }
 
@@ -167,17 +208,43 @@ export class AnalyticsStore {
     return session ? toSessionView(session) : undefined;
   }
 
+  /**
+   * The dashboard's whole picture, about ANSWER_MAX_BYTES at most: the summary and breakdowns
+   * (each bounded) come first, and the sessions and recent events share what they leave, the
+   * sessions up to half; each list keeps at least one item and says when it left some out.
+   */
   detailed(filter: DimensionFilter = {}) {
     const now = this.clock.now();
-    const { sessions, total_count } = this.activeSessions(filter, 50);
+    const summary = this.currentStats(filter);
+    const country_breakdown = countsWithinBytes(
+      this.today.countryBreakdown(filter, now),
+      BREAKDOWN_MAX_BYTES,
+    );
+    const device_breakdown = countsWithinBytes(
+      this.today.deviceBreakdown(filter, now),
+      BREAKDOWN_MAX_BYTES,
+    );
+    const top_pages = this.today.topPages(filter, 10, now);
+    let fixedBytes = DETAILED_OVERHEAD + countsBytes(summary.pages_visited);
+    fixedBytes += countsBytes(country_breakdown) + countsBytes(device_breakdown);
+    for (const { page } of top_pages) fixedBytes += jsonStringBytes(page) + 24;
+    const listBytes = Math.max(0, ANSWER_MAX_BYTES - fixedBytes);
+    const active = this.sessionList(filter, DETAILED_SESSIONS, listBytes / 2);
+    const recent = takeWithinBytes(
+      this.recent.newestFirst().filter((event) => matchesFilter(event, filter)),
+      listBytes - active.bytes,
+      eventBytes,
+    );
     return {
-      summary: this.currentStats(filter),
-      active_sessions: sessions,
-      active_sessions_total: total_count,
-      country_breakdown: this.today.countryBreakdown(filter, now),
-      device_breakdown: this.today.deviceBreakdown(filter, now),
-      top_pages: this.today.topPages(filter, 10, now),
-      recent_events: this.recent.newestFirst().filter((event) => matchesFilter(event, filter)),
+      summary,
+      active_sessions: active.sessions,
+      active_sessions_total: active.total_count,
+      active_sessions_truncated: active.truncated,
+      country_breakdown,
+      device_breakdown,
+      top_pages,
+      recent_events: recent.items,
+      recent_events_truncated: recent.truncated,
       visitors_last_minute: this.visitors.count(now),
       generated_at: new Date(now).toISOString(),
     };

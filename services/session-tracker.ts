@@ -1,12 +1,11 @@
-import type {
-  DimensionFilter,
-  SessionEndReason,
-  SessionView,
-  VisitorEvent,
-} from "../interfaces/analytics.ts";
+import type { DimensionFilter, SessionEndReason, VisitorEvent } from "../interfaces/analytics.ts";
 import { CounterCube } from "./counter-cube.ts";
 import { RecencyList } from "./recency-list.ts";
+import { matchesFilter } from "./session-view.ts";
 import { StringPool } from "./string-pool.ts";
+
+// Re-exported: the realtime hub imports them from here.
+export { matchesFilter, toSessionView } from "./session-view.ts";
 
 export const JOURNEY_LIMIT = 50;
 /**
@@ -311,31 +310,4 @@ function footprint(session: Session): number {
 
 function dimensionsOf(session: Session) {
   return { site: session.site, country: session.country, page: session.current_page };
-}
-
-export function matchesFilter(
-  item: { site: string; country: string; current_page?: string; page?: string },
-  filter: DimensionFilter,
-): boolean {
-  return (
-    (filter.site === undefined || filter.site === item.site) &&
-    (filter.country === undefined || filter.country === item.country) &&
-    (filter.page === undefined || filter.page === (item.current_page ?? item.page))
-  );
-}
-
-export function toSessionView(session: Session): SessionView {
-  return {
-    session_id: session.session_id,
-    site: session.site,
-    current_page: session.current_page,
-    journey: [...session.journey],
-    journey_truncated: session.journey_truncated,
-    duration: Math.round((session.last_activity - session.started_at) / 1000),
-    country: session.country,
-    device: session.device,
-    started_at: new Date(session.started_at).toISOString(),
-    last_activity: new Date(session.last_activity).toISOString(),
-    page_views: session.page_views,
-  };
 }

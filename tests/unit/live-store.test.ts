@@ -1,12 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import type { Alert, SessionEndReason, VisitorEvent } from "../../interfaces/analytics.ts";
 import { AlertDetector } from "../../services/alert-detector.ts";
-import { AnalyticsStore } from "../../services/analytics-store.ts";
+import {
+  AnalyticsStore,
+  BREAKDOWN_MAX_BYTES,
+  RECENT_EVENTS,
+  STATS_MAX_BYTES,
+} from "../../services/analytics-store.ts";
+import { ANSWER_MAX_BYTES, jsonStringBytes } from "../../services/answer-budget.ts";
 import { ManualClock } from "../../services/clock.ts";
 import { EventBus } from "../../services/event-bus.ts";
 import { toVisitorEvent } from "../../services/event-normalizer.ts";
 import { OTHER } from "../../services/key-cap.ts";
 import { JOURNEY_LIMIT } from "../../services/session-tracker.ts";
+import { LIST_JOURNEY_MAX_BYTES } from "../../services/session-view.ts";
 
 const MINUTE = 60_000;
 
@@ -458,5 +465,82 @@ describe("alerts", () => {
     bus.emit("visitor.event", { event, receivedAt: clock.now() });
     expect(store.totalToday()).toBe(151);
     expect(alerts.filter((alert) => alert.kind === "milestone")).toEqual([]);
+  });
+});
+
+describe("answer budgets", () => {
+  const long = (name: string) => `/${name}/${"x".repeat(2000)}`;
+  const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+  test("ordinary sessions and events are listed whole, and nothing is reported left out", () => {
+    const { store, send } = live();
+    for (let page = 0; page < JOURNEY_LIMIT; page++) send({ session_id: "a", page: `/p${page}` });
+    send({ session_id: "b" });
+    expect(store.activeSessions({}, 10)).toMatchObject({ total_count: 2, truncated: false });
+    expect(store.activeSessions({}, 10).sessions[1]?.journey).toHaveLength(JOURNEY_LIMIT);
+    const detailed = store.detailed();
+    expect(detailed.active_sessions).toHaveLength(2);
+    expect(detailed.active_sessions_truncated).toBe(false);
+    expect(detailed.recent_events).toHaveLength(RECENT_EVENTS);
+    expect(detailed.recent_events_truncated).toBe(false);
+  });
+
+  test("a list shows a long journey's newest pages within its budget; the session itself shows all", () => {
+    const { store, send } = live();
+    for (let page = 0; page < JOURNEY_LIMIT; page++)
+      send({ session_id: "a", page: long(`${page}`) });
+    const [listed] = store.activeSessions({}, 10).sessions;
+    expect(listed?.journey_truncated).toBe(true);
+    expect(listed?.journey.at(-1)).toBe(long(`${JOURNEY_LIMIT - 1}`));
+    expect(jsonBytes(listed?.journey)).toBeLessThanOrEqual(LIST_JOURNEY_MAX_BYTES);
+    expect(store.session("a")?.journey).toHaveLength(JOURNEY_LIMIT);
+    expect(store.session("a")?.journey_truncated).toBe(false);
+  });
+
+  test("sessions are listed in order while they fit the budget, always at least one", () => {
+    const { store, send } = live();
+    for (let session = 0; session < 100; session++)
+      for (let page = 0; page < 5; page++)
+        send({ session_id: `s${session}`, page: long(`${page}`) });
+    const listed = store.activeSessions({}, 1000);
+    expect(listed.truncated).toBe(true);
+    expect(listed.total_count).toBe(100);
+    expect(listed.sessions[0]?.session_id).toBe("s99");
+    expect(jsonBytes(listed)).toBeLessThanOrEqual(ANSWER_MAX_BYTES);
+    expect(store.activeSessions({}, 1000, 1).sessions).toHaveLength(1);
+  });
+
+  test("detailed stays within the budget when every page is long", () => {
+    const { store, send } = live();
+    for (let session = 0; session < 60; session++)
+      for (let page = 0; page < 5; page++)
+        send({ session_id: `s${session}`, page: long(`${session}-${page}`) });
+    const detailed = store.detailed();
+    expect(detailed.active_sessions_truncated).toBe(true);
+    expect(detailed.recent_events_truncated).toBe(true);
+    expect(detailed.recent_events[0]?.session_id).toBe("s59");
+    expect(jsonBytes(detailed)).toBeLessThanOrEqual(ANSWER_MAX_BYTES);
+    expect(jsonBytes(store.currentStats())).toBeLessThanOrEqual(STATS_MAX_BYTES + 1024);
+    expect(store.currentStats().pages_visited[OTHER]).toBeGreaterThan(0);
+  });
+
+  test("a breakdown past its budget keeps the most viewed and sums the rest as (other)", () => {
+    const { store, send } = live({ maxKeys: 10_000 });
+    for (let country = 0; country < 400; country++) {
+      const name = `country-${country}-${"c".repeat(40)}`;
+      for (let view = 0; view <= (country === 7 ? 5 : 0); view++)
+        send({ session_id: `s${country}`, country: name });
+    }
+    const breakdown = store.detailed().country_breakdown;
+    expect(jsonBytes(breakdown)).toBeLessThanOrEqual(BREAKDOWN_MAX_BYTES);
+    expect(Object.keys(breakdown)[0]).toBe(`country-7-${"c".repeat(40)}`);
+    expect(Object.values(breakdown).reduce((sum, views) => sum + views, 0)).toBe(405);
+  });
+
+  test("string sizes are never under JSON's", () => {
+    for (const value of ["/plain", 'quo"te\\', "文字", "tab\tnew\nline", "é😀", ""])
+      expect(jsonStringBytes(value)).toBeGreaterThanOrEqual(
+        Buffer.byteLength(JSON.stringify(value)),
+      );
   });
 });

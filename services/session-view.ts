@@ -1,0 +1,62 @@
+import type { DimensionFilter, SessionView } from "../interfaces/analytics.ts";
+import { jsonStringBytes } from "./answer-budget.ts";
+import type { Session } from "./session-tracker.ts";
+
+/**
+ * The most of a journey a list of sessions shows (estimated bytes of JSON): its newest pages,
+ * with `journey_truncated`. Fifty ordinary pages fit; fifty of 2,048 characters would make one
+ * session ~100 KB and crowd every other out of the list. `/api/analytics/sessions/:id` shows all.
+ */
+export const LIST_JOURNEY_MAX_BYTES = 8 * 1024;
+/** A session view's keys, punctuation, numbers and ISO times beside its strings. */
+const SESSION_VIEW_OVERHEAD = 256;
+
+export function matchesFilter(
+  item: { site: string; country: string; current_page?: string; page?: string },
+  filter: DimensionFilter,
+): boolean {
+  return (
+    (filter.site === undefined || filter.site === item.site) &&
+    (filter.country === undefined || filter.country === item.country) &&
+    (filter.page === undefined || filter.page === (item.current_page ?? item.page))
+  );
+}
+
+/** A session as answers show it, its whole (kept) journey included. */
+export function toSessionView(session: Session): SessionView {
+  return {
+    session_id: session.session_id,
+    site: session.site,
+    current_page: session.current_page,
+    journey: [...session.journey],
+    journey_truncated: session.journey_truncated,
+    duration: Math.round((session.last_activity - session.started_at) / 1000),
+    country: session.country,
+    device: session.device,
+    started_at: new Date(session.started_at).toISOString(),
+    last_activity: new Date(session.last_activity).toISOString(),
+    page_views: session.page_views,
+  };
+}
+
+/** A session as lists show it, with its estimated bytes: the journey's newest pages that fit. */
+export function toSessionListView(session: Session): { view: SessionView; bytes: number } {
+  const { journey } = session;
+  let journeyBytes = 2;
+  let first = journey.length;
+  while (first > 0) {
+    const bytes = jsonStringBytes(journey[first - 1] as string) + 1;
+    if (first < journey.length && journeyBytes + bytes > LIST_JOURNEY_MAX_BYTES) break;
+    journeyBytes += bytes;
+    first--;
+  }
+  const view = toSessionView(session);
+  if (first > 0) {
+    view.journey = journey.slice(first);
+    view.journey_truncated = true;
+  }
+  let bytes = SESSION_VIEW_OVERHEAD + journeyBytes;
+  for (const value of [view.session_id, view.site, view.current_page, view.country, view.device])
+    bytes += jsonStringBytes(value);
+  return { view, bytes };
+}

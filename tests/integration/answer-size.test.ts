@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  detailedResponseSchema,
+  sessionsResponseSchema,
+  summaryResponseSchema,
+} from "../../schemas/responses.ts";
+import {
+  DashboardClient,
+  eventually,
+  type Frame,
+  pageview,
+  startTestServer,
+  type TestServer,
+} from "../support/server.ts";
+
+/** "A few hundred KB": what the hardening issue allows any answer or frame. */
+const MAX_ANSWER_BYTES = 300_000;
+const SESSIONS = 40;
+const PAGEVIEWS = 50;
+const BIG_EVENTS = 50;
+
+/** A 2,000-character page; every other session's in three-byte characters (6,000 bytes). */
+function longPage(session: number, view: number): string {
+  const prefix = `/s${session}/p${view}/`;
+  const fill = session % 2 === 0 ? "a" : "文";
+  return prefix + fill.repeat(2000 - prefix.length);
+}
+
+/** A custom event of a long session, with 30 metadata values of 1,000 quotes (2,000 bytes each once escaped). */
+function bigEvent(index: number) {
+  const metadata: Record<string, string> = {};
+  for (let key = 0; key < 30; key++) metadata[`k${key}`] = '"'.repeat(1000);
+  const session_id = `long-${index % SESSIONS}`;
+  return { type: "custom", name: "big", page: "/buy", session_id, metadata };
+}
+
+const bytesOf = (text: string) => Buffer.byteLength(text);
+
+async function readText(server: TestServer, path: string): Promise<string> {
+  const response = await server.request(path, { auth: true });
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+describe("answers built from the live state stay within a few hundred KB", () => {
+  let server: TestServer;
+  let lastIngestion = "";
+  beforeAll(async () => {
+    server = startTestServer();
+    for (let session = 0; session < SESSIONS; session++) {
+      const batch = [];
+      for (let view = 0; view < PAGEVIEWS; view++)
+        batch.push(pageview(`long-${session}`, longPage(session, view)));
+      const response = await server.postEvent(batch);
+      expect(response.status).toBe(201);
+    }
+    for (let first = 0; first < BIG_EVENTS; first += 10) {
+      const batch = [];
+      for (let index = first; index < first + 10; index++) batch.push(bigEvent(index));
+      const response = await server.postEvent(batch);
+      expect(response.status).toBe(201);
+    }
+    const response = await server.postEvent(pageview("long-0", longPage(0, 99)));
+    expect(response.status).toBe(201);
+    lastIngestion = await response.text();
+  }, 60_000);
+  afterAll(() => server.stop());
+
+  test("the ingestion answer (with current_stats) stays small", () => {
+    expect(bytesOf(lastIngestion)).toBeLessThan(MAX_ANSWER_BYTES);
+  });
+
+  test("the summary lists the most viewed pages that fit and sums the rest as (other)", async () => {
+    const text = await readText(server, "/api/analytics/summary");
+    expect(bytesOf(text)).toBeLessThan(MAX_ANSWER_BYTES);
+    const { summary } = summaryResponseSchema.parse(JSON.parse(text)).data;
+    expect(summary.pages_visited["(other)"]).toBeGreaterThan(0);
+    expect(summary.pages_total).toBeGreaterThan(Object.keys(summary.pages_visited).length);
+  });
+
+  test("sessions?limit=1000 lists sessions while they fit, says so, and total_count counts all", async () => {
+    const text = await readText(server, "/api/analytics/sessions?limit=1000");
+    expect(bytesOf(text)).toBeLessThan(MAX_ANSWER_BYTES);
+    const { data } = sessionsResponseSchema.parse(JSON.parse(text));
+    expect(data.total_count).toBe(SESSIONS);
+    expect(data.truncated).toBe(true);
+    expect(data.sessions.length).toBeGreaterThan(0);
+    expect(data.sessions.length).toBeLessThan(data.total_count);
+    // Most recently active first, as without a budget.
+    expect(data.sessions[0]?.session_id).toBe("long-0");
+  });
+
+  test("a list cuts a long journey to its newest pages; the session itself shows the whole journey", async () => {
+    const list = JSON.parse(await readText(server, "/api/analytics/sessions?limit=1000")).data;
+    const listed = list.sessions.find(
+      (session: { session_id: string }) => session.session_id === "long-0",
+    );
+    expect(listed.journey_truncated).toBe(true);
+    expect(listed.journey.length).toBeGreaterThan(0);
+    expect(listed.journey.length).toBeLessThan(PAGEVIEWS);
+    expect(listed.journey.at(-1)).toBe(longPage(0, 99));
+    const whole = JSON.parse(await readText(server, "/api/analytics/sessions/long-0")).data;
+    expect(whole.session.journey).toHaveLength(PAGEVIEWS);
+    expect(whole.session.journey.at(-1)).toBe(longPage(0, 99));
+  });
+
+  test("detailed keeps sessions and recent events within the budget and reports what it left out", async () => {
+    const text = await readText(server, "/api/analytics/detailed");
+    expect(bytesOf(text)).toBeLessThan(MAX_ANSWER_BYTES);
+    const { data } = detailedResponseSchema.parse(JSON.parse(text));
+    expect(data.active_sessions_total).toBe(SESSIONS);
+    expect(data.active_sessions.length).toBeGreaterThan(0);
+    expect(data.active_sessions_truncated).toBe(true);
+    expect(data.recent_events.length).toBeGreaterThan(0);
+    expect(data.recent_events.length).toBeLessThan(50);
+    expect(data.recent_events_truncated).toBe(true);
+    expect(data.recent_events[0]?.session_id).toBe("long-0");
+  });
+
+  test("a WebSocket detailed_stats frame stays within the budget too", async () => {
+    const client = await DashboardClient.connect(server.wsUrl);
+    try {
+      await client.next("user_connected");
+      let raw = "";
+      client.socket.addEventListener("message", (message) => {
+        const text = String(message.data);
+        if (text.includes('"detailed_stats"')) raw = text;
+      });
+      client.send({ type: "request_detailed_stats" });
+      await eventually(() => raw !== "");
+      expect(bytesOf(raw)).toBeLessThan(MAX_ANSWER_BYTES);
+      const frame = JSON.parse(raw) as Frame;
+      expect(frame.type).toBe("detailed_stats");
+      expect(frame.data.active_sessions_truncated).toBe(true);
+      expect(frame.data.recent_events_truncated).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+});
