@@ -40,6 +40,8 @@ export interface Config {
     readonly wsDetailedStatsPerMinute: number;
     /** Most pages listed in any `pages_visited`; the rest are summed as `(other)`. */
     readonly statsMaxPages: number;
+    /** Bytes of the session and event lists in one read answer; past it they stop and say so. */
+    readonly answerMaxBytes: number;
     /** Bytes of distinct keys (pages, countries, sites, devices) counted per day. */
     readonly maxTrackedKeyBytes: number;
     /** Byte budget of the live state; past it the least recently active sessions are evicted. */
@@ -118,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       wsTotalBackpressureBytes: e.WS_TOTAL_BACKPRESSURE_BYTES,
       wsDetailedStatsPerMinute: e.WS_DETAILED_STATS_PER_MINUTE,
       statsMaxPages: e.STATS_MAX_PAGES,
+      answerMaxBytes: e.ANSWER_MAX_BYTES,
       maxTrackedKeyBytes: e.MAX_TRACKED_KEY_BYTES,
       maxLiveStateBytes: e.MAX_LIVE_STATE_BYTES,
       requestBodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_SECONDS * 1000,

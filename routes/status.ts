@@ -28,7 +28,11 @@ export function statusRoutes() {
         data: {
           version: VERSION,
           uptime: Math.round((clock.now() - startedAt) / 1000),
-          dashboards: { connected: hub.dashboardCount, max: config.limits.maxDashboards },
+          dashboards: {
+            connected: hub.dashboardCount,
+            max: config.limits.maxDashboards,
+            ...hub.stats(),
+          },
           dashboard_actions: hub.actionCounts(),
           ...store.status(),
           compat: compat.fill(),

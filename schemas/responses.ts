@@ -138,7 +138,17 @@ export const statusResponseSchema = z
     data: z.strictObject({
       version: z.string(),
       uptime: z.number().describe("seconds"),
-      dashboards: z.object({ connected: z.number().int(), max: z.number().int() }),
+      dashboards: z.object({
+        connected: z.number().int(),
+        max: z.number().int(),
+        unsent_bytes: z.number().int().describe("WebSocket bytes queued for all dashboards"),
+        slow_readers_dropped: z
+          .number()
+          .int()
+          .describe("dashboards dropped to keep unsent bytes within WS_TOTAL_BACKPRESSURE_BYTES"),
+        detailed_stats_built: z.number().int(),
+        detailed_stats_served: z.number().int(),
+      }),
       dashboard_actions: countsSchema.describe("track_dashboard_action messages, per action"),
       events_received: z.number().int(),
       events_last_minute: z.number().int(),

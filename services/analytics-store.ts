@@ -44,6 +44,8 @@ export interface AnalyticsStoreOptions {
   statsMaxPages?: number;
   /** Byte budget of the active sessions and their strings (default: none). */
   maxLiveStateBytes?: number;
+  /** Bytes of the lists (sessions, recent events) in one read answer (default ANSWER_MAX_BYTES). */
+  answerMaxBytes?: number;
 }
 
 /** Stats answers kept for the current state only: at most this many filters between changes. */
@@ -69,6 +71,7 @@ export class AnalyticsStore {
   private version = 0;
   private statsCacheVersion = -1;
   private readonly statsCache = new Map<string, CachedStats>();
+  private readonly answerMaxBytes: number;
 
   constructor(
     private readonly bus: EventBus,
@@ -90,6 +93,7 @@ export class AnalyticsStore {
       statsMaxPages: options.statsMaxPages ?? 100,
     });
     this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
+    this.answerMaxBytes = options.answerMaxBytes ?? ANSWER_MAX_BYTES;
     this.today.rollOver(clock.now());
     bus.on("visitor.event", ({ event, receivedAt }) => this.apply(event, receivedAt));
   }
@@ -182,7 +186,7 @@ export class AnalyticsStore {
   activeSessions(
     filter: DimensionFilter,
     limit: number,
-    maxBytes = ANSWER_MAX_BYTES,
+    maxBytes = this.answerMaxBytes,
   ): { sessions: SessionView[]; total_count: number; truncated: boolean } {
     const { sessions, total_count, truncated } = this.sessionList(filter, limit, maxBytes);
     return { sessions, total_count, truncated };
@@ -228,7 +232,7 @@ export class AnalyticsStore {
     let fixedBytes = DETAILED_OVERHEAD + countsBytes(summary.pages_visited);
     fixedBytes += countsBytes(country_breakdown) + countsBytes(device_breakdown);
     for (const { page } of top_pages) fixedBytes += jsonStringBytes(page) + 24;
-    const listBytes = Math.max(0, ANSWER_MAX_BYTES - fixedBytes);
+    const listBytes = Math.max(0, this.answerMaxBytes - fixedBytes);
     const active = this.sessionList(filter, DETAILED_SESSIONS, listBytes / 2);
     const recent = takeWithinBytes(
       this.recent.newestFirst().filter((event) => matchesFilter(event, filter)),

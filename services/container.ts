@@ -66,6 +66,7 @@ export function createServices(
     maxTrackedKeyBytes: config.limits.maxTrackedKeyBytes,
     statsMaxPages: config.limits.statsMaxPages,
     maxLiveStateBytes: config.limits.maxLiveStateBytes,
+    answerMaxBytes: config.limits.answerMaxBytes,
   });
   const compat = new CompatCounters(bus, config.limits.maxCompatKeys);
   // Subscribed before the replay: sessions that ended after the last archive write are archived

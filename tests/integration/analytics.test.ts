@@ -204,7 +204,14 @@ describe("read API", () => {
     const data = await read(server, "/api/status");
     expect(data.events_received).toBe(5);
     expect(data.events_last_minute).toBe(5);
-    expect(data.dashboards).toEqual({ connected: 0, max: 10000 });
+    expect(data.dashboards).toEqual({
+      connected: 0,
+      max: 10000,
+      unsent_bytes: 0,
+      slow_readers_dropped: 0,
+      detailed_stats_built: 0,
+      detailed_stats_served: 0,
+    });
     expect(data.uptime).toBeGreaterThanOrEqual(0);
     expect(data.uptime).toBeLessThan(600);
     expect(data.events_per_second).toBeCloseTo(5 / 60, 2);

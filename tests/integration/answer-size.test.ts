@@ -138,3 +138,24 @@ describe("answers built from the live state stay within a few hundred KB", () =>
     }
   });
 });
+
+describe("ANSWER_MAX_BYTES sets the lists' budget", () => {
+  test("a smaller budget lists fewer sessions, and says so", async () => {
+    const server = startTestServer({ ANSWER_MAX_BYTES: String(16 * 1024) });
+    try {
+      const batch = [];
+      for (let session = 0; session < 100; session++) {
+        for (let view = 0; view < 5; view++) batch.push(pageview(`s-${session}`, `/p${view}`));
+      }
+      expect((await server.postEvent(batch)).status).toBe(201);
+      const small = await readText(server, "/api/analytics/sessions?limit=1000");
+      const { data } = sessionsResponseSchema.parse(JSON.parse(small));
+      expect(bytesOf(small)).toBeLessThan(16 * 1024 + 2048);
+      expect(data.total_count).toBe(100);
+      expect(data.truncated).toBe(true);
+      expect(data.sessions.length).toBeLessThan(100);
+    } finally {
+      await server.stop();
+    }
+  });
+});
