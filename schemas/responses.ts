@@ -89,7 +89,9 @@ export const visitorEventSchema = z
     referrer: z.string().optional(),
     user_id: z.string().optional(),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-    timestamp: z.string().nullable().describe("the client's clock as sent; null when none"),
+    timestamp: z
+      .string()
+      .describe("the client's clock as sent; the server's receive time when it sent none"),
     received_at: z.iso.datetime().describe("the server's receive time"),
   })
   .meta({ id: "VisitorEvent" });
@@ -101,6 +103,7 @@ export const detailedResponseSchema = z
     success: z.literal(true),
     data: z.strictObject({
       summary: currentStatsSchema,
+      sessions: z.array(sessionSchema).describe("the same as active_sessions"),
       active_sessions: z
         .array(sessionSchema)
         .describe(

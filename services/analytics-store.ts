@@ -15,6 +15,7 @@ import {
 import type { Clock } from "./clock.ts";
 import { countsOf, DailyCounters, type DailyCountersState } from "./daily-counters.ts";
 import type { EventBus } from "./event-bus.ts";
+import { toEventView } from "./event-view.ts";
 import { OTHER } from "./key-cap.ts";
 import { SessionTracker, type SessionTrackerState } from "./session-tracker.ts";
 import { matchesFilter, toSessionListView, toSessionView } from "./session-view.ts";
@@ -233,21 +234,23 @@ export class AnalyticsStore {
     fixedBytes += countsBytes(country_breakdown) + countsBytes(device_breakdown);
     for (const { page } of top_pages) fixedBytes += jsonStringBytes(page) + 24;
     const listBytes = Math.max(0, this.answerMaxBytes - fixedBytes);
-    const active = this.sessionList(filter, DETAILED_SESSIONS, listBytes / 2);
+    // The sessions go out twice (`sessions` for earlier clients, `active_sessions`): a third each.
+    const active = this.sessionList(filter, DETAILED_SESSIONS, listBytes / 3);
     const recent = takeWithinBytes(
       this.recent.newestFirst().filter((event) => matchesFilter(event, filter)),
-      listBytes - active.bytes,
+      listBytes - 2 * active.bytes,
       eventBytes,
     );
     return {
       summary,
+      sessions: active.sessions,
       active_sessions: active.sessions,
       active_sessions_total: active.total_count,
       active_sessions_truncated: active.truncated,
       country_breakdown,
       device_breakdown,
       top_pages,
-      recent_events: recent.items,
+      recent_events: recent.items.map(toEventView),
       recent_events_truncated: recent.truncated,
       visitors_last_minute: this.visitors.count(now),
       generated_at: new Date(now).toISOString(),

@@ -4,6 +4,7 @@ import { CompatCounters } from "../../services/compat-counters.ts";
 import { CounterCube } from "../../services/counter-cube.ts";
 import { EventBus } from "../../services/event-bus.ts";
 import { splitPage, toVisitorEvent } from "../../services/event-normalizer.ts";
+import { toEventView } from "../../services/event-view.ts";
 import { KeyCap, OTHER } from "../../services/key-cap.ts";
 import { RecencyList } from "../../services/recency-list.ts";
 import { RateWindow, RecentItems } from "../../services/sliding-windows.ts";
@@ -189,7 +190,7 @@ describe("events", () => {
     expect(splitPage("/a/b")).toEqual({ page: "/a/b" });
   });
 
-  test("defaults and aliases are applied, device and referrer lifted out of metadata", () => {
+  test("defaults and aliases are applied, device and referrer read from metadata, which stays as sent", () => {
     const event = toVisitorEvent(
       {
         type: "pageview",
@@ -206,9 +207,10 @@ describe("events", () => {
       device: "mobile",
       referrer: "x.example",
     });
-    expect(event.metadata).toEqual({ plan: "pro" });
+    expect(event.metadata).toEqual({ device: "mobile", referrer: "x.example", plan: "pro" });
     expect(event.received_at).toBe("2026-01-01T00:00:00.000Z");
     expect(event.timestamp).toBeNull();
+    expect(toEventView(event).timestamp).toBe("2026-01-01T00:00:00.000Z");
   });
 
   test("the schema refuses what the contract refuses", () => {
