@@ -2,6 +2,7 @@ import type { Server, WebSocketHandler } from "bun";
 import { ApiError } from "../middlewares/api-error.ts";
 import { isAuthorized, unauthorized } from "../middlewares/auth.ts";
 import { refusalResponse } from "../middlewares/error-handler.ts";
+import { wantsBatching } from "../schemas/websocket-message.ts";
 import type { Services } from "../services/container.ts";
 import type { DashboardSocketData } from "../services/realtime-hub.ts";
 
@@ -37,7 +38,8 @@ export function upgradeDashboard(
       ),
     );
   }
-  if (server.upgrade(request, { data: services.hub.newSocketData() })) return undefined;
+  const batching = wantsBatching(new URL(request.url));
+  if (server.upgrade(request, { data: services.hub.newSocketData({ batching }) })) return undefined;
   return refusalResponse(
     request,
     new ApiError(426, "upgrade_required", "Connect with a WebSocket client"),

@@ -13,6 +13,8 @@ export const dashboardMessageSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("subscribe"),
     filter: dimensionFilterSchema.default({}),
+    /** Coalesce past the frame budget into `visitor_batch` (absent: keep the connection's choice). */
+    batch: z.boolean().optional(),
   }),
   z.object({
     type: z.literal("track_dashboard_action"),
@@ -28,6 +30,16 @@ export const dashboardMessageSchema = z.discriminatedUnion("type", [
 ]);
 
 export type DashboardMessage = z.infer<typeof dashboardMessageSchema>;
+
+/**
+ * Whether the upgrade asked for coalescing: `?batch=1` (or `true`) on the WebSocket URL. Without
+ * it every event goes out as its own `visitor_update` + `session_activity`, as the seed's server
+ * sent them (its dashboards know no `visitor_batch`).
+ */
+export function wantsBatching(url: URL): boolean {
+  const value = url.searchParams.get("batch");
+  return value === "1" || value === "true";
+}
 
 /** Lifts `data` up so both framings parse with one schema. */
 export function flattenDashboardFrame(frame: unknown): unknown {

@@ -13,6 +13,8 @@ export interface AlertDetectorState {
   spiking: boolean;
   /** ms since the epoch of the last spike announced; null before the first. */
   lastSpikeAt: number | null;
+  /** Today's last milestone as announced (absent in snapshots written before it was kept). */
+  lastMilestone?: Alert | null;
 }
 
 /** Re-arming needs the count below this share of the threshold (hysteresis). */
@@ -29,6 +31,7 @@ export class AlertDetector {
   private lastSpikeAt = Number.NEGATIVE_INFINITY;
   private nextMilestone = 100;
   private milestoneDay = "";
+  private lastMilestone: Alert | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -38,7 +41,12 @@ export class AlertDetector {
   ) {
     // After a restart, milestones already passed today are not announced again.
     this.milestoneDay = new Date(clock.now()).toISOString().slice(0, 10);
-    while (this.nextMilestone <= store.totalToday()) this.nextMilestone *= 10;
+    const totalToday = store.totalToday();
+    while (this.nextMilestone <= totalToday) this.nextMilestone *= 10;
+    // Passed before this start: a snapshot's alert says when (importState), else it is "as of now".
+    if (this.nextMilestone > 100) {
+      this.lastMilestone = this.milestoneAlert(this.nextMilestone / 10, totalToday);
+    }
     bus.on("visitor.event", ({ event }) => {
       this.checkVisitors();
       if (event.type === "pageview") this.checkMilestone();
@@ -49,6 +57,7 @@ export class AlertDetector {
     return {
       spiking: this.spiking,
       lastSpikeAt: Number.isFinite(this.lastSpikeAt) ? this.lastSpikeAt : null,
+      lastMilestone: this.lastMilestone ?? null,
     };
   }
 
@@ -56,6 +65,41 @@ export class AlertDetector {
   importState(state: AlertDetectorState): void {
     this.spiking = state.spiking;
     this.lastSpikeAt = state.lastSpikeAt ?? Number.NEGATIVE_INFINITY;
+    const saved = state.lastMilestone;
+    // The saved one only if it is today's latest (the log replayed after it may have passed more).
+    if (
+      saved &&
+      saved.timestamp.slice(0, 10) === this.milestoneDay &&
+      saved.details.milestone === this.lastMilestone?.details.milestone
+    ) {
+      this.lastMilestone = saved;
+    }
+  }
+
+  /**
+   * What a dashboard that connects now should be told: the spike in progress, if any (with the
+   * current count, timestamped when it began), and today's last milestone, oldest first.
+   */
+  current(): Alert[] {
+    const now = this.clock.now();
+    const alerts: Alert[] = [];
+    const today = new Date(now).toISOString().slice(0, 10);
+    if (this.lastMilestone && this.lastMilestone.timestamp.slice(0, 10) === today) {
+      alerts.push(this.lastMilestone);
+    }
+    if (this.spiking) {
+      const visitors = this.store.visitorsLastMinute();
+      const { threshold } = this.options;
+      const startedAt = Number.isFinite(this.lastSpikeAt) ? this.lastSpikeAt : now;
+      alerts.push({
+        kind: "spike",
+        level: "warning",
+        message: `High visitor activity in progress: ${visitors} visitors in the last minute (threshold ${threshold}).`,
+        details: { visitors_last_minute: visitors, threshold, window_seconds: WINDOW_SECONDS },
+        timestamp: new Date(startedAt).toISOString(),
+      });
+    }
+    return alerts;
   }
 
   /** Also called on a timer: the count falls as time passes, without any event arriving. */
@@ -103,12 +147,18 @@ export class AlertDetector {
     if (totalToday < this.nextMilestone) return;
     const milestone = this.nextMilestone;
     while (this.nextMilestone <= totalToday) this.nextMilestone *= 10;
-    this.publish({
+    this.lastMilestone = this.milestoneAlert(milestone, totalToday);
+    this.bus.emit("alert", this.lastMilestone);
+  }
+
+  private milestoneAlert(milestone: number, totalToday: number): Alert {
+    return {
       kind: "milestone",
       level: "info",
       message: `Milestone: ${milestone.toLocaleString("en-US")} pageviews today.`,
       details: { milestone, total_today: totalToday },
-    });
+      timestamp: new Date(this.clock.now()).toISOString(),
+    };
   }
 
   private publish(alert: Omit<Alert, "timestamp">): void {

@@ -92,6 +92,7 @@ export function createServices(
   });
   const alertState = storage.restoredAlertState();
   if (alertState) alerts.importState(alertState);
+  hub.replayAlertsFrom(() => alerts.current());
   const ingestion = new Ingestion(bus, store, storage.log, clock);
   const timers: ReturnType<typeof setInterval>[] = [];
   const liveState = () => ({

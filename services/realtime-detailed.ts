@@ -1,15 +1,17 @@
 import type { DimensionFilter } from "../interfaces/analytics.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
-import { feedKey, normalizedFilter, serialize } from "./realtime-feed.ts";
+import { feedKey, normalizedFilter } from "./realtime-feed.ts";
+import { serialize } from "./realtime-frames.ts";
 
-/** How long a `detailed_stats` answer is reused: dashboards see figures at most this old. */
+/** How long a `detailed_stats_response` answer is reused: dashboards see figures at most this old. */
 export const DETAILED_STATS_TTL_MS = 1000;
 /** Answers kept at most; filters asked for within one TTL rarely come near it. */
 const MAX_CACHED_FILTERS = 1000;
 
 /**
- * `detailed_stats` frames, built and serialised at most once per filter per TTL and sent as the
+ * `detailed_stats_response` frames (what the seed's dashboards read: `summary`, `sessions`,
+ * `country_breakdown`, `recent_events`, beside Footfall's fields and `filters_applied`), built and serialised at most once per filter per TTL and sent as the
  * same string to every dashboard that asks. With the caps full one build costs milliseconds
  * (sessions filtered, breakdowns of thousands of keys); answering each request afresh let a few
  * dashboards hold the event loop for seconds.
@@ -38,7 +40,7 @@ export class DetailedStatsFrames {
       this.frames.delete(oldKey);
     }
     const applied = normalizedFilter(filter);
-    const frame = serialize("detailed_stats", {
+    const frame = serialize("detailed_stats_response", {
       ...this.store.detailed(applied),
       filters_applied: applied,
     });

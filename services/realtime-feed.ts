@@ -1,16 +1,16 @@
-import type {
-  DimensionFilter,
-  SessionEndReason,
-  SessionView,
-  VisitorEvent,
-} from "../interfaces/analytics.ts";
+import type { DimensionFilter } from "../interfaces/analytics.ts";
+import type { EventView } from "./event-view.ts";
+import type { EndedSession } from "./realtime-frames.ts";
 
-export type EndedSession = SessionView & { reason: SessionEndReason };
-
-/** Dashboards sharing one filter share one Bun topic and one frame budget. */
+/**
+ * Dashboards sharing one filter and one delivery share one Bun topic, so each frame is serialised
+ * once per feed. A feed delivers either each event as its own frames (`batching` false: the
+ * seed's dashboards, which know no `visitor_batch`) or within a frame budget, coalescing the rest
+ * into one `visitor_batch` a tick (`batching` true: dashboards that asked for it).
+ */
 export class Feed {
   subscribers = 0;
-  pending: VisitorEvent[] = [];
+  pending: EventView[] = [];
   /** Sessions with events in the pending batch; their activity is read when the batch goes. */
   pendingSessions = new Set<string>();
   /** Sessions ended while over budget, in the order they ended; sent as `ended` in a batch. */
@@ -22,11 +22,22 @@ export class Feed {
   constructor(
     readonly topic: string,
     readonly filter: DimensionFilter,
+    readonly batching: boolean,
     private readonly framesPerSecond: number,
     now: number,
   ) {
     this.tokens = framesPerSecond;
     this.lastRefill = now;
+  }
+
+  /** Whether frames for this feed can go out now rather than wait for the next tick's batch. */
+  canSendNow(frames: number, now: number): boolean {
+    if (!this.batching) return true;
+    if (this.pending.length > 0 || this.pendingEnded.size > 0) return false;
+    this.refill(now);
+    if (this.tokens < frames) return false;
+    this.tokens -= frames;
+    return true;
   }
 
   /** A token bucket of frames: `framesPerSecond` a second, bursts up to as many. */
@@ -49,23 +60,6 @@ export function normalizedFilter(filter: DimensionFilter): DimensionFilter {
   if (filter.page !== undefined) normalized.page = filter.page;
   if (filter.site !== undefined) normalized.site = filter.site;
   return normalized;
-}
-
-export function activityOf(session: SessionView) {
-  return {
-    session_id: session.session_id,
-    current_page: session.current_page,
-    journey: session.journey,
-    duration: session.duration,
-    country: session.country,
-    device: session.device,
-    site: session.site,
-    page_views: session.page_views,
-  };
-}
-
-export function serialize(type: string, data: unknown): string {
-  return JSON.stringify({ type, data });
 }
 
 /** Removes and returns the oldest `limit` entries. */

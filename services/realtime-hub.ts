@@ -1,10 +1,5 @@
 import type { ServerWebSocket } from "bun";
-import type {
-  DimensionFilter,
-  SessionEndReason,
-  SessionView,
-  VisitorEvent,
-} from "../interfaces/analytics.ts";
+import type { Alert, DimensionFilter } from "../interfaces/analytics.ts";
 import type { DashboardMessage } from "../schemas/websocket-message.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
@@ -14,20 +9,16 @@ import type { Logger } from "./logger.ts";
 import { type MinuteAllowance, newAllowance, takeAllowance } from "./realtime-allowance.ts";
 import { UnsentBudget } from "./realtime-backpressure.ts";
 import { DetailedStatsFrames } from "./realtime-detailed.ts";
-import {
-  activityOf,
-  type EndedSession,
-  Feed,
-  feedKey,
-  serialize,
-  takeEnded,
-} from "./realtime-feed.ts";
+import { FeedFanout } from "./realtime-fanout.ts";
+import { type Feed, normalizedFilter } from "./realtime-feed.ts";
+import { replayed, serialize } from "./realtime-frames.ts";
 import { parseDashboardFrame, rateLimited } from "./realtime-messages.ts";
-import { matchesFilter } from "./session-tracker.ts";
 
 export interface DashboardSocketData {
   id: number;
   connectedAt: number;
+  /** Asked for coalescing (`?batch=1`, or `subscribe` with `batch: true`). */
+  batching: boolean;
   feed?: Feed;
   /** Every message counts here (WS_MESSAGES_PER_MINUTE). */
   messages: MinuteAllowance;
@@ -53,40 +44,47 @@ export interface RealtimeHubOptions {
 
 /** The coalescing tick; also the longest an event waits once a dashboard is at its frame rate. */
 export const TICK_MS = 50;
-/** The most events one `visitor_batch` carries; older ones are dropped and counted. */
-export const MAX_BATCH_EVENTS = 500;
-/** The most ended sessions one `visitor_batch` carries; the rest wait for the next tick. */
-export const MAX_BATCH_ENDED = 500;
 const MAX_TRACKED_ACTIONS = 100;
 const BROADCAST_TOPIC = "dashboards";
 
 /**
  * Pushes live data to dashboards over Bun's native WebSocket topics. Each accepted event goes out
- * at once as `visitor_update` + `session_activity` (and each ended session as `session_ended`)
- * while a feed is within its frame budget; past it, events and ended sessions are coalesced into
- * one `visitor_batch` per tick, so a burst of either costs a dashboard at most one frame a tick.
+ * as `visitor_update` + `session_activity` (and each ended session as `session_ended`), as the
+ * seed's server sent them. A dashboard that asked for coalescing gets them so only while its feed
+ * is within its frame budget; past it, events and ended sessions are coalesced into one
+ * `visitor_batch` per tick, so a burst of either costs it at most one frame a tick. The others
+ * are bounded only by their unsent bytes (slow readers are dropped).
  */
 export class RealtimeHub {
   private readonly sockets = new Set<DashboardSocket>();
-  private readonly feeds = new Map<string, Feed>();
+  private readonly fanout: FeedFanout;
   private readonly publishers: FramePublisher[] = [];
   private readonly actions = new Map<string, number>();
   private readonly unsent: UnsentBudget<DashboardSocket>;
   private readonly detailedFrames: DetailedStatsFrames;
   private nextId = 1;
+  private currentAlerts: () => Alert[] = () => [];
 
   constructor(
     bus: EventBus,
-    private readonly store: AnalyticsStore,
+    store: AnalyticsStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: RealtimeHubOptions,
   ) {
     this.unsent = new UnsentBudget(options.totalUnsentBytes, () => this.sockets);
     this.detailedFrames = new DetailedStatsFrames(store, clock);
-    bus.on("visitor.event", ({ event }) => this.onVisitorEvent(event));
-    bus.on("session.ended", ({ session, reason }) => this.onSessionEnded(session, reason));
+    this.fanout = new FeedFanout(store, clock, options.maxFramesPerSecond, (feed, frame) =>
+      this.publish(feed.topic, frame, feed.subscribers),
+    );
+    bus.on("visitor.event", ({ event }) => this.fanout.event(event));
+    bus.on("session.ended", ({ session, reason }) => this.fanout.sessionEnded(session, reason));
     bus.on("alert", (alert) => this.broadcast("alert", alert));
+  }
+
+  /** Where a dashboard that connects learns the alert state (spike in progress, last milestone). */
+  replayAlertsFrom(source: () => Alert[]): void {
+    this.currentAlerts = source;
   }
 
   addPublisher(publisher: FramePublisher): void {
@@ -101,11 +99,12 @@ export class RealtimeHub {
     return this.sockets.size < this.options.maxDashboards;
   }
 
-  newSocketData(): DashboardSocketData {
+  newSocketData(options: { batching: boolean }): DashboardSocketData {
     const now = this.clock.now();
     return {
       id: this.nextId++,
       connectedAt: now,
+      batching: options.batching,
       messages: newAllowance(now),
       detailedRequests: newAllowance(now),
     };
@@ -119,6 +118,8 @@ export class RealtimeHub {
       total_dashboards: this.sockets.size,
       connected_at: new Date(ws.data.connectedAt).toISOString(),
     });
+    // A dashboard opened during a spike shows it, not "no alerts".
+    for (const alert of this.currentAlerts()) this.sendTo(ws, "alert", replayed(alert));
   }
 
   close(ws: DashboardSocket, code: number): void {
@@ -159,24 +160,7 @@ export class RealtimeHub {
 
   /** Sends frames that waited for their feed's budget; called every TICK_MS. */
   flush(): void {
-    const now = this.clock.now();
-    for (const feed of this.feeds.values()) {
-      if (feed.pending.length === 0 && feed.pendingEnded.size === 0) continue;
-      feed.refill(now);
-      // A tick always sends, so latency stays bounded even at a sustained high rate.
-      feed.tokens = Math.max(-this.options.maxFramesPerSecond, feed.tokens - 1);
-      const data: Record<string, unknown> = {
-        events: feed.pending,
-        sessions: this.activities(feed.pendingSessions),
-        stats: this.statsFor(feed.filter),
-      };
-      if (feed.pendingEnded.size > 0) data.ended = takeEnded(feed.pendingEnded, MAX_BATCH_ENDED);
-      if (feed.dropped > 0) data.dropped = feed.dropped;
-      this.publishTo(feed, serialize("visitor_batch", data));
-      feed.pending = [];
-      feed.pendingSessions.clear();
-      feed.dropped = 0;
-    }
+    this.fanout.flush();
     this.unsent.tick();
   }
 
@@ -220,9 +204,13 @@ export class RealtimeHub {
         this.sendFrame(ws, this.detailedFrames.frameFor(message.filter ?? {}));
         return;
       case "subscribe":
+        if (message.batch !== undefined) ws.data.batching = message.batch;
         this.leave(ws);
         this.join(ws, message.filter);
-        this.sendTo(ws, "subscribed", { filter: message.filter });
+        this.sendTo(ws, "subscribed", {
+          filter: normalizedFilter(message.filter),
+          batch: ws.data.batching,
+        });
         return;
       case "track_dashboard_action": {
         const action =
@@ -237,85 +225,8 @@ export class RealtimeHub {
     }
   }
 
-  private onVisitorEvent(event: VisitorEvent): void {
-    if (this.feeds.size === 0) return;
-    const now = this.clock.now();
-    // Built once, and only if some feed sends it at once (a batch reads the latest at its tick).
-    let session: SessionView | undefined | null = null;
-    const current = () => {
-      if (session === null) session = this.store.session(event.session_id);
-      return session;
-    };
-    for (const feed of this.feeds.values()) {
-      if (!matchesFilter(event, feed.filter)) continue;
-      // A session that comes back before its queued end went out is active again, not ended
-      // (its own session_end event arrives here just after it was queued, and keeps it).
-      if (event.type !== "session_end") feed.pendingEnded.delete(event.session_id);
-      feed.refill(now);
-      if (feed.pending.length === 0 && feed.pendingEnded.size === 0 && feed.tokens >= 2) {
-        feed.tokens -= 2;
-        this.publishTo(
-          feed,
-          serialize("visitor_update", { event, stats: this.statsFor(feed.filter) }),
-        );
-        const activity = current();
-        if (activity) this.publishTo(feed, serialize("session_activity", activityOf(activity)));
-        continue;
-      }
-      if (feed.pending.length >= MAX_BATCH_EVENTS) {
-        feed.pending.shift();
-        feed.dropped++;
-      }
-      feed.pending.push(event);
-      if (event.type !== "session_end") feed.pendingSessions.add(event.session_id);
-    }
-  }
-
-  private onSessionEnded(session: SessionView, reason: SessionEndReason): void {
-    if (this.feeds.size === 0) return;
-    const now = this.clock.now();
-    const ended: EndedSession = { ...session, reason };
-    let frame: string | undefined;
-    for (const feed of this.feeds.values()) {
-      if (!matchesFilter(session, feed.filter)) continue;
-      feed.refill(now);
-      if (feed.pending.length === 0 && feed.pendingEnded.size === 0 && feed.tokens >= 1) {
-        feed.tokens -= 1;
-        frame ??= serialize("session_ended", ended);
-        this.publishTo(feed, frame);
-        continue;
-      }
-      // Over budget (a mass time-out, say): the next tick's visitor_batch carries it in `ended`.
-      feed.pendingSessions.delete(session.session_id);
-      feed.pendingEnded.set(session.session_id, ended);
-    }
-  }
-
-  /** The latest activity of each session, leaving out those that have ended since. */
-  private activities(sessionIds: ReadonlySet<string>) {
-    const activities = [];
-    for (const sessionId of sessionIds) {
-      const session = this.store.session(sessionId);
-      if (session) activities.push(activityOf(session));
-    }
-    return activities;
-  }
-
-  private statsFor(filter: DimensionFilter) {
-    return {
-      ...this.store.currentStats(filter),
-      visitors_last_minute: this.store.visitorsLastMinute(),
-    };
-  }
-
   private join(ws: DashboardSocket, filter: DimensionFilter): void {
-    const key = feedKey(filter);
-    let feed = this.feeds.get(key);
-    if (!feed) {
-      feed = new Feed(`feed:${key}`, filter, this.options.maxFramesPerSecond, this.clock.now());
-      this.feeds.set(key, feed);
-    }
-    feed.subscribers++;
+    const feed = this.fanout.join(filter, ws.data.batching);
     ws.data.feed = feed;
     ws.subscribe(feed.topic);
   }
@@ -325,11 +236,7 @@ export class RealtimeHub {
     if (!feed) return;
     ws.data.feed = undefined;
     if (ws.readyState === WebSocket.OPEN) ws.unsubscribe(feed.topic);
-    if (--feed.subscribers === 0) this.feeds.delete(feedKey(feed.filter));
-  }
-
-  private publishTo(feed: Feed, frame: string): void {
-    this.publish(feed.topic, frame, feed.subscribers);
+    this.fanout.leave(feed);
   }
 
   private publish(topic: string, frame: string, recipients: number): void {

@@ -41,7 +41,31 @@ export function toSessionView(session: Session): SessionView {
 
 /** A session as lists show it, with its estimated bytes: the journey's newest pages that fit. */
 export function toSessionListView(session: Session): { view: SessionView; bytes: number } {
-  const { journey } = session;
+  const { first, journeyBytes } = listJourneyStart(session.journey);
+  const view = toSessionView(session);
+  if (first > 0) {
+    view.journey = session.journey.slice(first);
+    view.journey_truncated = true;
+  }
+  let bytes = SESSION_VIEW_OVERHEAD + journeyBytes;
+  for (const value of [view.session_id, view.site, view.current_page, view.country, view.device])
+    bytes += jsonStringBytes(value);
+  return { view, bytes };
+}
+
+/**
+ * A session view with its journey cut as lists cut it (its newest pages within
+ * LIST_JOURNEY_MAX_BYTES, `journey_truncated` then true): what WebSocket frames carry, so a frame
+ * about one session stays a few KB however long its pages are.
+ */
+export function withListJourney<V extends SessionView>(view: V): V {
+  const { first } = listJourneyStart(view.journey);
+  if (first === 0) return view;
+  return { ...view, journey: view.journey.slice(first), journey_truncated: true };
+}
+
+/** Where a list's journey starts (the newest pages within the budget, at least one) and its bytes. */
+function listJourneyStart(journey: readonly string[]): { first: number; journeyBytes: number } {
   let journeyBytes = 2;
   let first = journey.length;
   while (first > 0) {
@@ -50,13 +74,5 @@ export function toSessionListView(session: Session): { view: SessionView; bytes:
     journeyBytes += bytes;
     first--;
   }
-  const view = toSessionView(session);
-  if (first > 0) {
-    view.journey = journey.slice(first);
-    view.journey_truncated = true;
-  }
-  let bytes = SESSION_VIEW_OVERHEAD + journeyBytes;
-  for (const value of [view.session_id, view.site, view.current_page, view.country, view.device])
-    bytes += jsonStringBytes(value);
-  return { view, bytes };
+  return { first, journeyBytes };
 }

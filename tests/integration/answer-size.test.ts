@@ -117,20 +117,20 @@ describe("answers built from the live state stay within a few hundred KB", () =>
     expect(data.recent_events[0]?.session_id).toBe("long-0");
   });
 
-  test("a WebSocket detailed_stats frame stays within the budget too", async () => {
+  test("a WebSocket detailed_stats_response frame stays within the budget too", async () => {
     const client = await DashboardClient.connect(server.wsUrl);
     try {
       await client.next("user_connected");
       let raw = "";
       client.socket.addEventListener("message", (message) => {
         const text = String(message.data);
-        if (text.includes('"detailed_stats"')) raw = text;
+        if (text.startsWith('{"type":"detailed_stats_response"')) raw = text;
       });
       client.send({ type: "request_detailed_stats" });
       await eventually(() => raw !== "");
       expect(bytesOf(raw)).toBeLessThan(MAX_ANSWER_BYTES);
       const frame = JSON.parse(raw) as Frame;
-      expect(frame.type).toBe("detailed_stats");
+      expect(frame.type).toBe("detailed_stats_response");
       expect(frame.data.active_sessions_truncated).toBe(true);
       expect(frame.data.recent_events_truncated).toBe(true);
     } finally {

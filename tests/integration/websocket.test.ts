@@ -22,6 +22,9 @@ function start(env: Record<string, string> = {}): TestServer {
   return server;
 }
 
+/** The dashboard URL that asks for coalescing, as Footfall's own dashboard connects. */
+const batchingUrl = (server: TestServer) => `${server.wsUrl}&batch=1`;
+
 async function dashboard(url: string): Promise<DashboardClient> {
   const client = await DashboardClient.connect(url);
   dashboards.push(client);
@@ -178,9 +181,10 @@ describe("WebSocket /ws", () => {
     test("an accepted event reaches every dashboard as visitor_update then session_activity", async () => {
       const server = start();
       const first = await dashboard(server.wsUrl);
-      const second = await dashboard(server.wsUrl);
+      const second = await dashboard(batchingUrl(server));
+      const metadata = { device: "mobile", referrer: "https://news.example/", plan: "pro" };
       const response = await server.postEvent(
-        pageview("visitor-1", "/pricing", { country: "France", metadata: { device: "mobile" } }),
+        pageview("visitor-1", "/pricing", { country: "France", metadata }),
       );
       expect(response.status).toBe(201);
 
@@ -192,7 +196,12 @@ describe("WebSocket /ws", () => {
           page: "/pricing",
           country: "France",
           device: "mobile",
+          referrer: "https://news.example/",
         });
+        // The metadata as the client sent it; no client timestamp, so the receive time.
+        expect((update.data.event as WireEvent).metadata).toEqual(metadata);
+        const event = update.data.event as { timestamp: string; received_at: string };
+        expect(event.timestamp).toBe(event.received_at);
         expect(update.data.stats).toMatchObject({
           total_active: 1,
           total_today: 1,
@@ -207,14 +216,36 @@ describe("WebSocket /ws", () => {
           device: "mobile",
         });
         expect(activity.data.duration).toBeNumber();
+        expect(Date.parse(String(activity.data.last_activity))).toBe(
+          Date.parse((update.data.event as { received_at: string }).received_at),
+        );
         const types = client.frames.map((frame) => frame.type);
         expect(types.indexOf("visitor_update")).toBeLessThan(types.indexOf("session_activity"));
       }
     });
 
-    test("a batch of 300 events arrives coalesced into far fewer frames, with no event lost or repeated", async () => {
+    test("a dashboard that did not ask for batching gets a batch of 300 events as 300 visitor_update frames", async () => {
       const server = start();
       const client = await dashboard(server.wsUrl);
+      await client.next("user_connected");
+      const events = Array.from({ length: 300 }, (_, i) =>
+        pageview(`each-${i}`, `/p${i % 7}`, { metadata: { seq: i } }),
+      );
+      expect((await server.postEvent(events)).status).toBe(201);
+      await eventually(() => client.ofType("session_activity").length >= 300);
+      client.send({ type: "ping" });
+      await client.next("pong");
+      expect(client.ofType("visitor_batch")).toHaveLength(0);
+      const seqs = client
+        .ofType("visitor_update")
+        .map((frame) => (frame.data.event as WireEvent).metadata.seq);
+      expect(seqs).toEqual(events.map((_, i) => i));
+      expect(client.ofType("session_activity")).toHaveLength(300);
+    });
+
+    test("a batching dashboard gets a batch of 300 events coalesced into far fewer frames, with no event lost or repeated", async () => {
+      const server = start();
+      const client = await dashboard(batchingUrl(server));
       await client.next("user_connected");
       const events = Array.from({ length: 300 }, (_, i) =>
         pageview(`burst-${i}`, `/p${i % 7}`, { metadata: { seq: i } }),
@@ -240,9 +271,9 @@ describe("WebSocket /ws", () => {
       }
     });
 
-    test("300 events posted as separate requests at once arrive at a bounded frame rate, none lost", async () => {
+    test("300 events posted as separate requests at once reach a batching dashboard at a bounded frame rate, none lost", async () => {
       const server = start();
-      const client = await dashboard(server.wsUrl);
+      const client = await dashboard(batchingUrl(server));
       await client.next("user_connected");
       const startedAt = performance.now();
       const responses = await Promise.all(
@@ -268,7 +299,7 @@ describe("WebSocket /ws", () => {
 
     test("once a burst has passed, a lone event is again sent at once as visitor_update", async () => {
       const server = start();
-      const client = await dashboard(server.wsUrl);
+      const client = await dashboard(batchingUrl(server));
       await server.postEvent(Array.from({ length: 100 }, (_, i) => pageview(`wave-${i}`)));
       await eventually(() => client.ofType("visitor_batch").length > 0);
 
@@ -306,9 +337,9 @@ describe("WebSocket /ws", () => {
       expect(stats.data.summary.total_active).toBe(0);
     });
 
-    test("a mass time-out reaches a dashboard within its frame budget, the overflow as visitor_batch ended", async () => {
+    test("a mass time-out reaches a batching dashboard within its frame budget, the overflow as visitor_batch ended", async () => {
       const server = start({ SESSION_TIMEOUT_MINUTES: "0.02" });
-      const client = await dashboard(server.wsUrl);
+      const client = await dashboard(batchingUrl(server));
       await client.next("user_connected");
       const count = 200;
       const events = Array.from({ length: count }, (_, i) => pageview(`mass-${i}`));
@@ -348,9 +379,34 @@ describe("WebSocket /ws", () => {
       expect(ended.data.journey).toEqual(["/checkout"]);
     });
 
-    test("sessions ended by session_end over the frame budget arrive in visitor_batch ended, none lost", async () => {
+    test("session_ended and session_activity carry a long journey's newest pages only, within a few KB", async () => {
       const server = start();
       const client = await dashboard(server.wsUrl);
+      const longPage = (n: number) => `/${String(n).padStart(4, "0")}/${"x".repeat(2000)}`;
+      const views = Array.from({ length: 50 }, (_, n) => pageview("wanderer", longPage(n)));
+      expect((await server.postEvent(views)).status).toBe(201);
+      const last = await client.next(
+        "session_activity",
+        (frame) => (frame.data.page_views as number) === 50,
+      );
+      // The session itself still shows the whole journey.
+      const whole = await server.request("/api/analytics/sessions/wanderer", { auth: true });
+      expect((await whole.json()).data.session.journey).toHaveLength(50);
+      await server.postEvent({ type: "session_end", page: longPage(49), session_id: "wanderer" });
+      const ended = await client.next("session_ended");
+      for (const frame of [last, ended]) {
+        expect(JSON.stringify(frame).length).toBeLessThan(16 * 1024);
+        expect(frame.data.journey_truncated).toBe(true);
+        const journey = frame.data.journey as string[];
+        expect(journey.length).toBeGreaterThan(0);
+        expect(journey.length).toBeLessThan(50);
+        expect(journey.at(-1)).toBe(longPage(49));
+      }
+    });
+
+    test("sessions ended by session_end over the frame budget arrive in visitor_batch ended, none lost", async () => {
+      const server = start();
+      const client = await dashboard(batchingUrl(server));
       await client.next("user_connected");
       const count = 60;
       const ids = Array.from({ length: count }, (_, i) => `burst-${i}`);
@@ -365,7 +421,7 @@ describe("WebSocket /ws", () => {
 
     test("a session back before its queued end went out is active, not in the batch's ended", async () => {
       const server = start();
-      const client = await dashboard(server.wsUrl);
+      const client = await dashboard(batchingUrl(server));
       await client.next("user_connected");
       const fillers = (from: number) =>
         Array.from({ length: 30 }, (_, i) => pageview(`filler-${from + i}`));
@@ -407,7 +463,7 @@ describe("WebSocket /ws", () => {
       }
     });
 
-    test("request_detailed_stats is answered with detailed_stats to the asking dashboard alone", async () => {
+    test("request_detailed_stats is answered with detailed_stats_response to the asking dashboard alone", async () => {
       const server = start();
       const asking = await dashboard(server.wsUrl);
       const other = await dashboard(server.wsUrl);
@@ -417,15 +473,19 @@ describe("WebSocket /ws", () => {
         pageview("de-1", "/a", { country: "Germany" }),
       ]);
       asking.send({ type: "request_detailed_stats", data: { filter: { country: "France" } } });
-      const answer = await asking.next("detailed_stats");
+      const answer = await asking.next("detailed_stats_response");
       expect(answer.data.filters_applied).toEqual({ country: "France" });
       expect(answer.data.summary).toMatchObject({ total_active: 2, total_today: 2 });
       expect(answer.data.active_sessions_total).toBe(2);
+      const sessions = answer.data.sessions as { session_id: string; last_activity: string }[];
+      expect(sessions.map((session) => session.session_id).sort()).toEqual(["fr-1", "fr-2"]);
+      expect(sessions.every((session) => Date.parse(session.last_activity) > 0)).toBe(true);
+      expect(answer.data.country_breakdown).toMatchObject({ France: 2 });
 
       // The other dashboard's pong comes after anything broadcast before it.
       other.send({ type: "ping" });
       await other.next("pong");
-      expect(other.ofType("detailed_stats")).toHaveLength(0);
+      expect(other.ofType("detailed_stats_response")).toHaveLength(0);
     });
 
     test("request_detailed_stats without a filter covers every session", async () => {
@@ -433,7 +493,7 @@ describe("WebSocket /ws", () => {
       const client = await dashboard(server.wsUrl);
       await server.postEvent([pageview("x-1", "/a"), pageview("x-2", "/b")]);
       client.send({ type: "request_detailed_stats" });
-      const answer = await client.next("detailed_stats");
+      const answer = await client.next("detailed_stats_response");
       expect(answer.data.summary).toMatchObject({ total_active: 2, total_today: 2 });
       expect(answer.data.filters_applied).toEqual({});
     });
@@ -446,7 +506,7 @@ describe("WebSocket /ws", () => {
         pageview("top-2", "/a", { country: "Chile" }),
       ]);
       client.send({ type: "request_detailed_stats", filter: { country: "Italy" } });
-      const answer = await client.next("detailed_stats");
+      const answer = await client.next("detailed_stats_response");
       expect(answer.data.filters_applied).toEqual({ country: "Italy" });
       expect(answer.data.summary).toMatchObject({ total_active: 1 });
 
@@ -485,7 +545,7 @@ describe("WebSocket /ws", () => {
       const everything = await dashboard(server.wsUrl);
       filtered.send({ type: "subscribe", data: { filter: { country: "France" } } });
       const ack = await filtered.next("subscribed");
-      expect(ack.data).toEqual({ filter: { country: "France" } });
+      expect(ack.data).toEqual({ filter: { country: "France" }, batch: false });
 
       await server.postEvent(pageview("de-visitor", "/", { country: "Germany" }));
       await server.postEvent(pageview("fr-visitor", "/", { country: "France" }));
@@ -501,6 +561,25 @@ describe("WebSocket /ws", () => {
       expect(activities).toEqual(["fr-visitor"]);
       const update = await filtered.next("visitor_update");
       expect(update.data.stats).toMatchObject({ total_active: 1, total_today: 1 });
+    });
+
+    test("subscribe with batch: true turns coalescing on for that dashboard, and batch: false off", async () => {
+      const server = start();
+      const client = await dashboard(server.wsUrl);
+      client.send({ type: "subscribe", data: { filter: {}, batch: true } });
+      expect((await client.next("subscribed")).data).toEqual({ filter: {}, batch: true });
+      const burst = Array.from({ length: 100 }, (_, i) => pageview(`opt-${i}`));
+      expect((await server.postEvent(burst)).status).toBe(201);
+      await eventually(() => eventsReceived(client).length >= 100);
+      expect(client.ofType("visitor_batch").length).toBeGreaterThan(0);
+
+      client.clear();
+      client.send({ type: "subscribe", data: { filter: {}, batch: false } });
+      expect((await client.next("subscribed")).data).toEqual({ filter: {}, batch: false });
+      const again = Array.from({ length: 100 }, (_, i) => pageview(`each-${i}`));
+      expect((await server.postEvent(again)).status).toBe(201);
+      await eventually(() => client.ofType("visitor_update").length >= 100);
+      expect(client.ofType("visitor_batch")).toHaveLength(0);
     });
 
     test("ping is answered with pong", async () => {
@@ -656,8 +735,9 @@ describe("WebSocket /ws", () => {
       const refused = await rawUpgrade(server.url, "/ws");
       expect(refused.status).toBe(401);
       const body = JSON.parse(refused.body);
-      expect(body).toMatchObject({ success: false, error: { code: "unauthorized" } });
-      expect(body.error.message).toBeString();
+      // The one error shape: `error` the title (as the seed's clients read it), then code and message.
+      expect(body).toMatchObject({ success: false, error: "Unauthorized", code: "unauthorized" });
+      expect(body.message).toBeString();
       await expect(DashboardClient.connect(server.wsUrl.replace(/\?.*$/, ""))).rejects.toThrow();
       expect((await dashboardStatus(server)).dashboards.connected).toBe(0);
     });
@@ -666,7 +746,7 @@ describe("WebSocket /ws", () => {
       const server = start();
       const wrongQuery = await rawUpgrade(server.url, "/ws?token=not-the-token-at-all");
       expect(wrongQuery.status).toBe(401);
-      expect(JSON.parse(wrongQuery.body).error.code).toBe("unauthorized");
+      expect(JSON.parse(wrongQuery.body).code).toBe("unauthorized");
       const wrongHeader = await rawUpgrade(server.url, "/ws", {
         Authorization: "Bearer not-the-token-at-all",
       });
@@ -690,7 +770,7 @@ describe("WebSocket /ws", () => {
       const server = start({ WEBSOCKET_PORT: String(port) });
       const refused = await rawUpgrade(`http://127.0.0.1:${port}`, "/anything");
       expect(refused.status).toBe(401);
-      expect(JSON.parse(refused.body).error.code).toBe("unauthorized");
+      expect(JSON.parse(refused.body).code).toBe("unauthorized");
       expect((await dashboardStatus(server)).dashboards.connected).toBe(0);
     });
 
@@ -749,7 +829,8 @@ describe("WebSocket /ws", () => {
       expect(refused.status).toBe(503);
       expect(JSON.parse(refused.body)).toMatchObject({
         success: false,
-        error: { code: "too_many_connections" },
+        error: "Too many connections",
+        code: "too_many_connections",
       });
       await expect(DashboardClient.connect(server.wsUrl)).rejects.toThrow();
       expect((await dashboardStatus(server)).dashboards).toMatchObject({ connected: 2, max: 2 });

@@ -34,10 +34,10 @@ async function dashboard(server: TestServer): Promise<DashboardClient> {
 
 /** Asks for detailed stats and waits for this request's answer (answers come in order). */
 async function ask(client: DashboardClient, filter?: Record<string, string>): Promise<Frame> {
-  const before = client.ofType("detailed_stats").length;
+  const before = client.ofType("detailed_stats_response").length;
   client.send({ type: "request_detailed_stats", data: filter ? { filter } : {} });
-  await eventually(() => client.ofType("detailed_stats").length > before);
-  return client.ofType("detailed_stats")[before] as Frame;
+  await eventually(() => client.ofType("detailed_stats_response").length > before);
+  return client.ofType("detailed_stats_response")[before] as Frame;
 }
 
 const recentIds = (answer: Frame) =>
@@ -105,7 +105,7 @@ describe("request_detailed_stats", () => {
       for (let i = 0; i < 61; i++) client.send({ type: "request_detailed_stats" });
       client.send({ type: "ping" });
       await client.next("pong");
-      expect(client.ofType("detailed_stats")).toHaveLength(60);
+      expect(client.ofType("detailed_stats_response")).toHaveLength(60);
       const errors = client.ofType("error");
       expect(errors).toHaveLength(1);
       expect(errors[0]?.data.code).toBe("rate_limited");
@@ -114,7 +114,7 @@ describe("request_detailed_stats", () => {
 
       clock.advance(60_000);
       await ask(client);
-      expect(client.ofType("detailed_stats")).toHaveLength(61);
+      expect(client.ofType("detailed_stats_response")).toHaveLength(61);
     });
 
     test("WS_DETAILED_STATS_PER_MINUTE counts each dashboard on its own, apart from other messages", async () => {
@@ -123,7 +123,7 @@ describe("request_detailed_stats", () => {
       const calm = await dashboard(server);
       for (let i = 0; i < 3; i++) busy.send({ type: "request_detailed_stats" });
       await busy.next("error");
-      expect(busy.ofType("detailed_stats")).toHaveLength(2);
+      expect(busy.ofType("detailed_stats_response")).toHaveLength(2);
       expect(busy.ofType("error").map((frame) => frame.data.code)).toEqual(["rate_limited"]);
 
       // Other messages are not held back by the detailed-stats allowance.
