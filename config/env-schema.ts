@@ -14,6 +14,18 @@ const wholeNumber = (min: number, max: number) =>
 
 const port = wholeNumber(0, 65535);
 
+/** `true` or `false` (also yes/no, 1/0), as people write them in a .env. */
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((value, ctx) => {
+    if (["true", "yes", "1"].includes(value)) return true;
+    if (["false", "no", "0"].includes(value)) return false;
+    ctx.addIssue({ code: "custom", message: "expected true or false" });
+    return z.NEVER;
+  });
+
 /**
  * `false` (default), `true` (one proxy), a number of proxies, or a comma-separated list of proxy
  * addresses or CIDR ranges: the client address is read that many hops from the right of
@@ -65,6 +77,8 @@ export const envSchema = z.object({
   API_TOKEN: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   CORS_ORIGINS: z.string().min(1).default("*"),
+  // The earlier systems' clients read their counts with no token: opt in to let them.
+  COMPAT_PUBLIC_READS: flag.prefault("false"),
   SESSION_TIMEOUT_MINUTES: positiveDecimal.default(30),
   CLEANUP_INTERVAL_MINUTES: positiveDecimal.default(60),
   ALERT_THRESHOLD: wholeNumber(1, 10_000_000).default(10),

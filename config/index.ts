@@ -10,6 +10,11 @@ export interface Config {
   readonly dataDir: string;
   /** `"*"` or an explicit allow-list. */
   readonly corsOrigins: "*" | readonly string[];
+  /**
+   * The compatibility routes' reads (`GET /api/v1/stats`, `/api/customer-visit-count`,
+   * `/api/overall-visit-count`) need no token, as in the earlier systems.
+   */
+  readonly compatPublicReads: boolean;
   readonly sessionTimeoutMs: number;
   readonly cleanupIntervalMs: number;
   readonly alertThreshold: number;
@@ -92,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiToken: e.API_TOKEN,
     dataDir: e.DATA_DIR,
     corsOrigins: origins.includes("*") || origins.length === 0 ? "*" : Object.freeze(origins),
+    compatPublicReads: e.COMPAT_PUBLIC_READS,
     sessionTimeoutMs: e.SESSION_TIMEOUT_MINUTES * 60_000,
     cleanupIntervalMs: e.CLEANUP_INTERVAL_MINUTES * 60_000,
     alertThreshold: e.ALERT_THRESHOLD,

@@ -1,33 +1,57 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import type { errorCodeSchema } from "../schemas/common.ts";
+import { ERROR_TITLES, type ErrorCode, type errorBodySchema } from "../schemas/common.ts";
 
-export type ErrorCode = z.infer<typeof errorCodeSchema>;
+export type { ErrorCode };
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
-export interface ErrorBody {
-  success: false;
-  error: { code: ErrorCode; message: string; details?: unknown; total_issues?: number };
+export interface ApiErrorOptions {
+  details?: unknown;
+  /** Every issue found, when `details` lists only the first MAX_LISTED_ISSUES. */
+  totalIssues?: number;
+  /** The `error` title, when a more specific one than the code's (ERROR_TITLES) fits. */
+  title?: string;
+  /** On a 404 for an unknown route: the routes there are. */
+  availableEndpoints?: readonly string[];
 }
 
-/** The one error type: a status, a stable machine code, a human message, optional details. */
+/**
+ * The one error type: a status, a stable machine code, a short title, a human message, optional
+ * details. Its body is `{success:false, error:<title>, code, message, details?}`.
+ */
 export class ApiError extends HTTPException {
+  readonly details?: unknown;
+  readonly totalIssues?: number;
+  readonly title: string;
+  readonly availableEndpoints?: readonly string[];
+
   constructor(
     status: ContentfulStatusCode,
     readonly code: ErrorCode,
     message: string,
-    readonly details?: unknown,
-    /** Every issue found, when `details` lists only the first MAX_LISTED_ISSUES. */
-    readonly totalIssues?: number,
+    options: ApiErrorOptions = {},
   ) {
     super(status, { message });
+    this.details = options.details;
+    this.totalIssues = options.totalIssues;
+    this.title = options.title ?? ERROR_TITLES[code];
+    this.availableEndpoints = options.availableEndpoints;
   }
 
   body(): ErrorBody {
-    const error: ErrorBody["error"] = { code: this.code, message: this.message };
-    if (this.details !== undefined) error.details = this.details;
-    if (this.totalIssues !== undefined) error.total_issues = this.totalIssues;
-    return { success: false, error };
+    const body: ErrorBody = {
+      success: false,
+      error: this.title,
+      code: this.code,
+      message: this.message,
+    };
+    if (this.details !== undefined) body.details = this.details;
+    if (this.totalIssues !== undefined) body.total_issues = this.totalIssues;
+    if (this.availableEndpoints !== undefined) {
+      body.available_endpoints = [...this.availableEndpoints];
+    }
+    return body;
   }
 }
 
@@ -52,10 +76,14 @@ export function issuePath(path: readonly PropertyKey[]): string {
     .join(".");
 }
 
-/** 400 validation_error listing the first issues, with the total when some were left out. */
+/**
+ * 400 validation_error listing the first issues, with the total when some were left out. `title`
+ * is the `error` string (the seed's clients look for "Invalid event data").
+ */
 export function validationError(
   issues: readonly IssueLike[],
   message = "Invalid request",
+  title?: string,
 ): ApiError {
   const listed = issues
     .slice(0, MAX_LISTED_ISSUES)
@@ -65,12 +93,11 @@ export function validationError(
         : { index, path: issuePath(path), message: issueMessage },
     );
   const more = issues.length - listed.length;
-  if (more <= 0) return new ApiError(400, "validation_error", message, listed);
+  if (more <= 0) return new ApiError(400, "validation_error", message, { details: listed, title });
   return new ApiError(
     400,
     "validation_error",
     `${message} (${issues.length} issues; the first ${listed.length} listed, and ${more} more)`,
-    listed,
-    issues.length,
+    { details: listed, totalIssues: issues.length, title },
   );
 }

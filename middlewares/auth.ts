@@ -1,3 +1,4 @@
+import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { tokensMatch } from "../services/api-token.ts";
@@ -30,3 +31,8 @@ export const requireToken = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next();
 });
+
+/** requireToken, or nothing when `open` (COMPAT_PUBLIC_READS for the compatibility reads). */
+export function requireTokenUnless(open: boolean): MiddlewareHandler<AppEnv> {
+  return open ? async (_c, next) => next() : requireToken;
+}

@@ -19,11 +19,13 @@ export const SECURE_HEADERS_OPTIONS = {
 export const handleError: ErrorHandler<AppEnv> = (err, c) => respond(c, toApiError(err, c));
 
 /**
- * No route matched: 405 with `Allow` when the path exists under other methods, else 404.
- * `allowedMethods` lists the methods served at a path (see allowedMethodsOf).
+ * No route matched: 405 with `Allow` when the path exists under other methods, else 404 listing
+ * `availableEndpoints` (as the seed's 404 did). `allowedMethods` lists the methods served at a
+ * path (see allowedMethodsOf).
  */
 export function handleNotFound(
   allowedMethods: (path: string) => readonly string[],
+  availableEndpoints: readonly string[],
 ): NotFoundHandler<AppEnv> {
   return (c) => {
     const allowed = allowedMethods(c.req.path);
@@ -35,12 +37,17 @@ export function handleNotFound(
           405,
           "method_not_allowed",
           `${c.req.method} is not served here; allowed: ${allow}`,
-          { allowed },
+          { details: { allowed } },
         ),
         { Allow: allow },
       );
     }
-    return respond(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
+    return respond(
+      c,
+      new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`, {
+        availableEndpoints,
+      }),
+    );
   };
 }
 
@@ -89,7 +96,7 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError {
     500,
     "internal_error",
     development ? err.message : "Internal server error",
-    development ? { stack: err.stack } : undefined,
+    development ? { details: { stack: err.stack } } : {},
   );
 }
 

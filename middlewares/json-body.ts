@@ -18,7 +18,7 @@ export const jsonOrTextBody = createMiddleware<AppEnv>(async (c, next) => {
       415,
       "unsupported_media_type",
       "Send the body uncompressed: Content-Encoding is not supported",
-      { content_encoding: encoding },
+      { details: { content_encoding: encoding } },
     );
   }
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
@@ -27,7 +27,7 @@ export const jsonOrTextBody = createMiddleware<AppEnv>(async (c, next) => {
       415,
       "unsupported_media_type",
       "Send the body as application/json or text/plain",
-      { received: type || null },
+      { details: { received: type || null } },
     );
   }
   await next();
@@ -38,7 +38,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
     maxSize: maxBytes,
     onError: () => {
       throw new ApiError(413, "payload_too_large", `The body is over ${maxBytes} bytes`, {
-        max_bytes: maxBytes,
+        details: { max_bytes: maxBytes },
       });
     },
   });

@@ -22,6 +22,7 @@ import { docsRoutes } from "./docs.ts";
 import { eventRoutes } from "./events.ts";
 import { frontendRoutes } from "./frontend.ts";
 import { exportRoutes, historyRoutes } from "./history.ts";
+import { DOCUMENTED_ROUTES } from "./openapi.ts";
 import { statusRoutes } from "./status.ts";
 import { trackerRoutes } from "./tracker.ts";
 
@@ -66,11 +67,11 @@ export function createApp(services: Services) {
   app.route("/api/events", exportRoutes());
   app.route("/", statusRoutes());
   app.route("/api", hitCounterRoutes(services));
-  app.route("/api/v1", countryTrackerRoutes());
-  app.route("/", docsRoutes());
+  app.route("/api/v1", countryTrackerRoutes(services));
+  app.route("/", docsRoutes({ compatPublicReads: config.compatPublicReads }));
   app.route("/", trackerRoutes());
   app.route("/", frontendRoutes());
   // Every route is registered now: a path served under other methods answers 405, not 404.
-  app.notFound(handleNotFound(allowedMethodsOf(app.routes)));
+  app.notFound(handleNotFound(allowedMethodsOf(app.routes), DOCUMENTED_ROUTES));
   return app;
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { validationError } from "../middlewares/api-error.ts";
-import { requireToken } from "../middlewares/auth.ts";
+import { requireTokenUnless } from "../middlewares/auth.ts";
 import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
 import { validate } from "../middlewares/validate.ts";
 import {
@@ -17,11 +17,13 @@ import type { Services } from "../services/container.ts";
  * `user_id`, the website its `site`, the device its `metadata.device_id`.
  */
 export function hitCounterRoutes(services: Services) {
+  const readAuth = requireTokenUnless(services.config.compatPublicReads);
   return new Hono<AppEnv>()
     .post("/visit", jsonOrTextBody, limitBody(services.config.limits.maxEventBytes), async (c) => {
       const { value } = await parseJsonBody(c);
       const parsed = visitInputSchema.safeParse(value);
-      if (!parsed.success) throw validationError(parsed.error.issues, "Invalid visit");
+      if (!parsed.success)
+        throw validationError(parsed.error.issues, "Invalid visit", "Invalid visit data");
       const { customerId, deviceId } = parsed.data;
       const site = (parsed.data.websiteId ?? parsed.data.website) as string;
       await c.var.services.ingestion.accept([
@@ -36,16 +38,11 @@ export function hitCounterRoutes(services: Services) {
       ]);
       return c.json({ message: "Visit tracked successfully" }, 201);
     })
-    .get(
-      "/customer-visit-count",
-      requireToken,
-      validate("query", customerVisitQuerySchema),
-      (c) => {
-        const { customerId, websiteId } = c.req.valid("query");
-        return c.json(c.var.services.compat.customerVisits(websiteId, customerId));
-      },
-    )
-    .get("/overall-visit-count", requireToken, validate("query", overallVisitQuerySchema), (c) => {
+    .get("/customer-visit-count", readAuth, validate("query", customerVisitQuerySchema), (c) => {
+      const { customerId, websiteId } = c.req.valid("query");
+      return c.json(c.var.services.compat.customerVisits(websiteId, customerId));
+    })
+    .get("/overall-visit-count", readAuth, validate("query", overallVisitQuerySchema), (c) => {
       const { websiteId } = c.req.valid("query");
       return c.json(c.var.services.compat.siteVisits(websiteId));
     });

@@ -2,7 +2,7 @@ import { dirname, join } from "node:path";
 import { Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { ApiError } from "../middlewares/api-error.ts";
-import { buildOpenApiDocument } from "./openapi.ts";
+import { buildOpenApiDocument, type OpenApiOptions } from "./openapi.ts";
 import { VERSION } from "./status.ts";
 
 const SWAGGER_UI = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
@@ -53,8 +53,8 @@ const PAGE = `<!doctype html>
 `;
 
 /** GET /api/openapi.json (generated from the zod schemas) and the interactive docs at /docs. Public. */
-export function docsRoutes() {
-  const document = JSON.stringify(buildOpenApiDocument(VERSION));
+export function docsRoutes(options: OpenApiOptions = {}) {
+  const document = JSON.stringify(buildOpenApiDocument(VERSION, options));
   return new Hono<AppEnv>()
     .get("/api/openapi.json", (c) => c.body(document, 200, { "Content-Type": "application/json" }))
     .get("/docs", (c) => c.html(PAGE))

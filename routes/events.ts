@@ -28,11 +28,13 @@ export function eventRoutes(services: Services) {
             413,
             "payload_too_large",
             `One event may be at most ${limits.maxEventBytes} bytes`,
-            { max_bytes: limits.maxEventBytes },
+            { details: { max_bytes: limits.maxEventBytes } },
           );
         }
         const parsed = eventInputSchema.safeParse(value);
-        if (!parsed.success) throw validationError(parsed.error.issues, "Invalid event");
+        if (!parsed.success) {
+          throw validationError(parsed.error.issues, "Invalid event", "Invalid event data");
+        }
         const { events, statsJson } = await ingestion.accept([parsed.data]);
         return acceptedResponse(
           c,
@@ -41,13 +43,17 @@ export function eventRoutes(services: Services) {
         );
       }
 
-      if (value.length === 0) throw new ApiError(400, "validation_error", "The batch is empty");
+      if (value.length === 0) {
+        throw new ApiError(400, "validation_error", "The batch is empty", {
+          title: "Invalid event data",
+        });
+      }
       if (value.length > limits.maxBatchEvents) {
         throw new ApiError(
           413,
           "payload_too_large",
           `A batch may hold at most ${limits.maxBatchEvents} events; this one has ${value.length}`,
-          { max_events: limits.maxBatchEvents, received: value.length },
+          { details: { max_events: limits.maxBatchEvents, received: value.length } },
         );
       }
       // A body no larger than one event cannot hold an event larger than one.
@@ -69,6 +75,7 @@ export function eventRoutes(services: Services) {
         throw validationError(
           issues,
           `The batch was refused whole: invalid events at ${listIndexes(badIndexes)}`,
+          "Invalid event data",
         );
       }
       const { events, statsJson } = await ingestion.accept(inputs);
@@ -97,9 +104,11 @@ function refuseOversizedEvents(batch: readonly unknown[], maxEventBytes: number)
     "payload_too_large",
     `One event may be at most ${maxEventBytes} bytes, in a batch too: over it at ${listIndexes(oversized)}`,
     {
-      max_bytes: maxEventBytes,
-      indexes: oversized.slice(0, MAX_LISTED_ISSUES),
-      total_events: oversized.length,
+      details: {
+        max_bytes: maxEventBytes,
+        indexes: oversized.slice(0, MAX_LISTED_ISSUES),
+        total_events: oversized.length,
+      },
     },
   );
 }

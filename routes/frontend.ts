@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
+import { DOCUMENTED_ENDPOINTS } from "./openapi.ts";
+import { serviceInfo } from "./status.ts";
 
 export const DASHBOARD_ENTRYPOINT = join(import.meta.dir, "..", "dashboard", "index.html");
 
@@ -79,14 +81,32 @@ export const DASHBOARD_CSP = [
   "object-src 'none'",
 ].join("; ");
 
-/** The live dashboard at `/` and its bundled assets. The page holds no data: that comes over the authenticated WebSocket. */
+/** A browser asks for HTML; API clients (curl, Postman: `*\/*`) and scripts do not. */
+function wantsHtml(c: Context<AppEnv>): boolean {
+  return (c.req.header("accept") ?? "").toLowerCase().includes("text/html");
+}
+
+async function sendDashboard(c: Context<AppEnv>): Promise<Response> {
+  const { page } = await dashboardBundle();
+  c.header("Content-Security-Policy", DASHBOARD_CSP);
+  return send(c, page, REVALIDATE);
+}
+
+/**
+ * The live dashboard and its bundled assets. The page holds no data: that comes over the
+ * authenticated WebSocket. `/` answers by `Accept`: the dashboard to a browser (so the start-up
+ * banner's `/#token=` link opens it), service information as JSON to anything else, as the
+ * seed's root did; `/dashboard` is always the page.
+ */
 export function frontendRoutes() {
   return new Hono<AppEnv>()
     .get("/", async (c) => {
-      const { page } = await dashboardBundle();
-      c.header("Content-Security-Policy", DASHBOARD_CSP);
-      return send(c, page, REVALIDATE);
+      c.header("Vary", "Accept");
+      if (wantsHtml(c)) return sendDashboard(c);
+      c.header("Cache-Control", REVALIDATE);
+      return c.json(serviceInfo(c, DOCUMENTED_ENDPOINTS));
     })
+    .get("/dashboard", sendDashboard)
     .get("/:asset{[\\w.-]+\\.(?:js|css|map)}", async (c) => {
       const { assets } = await dashboardBundle();
       const asset = assets.get(c.req.path);

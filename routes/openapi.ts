@@ -25,6 +25,7 @@ import {
   healthSchema,
   messageSchema,
   overallVisitCountSchema,
+  serviceInfoSchema,
   sessionResponseSchema,
   sessionsResponseSchema,
   statusResponseSchema,
@@ -40,7 +41,8 @@ interface Operation {
   path: string;
   summary: string;
   tag: string;
-  auth: boolean;
+  /** `"compat"`: the token unless COMPAT_PUBLIC_READS. */
+  auth: boolean | "compat";
   description?: string;
   query?: ZodObject;
   pathParams?: string[];
@@ -48,6 +50,8 @@ interface Operation {
   /** Media types the body is accepted as. */
   bodyTypes?: string[];
   success: { status: number; description: string; schema?: ZodType; contentType?: string };
+  /** Another status answered with the success schema (health's 503). */
+  sameBodyAs?: { status: number; description: string };
   errors: number[];
 }
 
@@ -56,6 +60,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: "unauthorized",
   403: "forbidden_origin (CORS_ORIGINS is a list and the Origin header is not on it)",
   404: "not_found",
+  422: "missing_country_code",
   408: "request_timeout (the body did not arrive within REQUEST_BODY_TIMEOUT_SECONDS)",
   413: "payload_too_large",
   415: "unsupported_media_type (also any Content-Encoding but identity)",
@@ -68,6 +73,17 @@ const eventBody = z.union([eventInputSchema, eventBatchSchema]);
 
 /** Every route, declared once beside the zod schemas the server validates with. */
 const OPERATIONS: Operation[] = [
+  {
+    method: "get",
+    path: "/",
+    summary: "Service information (JSON); the live dashboard to a browser (Accept: text/html)",
+    tag: "Operations",
+    auth: false,
+    description:
+      "Answers by `Accept` (and says so with `Vary: Accept`): a request accepting `text/html` gets the dashboard page, which is also at `/dashboard`; anything else this JSON.",
+    success: { status: 200, description: "Service information", schema: serviceInfoSchema },
+    errors: [],
+  },
   {
     method: "post",
     path: "/api/events",
@@ -175,7 +191,11 @@ const OPERATIONS: Operation[] = [
     tag: "Operations",
     auth: false,
     success: { status: 200, description: "Healthy", schema: healthSchema },
-    errors: [503],
+    sameBodyAs: {
+      status: 503,
+      description: 'The same body, `status` "degraded" or "shutting_down" (not the error shape)',
+    },
+    errors: [],
   },
   {
     method: "get",
@@ -204,7 +224,7 @@ const OPERATIONS: Operation[] = [
     path: "/api/customer-visit-count",
     summary: "Hit counter (compatibility): a customer's visits to a site across devices",
     tag: "Compatibility",
-    auth: true,
+    auth: "compat",
     query: customerVisitQuerySchema,
     success: { status: 200, description: "Counts", schema: customerVisitCountSchema },
     errors: [400, 401],
@@ -214,7 +234,7 @@ const OPERATIONS: Operation[] = [
     path: "/api/overall-visit-count",
     summary: "Hit counter (compatibility): all visits to a site",
     tag: "Compatibility",
-    auth: true,
+    auth: "compat",
     query: overallVisitQuerySchema,
     success: { status: 200, description: "Counts", schema: overallVisitCountSchema },
     errors: [400, 401],
@@ -229,25 +249,36 @@ const OPERATIONS: Operation[] = [
     errors: [],
   },
   {
+    method: "get",
+    path: "/api/v1/healthcheck",
+    summary: "Country tracker (compatibility): health check",
+    tag: "Compatibility",
+    auth: false,
+    success: { status: 200, description: "OK", contentType: "text/plain" },
+    errors: [],
+  },
+  {
     method: "post",
     path: "/api/v1/stats",
     summary: "Country tracker (compatibility): count a visit from a country",
     tag: "Compatibility",
     auth: false,
+    description:
+      "The seed's statuses: 422 `missing_country_code` without `countryCode`, 403 `invalid_country_code` when it is not two letters (besides 403 `forbidden_origin`).",
     query: countryCodeQuerySchema,
     success: {
       status: 201,
       description: "The new count, under the lower-case code",
       schema: countryCountsSchema,
     },
-    errors: [400, 403, 429, 503],
+    errors: [403, 422, 429, 503],
   },
   {
     method: "get",
     path: "/api/v1/stats",
     summary: "Country tracker (compatibility): visits by country",
     tag: "Compatibility",
-    auth: true,
+    auth: "compat",
     success: {
       status: 200,
       description: "Counts by lower-case country code",
@@ -315,7 +346,12 @@ function bodyOrRef(schema: ZodType): Json {
   return id ? { $ref: COMPONENT_REF(id) } : jsonSchema(schema);
 }
 
-export function buildOpenApiDocument(version: string): Json {
+export interface OpenApiOptions {
+  /** COMPAT_PUBLIC_READS: the compatibility reads are documented as public. */
+  compatPublicReads?: boolean;
+}
+
+export function buildOpenApiDocument(version: string, options: OpenApiOptions = {}): Json {
   // Referenced so their `.meta({ id })` registrations are part of the document.
   void errorBodySchema;
   const paths: Record<string, Record<string, Json>> = {};
@@ -334,6 +370,12 @@ export function buildOpenApiDocument(version: string): Json {
           ? { content: { [success.contentType]: { schema: { type: "string" } } } }
           : {}),
     };
+    if (operation.sameBodyAs && success.schema) {
+      responses[String(operation.sameBodyAs.status)] = {
+        description: operation.sameBodyAs.description,
+        content: { "application/json": { schema: bodyOrRef(success.schema) } },
+      };
+    }
     for (const status of operation.errors) {
       responses[String(status)] = {
         description: ERROR_DESCRIPTIONS[status] ?? "error",
@@ -366,7 +408,8 @@ export function buildOpenApiDocument(version: string): Json {
         ),
       };
     }
-    entry.security = operation.auth ? [{ bearer: [] }, { tokenQuery: [] }] : [];
+    const auth = operation.auth === "compat" ? !options.compatPublicReads : operation.auth;
+    entry.security = auth ? [{ bearer: [] }, { tokenQuery: [] }] : [];
     paths[operation.path] ??= {};
     (paths[operation.path] as Record<string, Json>)[operation.method] = entry;
   }
@@ -376,7 +419,7 @@ export function buildOpenApiDocument(version: string): Json {
       title: "Footfall",
       version,
       description:
-        "Self-hosted real-time visitor analytics. Events over HTTP; live dashboards over native WebSockets. Every error is `{success:false,error:{code,message,details?,total_issues?}}`; a validation error lists its first 20 issues in `details` and, when there were more, their number in `total_issues`. A method a path does not serve answers 405 `method_not_allowed` with `Allow`.",
+        'Self-hosted real-time visitor analytics. Events over HTTP; live dashboards over native WebSockets. Every error is `{success:false,error:"<title>",code,message,details?,total_issues?}`: `error` a short human-readable title ("Invalid event data", "Not Found"), `code` the stable machine code. A validation error lists its first 20 issues in `details` and, when there were more, their number in `total_issues`. An unknown route answers 404 with `available_endpoints`; a method a path does not serve answers 405 `method_not_allowed` with `Allow`.',
       license: { name: "MIT", identifier: "MIT" },
     },
     servers: [{ url: "/" }],
@@ -399,4 +442,11 @@ export function buildOpenApiDocument(version: string): Json {
 
 export const DOCUMENTED_ROUTES = OPERATIONS.map(
   ({ method, path }) => `${method.toUpperCase()} ${path}`,
+);
+
+/** `"METHOD /path": summary` of every documented route (the root's `endpoints`). */
+export const DOCUMENTED_ENDPOINTS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    OPERATIONS.map(({ method, path, summary }) => [`${method.toUpperCase()} ${path}`, summary]),
+  ),
 );

@@ -3,6 +3,8 @@ import { z } from "zod";
 /** Every error code, each with its one HTTP status (middlewares/api-error.ts). */
 export const ERROR_CODES = [
   "validation_error",
+  "missing_country_code",
+  "invalid_country_code",
   "unauthorized",
   "forbidden_origin",
   "not_found",
@@ -19,6 +21,31 @@ export const ERROR_CODES = [
 ] as const;
 
 export const errorCodeSchema = z.enum(ERROR_CODES);
+
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+/**
+ * The `error` string of each code: a short title the earlier systems' clients read (they expect
+ * `error` to be a string, and match words in it). A refusal may carry a more specific one.
+ */
+export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = {
+  validation_error: "Invalid request",
+  missing_country_code: "Country code is required",
+  invalid_country_code: "Invalid country code format. Must be exactly 2 letters",
+  unauthorized: "Unauthorized",
+  forbidden_origin: "Forbidden origin",
+  not_found: "Not Found",
+  method_not_allowed: "Method Not Allowed",
+  request_timeout: "Request Timeout",
+  payload_too_large: "Payload Too Large",
+  unsupported_media_type: "Unsupported Media Type",
+  upgrade_required: "Upgrade Required",
+  rate_limited: "Too many requests. Please try again later.",
+  internal_error: "Internal server error",
+  shutting_down: "Shutting down",
+  storage_unavailable: "Storage unavailable",
+  too_many_connections: "Too many connections",
+};
 
 /**
  * Lone surrogates (`"\ud800"` in JSON) become U+FFFD here, before anything counts them: SQLite
@@ -72,15 +99,22 @@ export const text = (max: number) =>
 export const errorBodySchema = z
   .object({
     success: z.literal(false),
-    error: z.object({
-      code: errorCodeSchema,
-      message: z.string(),
-      details: z.unknown().optional(),
-      total_issues: z
-        .number()
-        .int()
-        .optional()
-        .describe("every validation issue found, when `details` lists only the first ones"),
-    }),
+    error: z
+      .string()
+      .describe(
+        'a short human-readable title ("Invalid event data", "Not Found", "Too many requests. Please try again later.")',
+      ),
+    code: errorCodeSchema.describe("the stable machine code"),
+    message: z.string().describe("what went wrong"),
+    details: z.unknown().optional(),
+    total_issues: z
+      .number()
+      .int()
+      .optional()
+      .describe("every validation issue found, when `details` lists only the first ones"),
+    available_endpoints: z
+      .array(z.string())
+      .optional()
+      .describe("on a 404 for an unknown route: every documented route"),
   })
   .meta({ id: "ErrorBody" });

@@ -42,16 +42,9 @@ export const sessionSchema = z
   })
   .meta({ id: "Session" });
 
-export const summaryResponseSchema = z
-  .object({
-    success: z.literal(true),
-    data: z.object({
-      summary: currentStatsSchema,
-      filters_applied: z.record(z.string(), z.string()),
-      generated_at: z.iso.datetime(),
-    }),
-  })
-  .meta({ id: "SummaryResponse" });
+const filtersAppliedSchema = z
+  .record(z.string(), z.string())
+  .describe("the filters given (country, page, site), and only those");
 
 export const sessionsResponseSchema = z
   .object({
@@ -66,6 +59,8 @@ export const sessionsResponseSchema = z
       truncated: z
         .boolean()
         .describe("true when matches within `limit` were left out to keep the answer in budget"),
+      filters_applied: filtersAppliedSchema,
+      retrieved_at: z.iso.datetime(),
     }),
   })
   .meta({ id: "SessionsResponse" });
@@ -98,49 +93,101 @@ export const visitorEventSchema = z
 
 const countsSchema = z.record(z.string(), z.number().int());
 
-export const detailedResponseSchema = z
+const detailedSessionsSchema = z
+  .array(sessionSchema)
+  .describe(
+    "the 50 most recently active, while they fit the answer's budget (at least one); journeys cut to their newest pages within 8 KiB",
+  );
+const countryBreakdownSchema = countsSchema.describe(
+  "today's pageviews by country; past 16 KiB, the most viewed and the rest as (other)",
+);
+const recentEventsSchema = z
+  .array(visitorEventSchema)
+  .describe("the last 50, newest first, while they fit the answer's budget (at least one)");
+
+export const summaryResponseSchema = z
   .object({
     success: z.literal(true),
     data: z.strictObject({
       summary: currentStatsSchema,
-      sessions: z.array(sessionSchema).describe("the same as active_sessions"),
-      active_sessions: z
-        .array(sessionSchema)
+      filtered_data: z
+        .strictObject({
+          summary: currentStatsSchema,
+          sessions: detailedSessionsSchema,
+          active_sessions_total: z.number().int(),
+          active_sessions_truncated: z.boolean(),
+          country_breakdown: countryBreakdownSchema,
+          recent_events: recentEventsSchema,
+          recent_events_truncated: z.boolean(),
+        })
+        .optional()
         .describe(
-          "the 50 most recently active, while they fit the answer's budget (at least one); journeys cut to their newest pages within 8 KiB",
+          "only when a filter is given: the sessions, breakdown and recent events under it (as /api/analytics/detailed)",
         ),
+      filters_applied: filtersAppliedSchema,
+      generated_at: z.iso.datetime(),
+    }),
+  })
+  .meta({ id: "SummaryResponse" });
+
+export const detailedResponseSchema = z
+  .strictObject({
+    success: z.literal(true),
+    filters_applied: filtersAppliedSchema.describe("the same as data.filters_applied"),
+    generated_at: z.iso.datetime(),
+    data: z.strictObject({
+      summary: currentStatsSchema,
+      sessions: z.array(sessionSchema).describe("the same as active_sessions"),
+      active_sessions: detailedSessionsSchema,
       active_sessions_total: z.number().int(),
       active_sessions_truncated: z
         .boolean()
         .describe("true when sessions among the 50 were left out to keep the answer in budget"),
-      country_breakdown: countsSchema.describe(
-        "today's pageviews by country; past 16 KiB, the most viewed and the rest as (other)",
-      ),
+      country_breakdown: countryBreakdownSchema,
       device_breakdown: countsSchema.describe(
         "today's pageviews by device; follows the site and country filters, not the page filter",
       ),
       top_pages: z.array(z.object({ page: z.string(), views: z.number().int() })),
-      recent_events: z
-        .array(visitorEventSchema)
-        .describe("the last 50, newest first, while they fit the answer's budget (at least one)"),
+      recent_events: recentEventsSchema,
       recent_events_truncated: z
         .boolean()
         .describe("true when recent events were left out to keep the answer in budget"),
       visitors_last_minute: z.number().int(),
       generated_at: z.iso.datetime(),
-      filters_applied: z.record(z.string(), z.string()),
+      filters_applied: filtersAppliedSchema,
     }),
   })
   .meta({ id: "DetailedResponse" });
 
 const fillSchema = z.object({ count: z.number().int(), max: z.number().int() });
 
+const healthStatusSchema = z
+  .enum(["healthy", "degraded", "shutting_down"])
+  .describe(
+    "degraded while the database cannot write (it clears once a probe write succeeds); shutting_down during shutdown",
+  );
+
+const memorySchema = z.object({
+  rss: z.number().int(),
+  heap_used: z.number().int(),
+  heap_total: z.number().int(),
+});
+
 export const statusResponseSchema = z
   .object({
     success: z.literal(true),
     data: z.strictObject({
+      server_status: healthStatusSchema,
       version: z.string(),
       uptime: z.number().describe("seconds"),
+      websocket_connections: z.number().int().describe("dashboards connected"),
+      current_analytics: z
+        .object({
+          total_active: z.number().int(),
+          total_today: z.number().int(),
+          pages_visited: currentStatsSchema.shape.pages_visited,
+        })
+        .describe("the unfiltered summary"),
       dashboards: z.object({
         connected: z.number().int(),
         max: z.number().int(),
@@ -187,11 +234,7 @@ export const statusResponseSchema = z
         durability: z.enum(["normal", "strict"]),
         degraded: z.boolean(),
       }),
-      memory: z.object({
-        rss: z.number().int(),
-        heap_used: z.number().int(),
-        heap_total: z.number().int(),
-      }),
+      memory: memorySchema,
       limits: z.record(z.string(), z.number()),
       generated_at: z.iso.datetime(),
     }),
@@ -199,12 +242,32 @@ export const statusResponseSchema = z
   .meta({ id: "StatusResponse" });
 
 export const healthSchema = z
-  .object({
-    status: z.enum(["ok", "degraded", "shutting_down"]),
-    uptime: z.number(),
+  .strictObject({
+    status: healthStatusSchema,
     timestamp: z.iso.datetime(),
+    uptime: z.number().describe("seconds"),
+    memory: memorySchema.describe("bytes"),
+    version: z.string(),
   })
   .meta({ id: "Health" });
+
+export const serviceInfoSchema = z
+  .strictObject({
+    service: z.string(),
+    version: z.string(),
+    status: z.enum(["running", "shutting_down"]),
+    endpoints: z.record(z.string(), z.string()).describe('"METHOD /path": what it does'),
+    websocket: z.strictObject({
+      url: z.string(),
+      port_url: z.string().optional().describe("the same endpoint on WEBSOCKET_PORT, when set"),
+      description: z.string(),
+    }),
+    dashboard: z.string(),
+    documentation: z.string(),
+  })
+  .meta({ id: "ServiceInfo" });
+
+export type ServiceInfo = z.infer<typeof serviceInfoSchema>;
 
 export const timeseriesResponseSchema = z
   .object({

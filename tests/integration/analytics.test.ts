@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   detailedResponseSchema,
+  healthSchema,
   sessionResponseSchema,
   sessionsResponseSchema,
   statusResponseSchema,
@@ -41,6 +42,25 @@ describe("read API", () => {
     });
     expect(data.filters_applied).toEqual({});
     expect(Date.parse(data.generated_at)).not.toBeNaN();
+    expect(data).not.toHaveProperty("filtered_data");
+  });
+
+  test("a filtered summary also carries filtered_data: the sessions, breakdown and recent events under the filter", async () => {
+    const data = await read(server, "/api/analytics/summary?country=India");
+    const filtered = data.filtered_data;
+    expect(filtered.summary).toEqual(data.summary);
+    expect(filtered.sessions.map((session: { session_id: string }) => session.session_id)).toEqual([
+      "in-2",
+      "in-1",
+    ]);
+    expect(filtered.active_sessions_total).toBe(2);
+    expect(filtered.country_breakdown).toEqual({ India: 3 });
+    expect(filtered.recent_events).toHaveLength(3);
+    expect(filtered.recent_events[0]).toMatchObject({ session_id: "in-2", country: "India" });
+    const byPage = await read(server, "/api/analytics/summary?page=/products");
+    expect(
+      byPage.filtered_data.sessions.map((session: { session_id: string }) => session.session_id),
+    ).toEqual(["us-1", "in-1"]);
   });
 
   test("a country filter counts only that country", async () => {
@@ -111,6 +131,14 @@ describe("read API", () => {
     expect(data.total_count).toBe(2);
   });
 
+  test("sessions say which filters applied (the given ones only) and when they were read", async () => {
+    const filtered = await read(server, "/api/analytics/sessions?page=/products&limit=10");
+    expect(filtered.filters_applied).toEqual({ page: "/products" });
+    expect(Math.abs(Date.parse(filtered.retrieved_at) - Date.now())).toBeLessThan(60_000);
+    const all = await read(server, "/api/analytics/sessions");
+    expect(all.filters_applied).toEqual({});
+  });
+
   test("a limit outside 1 to 1,000 is 400", async () => {
     for (const limit of ["0", "1001", "ten"]) {
       const response = await server.request(`/api/analytics/sessions?limit=${limit}`, {
@@ -118,8 +146,8 @@ describe("read API", () => {
       });
       expect(response.status).toBe(400);
       const body = await response.json();
-      expect(body.error.code).toBe("validation_error");
-      expect(body.error.details[0].path).toBe("limit");
+      expect(body.code).toBe("validation_error");
+      expect(body.details[0].path).toBe("limit");
     }
   });
 
@@ -200,6 +228,16 @@ describe("read API", () => {
     expect(data.filters_applied).toEqual({ country: "India" });
   });
 
+  test("the detailed view lists sessions as the seed did, and its filters and time beside data too", async () => {
+    const response = await server.request("/api/analytics/detailed?country=India", { auth: true });
+    const body = await response.json();
+    expect(body.filters_applied).toEqual({ country: "India" });
+    expect(body.data.filters_applied).toEqual({ country: "India" });
+    expect(body.generated_at).toBe(body.data.generated_at);
+    expect(body.data.sessions).toEqual(body.data.active_sessions);
+    expect(body.data.sessions).toHaveLength(2);
+  });
+
   test("status reports uptime, dashboards, events, memory, caps and version", async () => {
     const data = await read(server, "/api/status");
     expect(data.events_received).toBe(5);
@@ -228,11 +266,26 @@ describe("read API", () => {
     expect(data.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  test("health is public and says ok", async () => {
+  test("status carries the seed's server_status, websocket_connections and current_analytics", async () => {
+    const data = await read(server, "/api/status");
+    expect(data.server_status).toBe("healthy");
+    expect(data.websocket_connections).toBe(0);
+    expect(data.current_analytics).toEqual({
+      total_active: 3,
+      total_today: 5,
+      pages_visited: { "/home": 3, "/products": 2 },
+    });
+  });
+
+  test("health is public and says healthy, with memory and version", async () => {
     const response = await server.request("/health");
     expect(response.status).toBe(200);
     const body = await response.json();
-    expect(body.status).toBe("ok");
+    expect(Object.keys(body)).toEqual(["status", "timestamp", "uptime", "memory", "version"]);
+    expect(healthSchema.safeParse(body).error?.issues ?? []).toEqual([]);
+    expect(body.status).toBe("healthy");
+    expect(body.memory.rss).toBeGreaterThan(0);
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(typeof body.uptime).toBe("number");
     expect(body.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(60_000);

@@ -61,7 +61,7 @@ describe("hit counter compatibility API (seed 000)", () => {
     ]) {
       const response = await post(server, "/api/visit", body);
       expect(response.status).toBe(400);
-      expect((await response.json()).error.code).toBe("validation_error");
+      expect((await response.json()).code).toBe("validation_error");
     }
     expect(
       (await server.request("/api/customer-visit-count?customerId=c1", { auth: true })).status,
@@ -99,7 +99,7 @@ describe("hit counter compatibility API (seed 000)", () => {
         body[field] = bad;
         const response = await post(server, "/api/visit", body);
         expect(response.status).toBe(400);
-        const error = (await response.json()).error;
+        const error = await response.json();
         expect(error.code).toBe("validation_error");
         expect(JSON.stringify(error.details)).toContain(field);
       }
@@ -208,12 +208,46 @@ describe("country tracker compatibility API (seed 001)", () => {
     expect(await response.json()).toEqual({ es: 2, us: 1 });
   });
 
-  test("a code that is not two letters is 400", async () => {
-    for (const code of ["ESP", "1A", ""]) {
-      const response = await post(server, `/api/v1/stats?countryCode=${code}`);
-      expect(response.status).toBe(400);
+  test("the tracker's health check answers 200 OK", async () => {
+    const response = await server.request("/api/v1/healthcheck");
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("OK");
+  });
+
+  test("a missing code is 422 'Country code is required', as the tracker's tests expect", async () => {
+    for (const path of ["/api/v1/stats", "/api/v1/stats?countryCode="]) {
+      const response = await post(server, path);
+      expect(response.status).toBe(422);
+      expect(await response.json()).toEqual({
+        success: false,
+        error: "Country code is required",
+        code: "missing_country_code",
+        message: expect.any(String),
+      });
     }
-    expect((await post(server, "/api/v1/stats")).status).toBe(400);
+  });
+
+  test("a code that is not two letters is 403 'Invalid country code', as the tracker's tests expect", async () => {
+    for (const code of ["USA", "1A", "U", "%20%20"]) {
+      const response = await post(server, `/api/v1/stats?countryCode=${code}`);
+      expect(response.status).toBe(403);
+      const body = await response.json();
+      expect(body.error).toContain("Invalid country code");
+      expect(body.code).toBe("invalid_country_code");
+      expect(body.details[0].path).toBe("countryCode");
+    }
+  });
+
+  test("the tracker frontend's post (no headers, no body) is counted", async () => {
+    const response = await fetch(`${server.url}/api/v1/stats?countryCode=gb`, { method: "POST" });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ gb: 1 });
+  });
+
+  test("Footfall's own routes keep 400 for an invalid query", async () => {
+    const response = await server.request("/api/analytics/summary?country=", { auth: true });
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toBe("Invalid query parameters");
   });
 
   test("a country visit is an ordinary event counted by country", async () => {
@@ -242,10 +276,80 @@ describe("rate limiting on the compatibility ingestion routes", () => {
         await server.postEvent({ type: "pageview", page: "/", session_id: "s" }),
       ]) {
         expect(limited.status).toBe(429);
-        expect((await limited.json()).error.code).toBe("rate_limited");
+        const body = await limited.json();
+        expect(body.code).toBe("rate_limited");
+        // The tracker's tests look for these words in `error`.
+        expect(body.error).toContain("Too many requests");
       }
       const stats = await (await server.request("/api/v1/stats", { auth: true })).json();
       expect(stats).toEqual({ fr: 1 });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("COMPAT_PUBLIC_READS", () => {
+  const TRACKER_ORIGIN = "http://localhost:3001";
+
+  test("by default the compatibility reads need the token, and a foreign page can read the 401", async () => {
+    const server = startTestServer();
+    try {
+      const response = await server.request("/api/v1/stats", {
+        headers: { origin: TRACKER_ORIGIN },
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("access-control-allow-origin")).toBe("*");
+      const document = await (await server.request("/api/openapi.json")).json();
+      expect(document.paths["/api/v1/stats"].get.security).toEqual([
+        { bearer: [] },
+        { tokenQuery: [] },
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("true opens the three compatibility reads, from any origin, and nothing else", async () => {
+    const server = startTestServer({ COMPAT_PUBLIC_READS: "true" });
+    try {
+      await fetch(`${server.url}/api/v1/stats?countryCode=PT`, { method: "POST" });
+      await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" });
+      // As the tracker's frontend polls it: GET from its own origin, no token, no options.
+      const stats = await server.request("/api/v1/stats", { headers: { origin: TRACKER_ORIGIN } });
+      expect(stats.status).toBe(200);
+      expect(stats.headers.get("access-control-allow-origin")).toBe("*");
+      expect(await stats.json()).toEqual({ pt: 1 });
+      const customer = await server.request("/api/customer-visit-count?customerId=c&websiteId=w");
+      expect(await customer.json()).toEqual({ count: 1, devices: 1 });
+      const overall = await server.request("/api/overall-visit-count?websiteId=w");
+      expect(await overall.json()).toEqual({ count: 1, unique_customers: 1 });
+      for (const path of [
+        "/api/analytics/summary",
+        "/api/analytics/sessions",
+        "/api/analytics/detailed",
+        "/api/status",
+        "/api/events/export",
+      ]) {
+        expect((await server.request(path)).status).toBe(401);
+      }
+      const document = await (await server.request("/api/openapi.json")).json();
+      expect(document.paths["/api/v1/stats"].get.security).toEqual([]);
+      expect(document.paths["/api/analytics/summary"].get.security).not.toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("with CORS_ORIGINS a list, the tracker's origin on it reads the counts", async () => {
+    const server = startTestServer({
+      COMPAT_PUBLIC_READS: "true",
+      CORS_ORIGINS: `${TRACKER_ORIGIN}, https://shop.example`,
+    });
+    try {
+      const stats = await server.request("/api/v1/stats", { headers: { origin: TRACKER_ORIGIN } });
+      expect(stats.status).toBe(200);
+      expect(stats.headers.get("access-control-allow-origin")).toBe(TRACKER_ORIGIN);
     } finally {
       await server.stop();
     }

@@ -110,7 +110,7 @@ test("a server whose database file is deleted refuses, rebuilds it, and after SI
     rmSync(join(removedDir, DATABASE_FILE + suffix), { force: true });
   const refused = await post(100);
   expect(refused.status).toBe(503);
-  expect((await refused.json()).error.code).toBe("storage_unavailable");
+  expect((await refused.json()).code).toBe("storage_unavailable");
   const deadline = Date.now() + 10_000;
   while ((await fetch(`${server.url}/health`)).status !== 200 && Date.now() < deadline) {
     await Bun.sleep(50);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { DOCUMENTED_ROUTES } from "../../routes/openapi.ts";
 import { pageview, startTestServer, type TestServer } from "../support/server.ts";
 
 describe("POST /api/events", () => {
@@ -107,9 +108,13 @@ describe("POST /api/events", () => {
       });
       expect(response.status).toBe(400);
       const body = await response.json();
-      expect(body.success).toBe(false);
-      expect(body.error.code).toBe("validation_error");
-      const paths = body.error.details.map((detail: { path: string }) => detail.path);
+      expect(body).toMatchObject({
+        success: false,
+        error: "Invalid event data",
+        code: "validation_error",
+        message: "Invalid event",
+      });
+      const paths = body.details.map((detail: { path: string }) => detail.path);
       expect(paths).toEqual(expect.arrayContaining(["type", "page", "session_id"]));
     });
 
@@ -124,8 +129,9 @@ describe("POST /api/events", () => {
       ]);
       expect(response.status).toBe(400);
       const body = await response.json();
-      expect(body.error.message).toContain("1, 3");
-      expect(body.error.details.map((detail: { index: number }) => detail.index)).toEqual([1, 3]);
+      expect(body.error).toBe("Invalid event data");
+      expect(body.message).toContain("1, 3");
+      expect(body.details.map((detail: { index: number }) => detail.index)).toEqual([1, 3]);
       const after = (await (await server.request("/api/analytics/summary", { auth: true })).json())
         .data.summary.total_today;
       expect(after).toBe(before);
@@ -134,7 +140,7 @@ describe("POST /api/events", () => {
     test("a body that is not JSON is 400", async () => {
       const response = await server.postEvent("{not json");
       expect(response.status).toBe(400);
-      expect((await response.json()).error.code).toBe("validation_error");
+      expect((await response.json()).code).toBe("validation_error");
     });
 
     test("any other content type is 415", async () => {
@@ -142,7 +148,7 @@ describe("POST /api/events", () => {
         contentType: "application/x-www-form-urlencoded",
       });
       expect(response.status).toBe(415);
-      expect((await response.json()).error.code).toBe("unsupported_media_type");
+      expect((await response.json()).code).toBe("unsupported_media_type");
     });
 
     test("one event over MAX_EVENT_BYTES is 413", async () => {
@@ -150,14 +156,14 @@ describe("POST /api/events", () => {
         pageview("big-1", "/big", { metadata: { note: "x".repeat(1000), more: "y".repeat(1000) } }),
       );
       expect(response.status).toBe(413);
-      expect((await response.json()).error.code).toBe("payload_too_large");
+      expect((await response.json()).code).toBe("payload_too_large");
     });
 
     test("a batch over MAX_BATCH_EVENTS is 413", async () => {
       const events = Array.from({ length: 6 }, (_, index) => pageview(`many-${index}`));
       const response = await server.postEvent(events);
       expect(response.status).toBe(413);
-      expect((await response.json()).error.details).toEqual({ max_events: 5, received: 6 });
+      expect((await response.json()).details).toEqual({ max_events: 5, received: 6 });
     });
 
     test("a body over MAX_BATCH_BYTES is 413, and the server keeps serving", async () => {
@@ -165,7 +171,7 @@ describe("POST /api/events", () => {
         pageview("huge", "/h", { title: "z".repeat(9000) }),
       ]);
       expect(response.status).toBe(413);
-      expect((await response.json()).error.code).toBe("payload_too_large");
+      expect((await response.json()).code).toBe("payload_too_large");
       expect((await server.postEvent(pageview("after-huge"))).status).toBe(201);
     });
 
@@ -174,12 +180,15 @@ describe("POST /api/events", () => {
       expect(response.status).toBe(400);
     });
 
-    test("an unknown route is 404 not_found in the error shape", async () => {
+    test("an unknown route is 404 not_found in the error shape, listing the routes there are", async () => {
       const response = await server.request("/api/nothing-here");
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({
         success: false,
-        error: { code: "not_found", message: "No route for GET /api/nothing-here" },
+        error: "Not Found",
+        code: "not_found",
+        message: "No route for GET /api/nothing-here",
+        available_endpoints: [...DOCUMENTED_ROUTES],
       });
     });
   });

@@ -46,8 +46,8 @@ describe("sizes: metadata keys and the events of a batch", () => {
     );
     expect(long.status).toBe(400);
     const body = await long.json();
-    expect(body.error.code).toBe("validation_error");
-    expect(JSON.stringify(body.error.details)).toContain("64");
+    expect(body.code).toBe("validation_error");
+    expect(JSON.stringify(body.details)).toContain("64");
   });
 
   test("an event over MAX_EVENT_BYTES inside a batch is 413 naming its index, as it is alone", async () => {
@@ -59,9 +59,9 @@ describe("sizes: metadata keys and the events of a batch", () => {
     const batch = await server.postEvent([pageview("small-1"), big, pageview("small-2")]);
     expect(batch.status).toBe(413);
     const body = await batch.json();
-    expect(body.error.code).toBe("payload_too_large");
-    expect(body.error.details).toMatchObject({ max_bytes: MAX_EVENT_BYTES, indexes: [1] });
-    expect(body.error.message).toContain("1");
+    expect(body.code).toBe("payload_too_large");
+    expect(body.details).toMatchObject({ max_bytes: MAX_EVENT_BYTES, indexes: [1] });
+    expect(body.message).toContain("1");
     // Refused whole: the small events were not kept either.
     expect((await recentEvents(server)).some((e) => e.session_id === "small-1")).toBe(false);
   });
@@ -83,11 +83,11 @@ describe("sizes: metadata keys and the events of a batch", () => {
     const text = await response.text();
     expect(text.length).toBeLessThan(8 * 1024);
     const body = JSON.parse(text);
-    expect(body.error.code).toBe("validation_error");
-    expect(body.error.details).toHaveLength(20);
-    expect(body.error.total_issues).toBeGreaterThanOrEqual(1500);
-    expect(body.error.message).toContain(`and ${body.error.total_issues - 20} more`);
-    expect(body.error.details[0].path).toMatch(/^0\./);
+    expect(body.code).toBe("validation_error");
+    expect(body.details).toHaveLength(20);
+    expect(body.total_issues).toBeGreaterThanOrEqual(1500);
+    expect(body.message).toContain(`and ${body.total_issues - 20} more`);
+    expect(body.details[0].path).toMatch(/^0\./);
   });
 
   test("a path naming a huge key is shortened in the error", async () => {
@@ -137,7 +137,7 @@ describe("ill-formed and invisible characters", () => {
           const response = await server.postEvent(event);
           expect(response.status).toBe(400);
           const body = await response.json();
-          expect(body.error.details[0].path).toBe(field);
+          expect(body.details[0].path).toBe(field);
         }
       });
     }

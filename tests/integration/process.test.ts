@@ -190,7 +190,7 @@ describe("graceful shutdown", () => {
     expect((await health.json()).status).toBe("shutting_down");
     const ingest = await server.postEvent({ type: "pageview", page: "/", session_id: "s" });
     expect(ingest.status).toBe(503);
-    expect((await ingest.json()).error.code).toBe("shutting_down");
+    expect((await ingest.json()).code).toBe("shutting_down");
     const upgrade = await fetch(server.wsUrl.replace("ws", "http"), {
       headers: { upgrade: "websocket" },
     });

@@ -25,7 +25,11 @@ describe("authentication", () => {
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toContain("Bearer");
       const body = await response.json();
-      expect(body).toMatchObject({ success: false, error: { code: "unauthorized" } });
+      expect(body).toMatchObject({
+        success: false,
+        error: "Unauthorized",
+        code: "unauthorized",
+      });
     });
 
     test(`${path} refuses a wrong token and accepts the right one by header or query`, async () => {
@@ -52,7 +56,7 @@ describe("authentication", () => {
       headers: { upgrade: "websocket", connection: "upgrade" },
     });
     expect(response.status).toBe(401);
-    expect((await response.json()).error.code).toBe("unauthorized");
+    expect((await response.json()).code).toBe("unauthorized");
   });
 });
 
@@ -69,7 +73,7 @@ describe("rate limiting", () => {
       expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
       expect(limited.headers.get("ratelimit-remaining")).toBe("0");
       expect(Number(limited.headers.get("ratelimit-reset"))).toBeGreaterThan(0);
-      expect((await limited.json()).error.code).toBe("rate_limited");
+      expect((await limited.json()).code).toBe("rate_limited");
       // Reads are not ingestion: they are not limited.
       expect((await server.request("/api/analytics/summary", { auth: true })).status).toBe(200);
     } finally {
@@ -271,7 +275,9 @@ describe("refused WebSocket upgrades", () => {
       expect(response.headers.get("upgrade")).toBe("websocket");
       expect(await response.json()).toEqual({
         success: false,
-        error: { code: "upgrade_required", message: expect.any(String) },
+        error: "Upgrade Required",
+        code: "upgrade_required",
+        message: expect.any(String),
       });
       const reference = securityHeaders(await server.request("/health"));
       expect(reference["x-content-type-options"]).toBe("nosniff");
@@ -293,7 +299,7 @@ describe("refused WebSocket upgrades", () => {
       server.services.draining = true;
       const draining = await server.request("/ws", { auth: true, headers: upgrade });
       expect(draining.status).toBe(503);
-      expect((await draining.json()).error.code).toBe("shutting_down");
+      expect((await draining.json()).code).toBe("shutting_down");
       expect(securityHeaders(draining)).toEqual(reference);
       server.services.draining = false;
     } finally {
@@ -326,7 +332,9 @@ describe("internal errors", () => {
       const body = await response.json();
       expect(body).toEqual({
         success: false,
-        error: { code: "internal_error", message: "Internal server error" },
+        error: "Internal server error",
+        code: "internal_error",
+        message: "Internal server error",
       });
       remove();
       expect((await server.postEvent(pageview("fine"))).status).toBe(201);
@@ -342,8 +350,8 @@ describe("internal errors", () => {
         throw new Error("visible in development");
       });
       const body = await (await server.postEvent(pageview("boom"))).json();
-      expect(body.error.message).toBe("visible in development");
-      expect(body.error.details.stack).toContain("Error");
+      expect(body.message).toBe("visible in development");
+      expect(body.details.stack).toContain("Error");
     } finally {
       await server.stop();
     }

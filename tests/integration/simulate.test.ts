@@ -106,7 +106,12 @@ describe("bun run simulate against a server that rate-limits it", () => {
         const body = (await request.json()) as Record<string, unknown>[];
         if (requests === 2)
           return Response.json(
-            { success: false, error: { code: "rate_limited", message: "Too many requests" } },
+            {
+              success: false,
+              error: "Too many requests. Please try again later.",
+              code: "rate_limited",
+              message: "Too many requests",
+            },
             { status: 429, headers: { "retry-after": "1" } },
           );
         received.push(...body);

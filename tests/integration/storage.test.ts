@@ -112,7 +112,7 @@ describe("write path", () => {
     locker.run("BEGIN EXCLUSIVE");
     const refused = await server.postEvent(pageview("during", "/b"));
     expect(refused.status).toBe(503);
-    expect((await refused.json()).error.code).toBe("storage_unavailable");
+    expect((await refused.json()).code).toBe("storage_unavailable");
     const health = await server.request("/health");
     expect(health.status).toBe(503);
     expect((await health.json()).status).toBe("degraded");
@@ -148,14 +148,14 @@ describe("write path", () => {
     );
     const refused = await server.postEvent(big);
     expect(refused.status).toBe(503);
-    expect((await refused.json()).error.code).toBe("storage_unavailable");
+    expect((await refused.json()).code).toBe("storage_unavailable");
     expect(await healthStatus(server)).toBe("degraded");
     // The probe writes fresh pages too, so it keeps failing while the disk is full.
     await Bun.sleep(600);
     expect(await healthStatus(server)).toBe("degraded");
 
     db.run("PRAGMA max_page_count = 1073741823");
-    await eventually(async () => (await healthStatus(server)) === "ok");
+    await eventually(async () => (await healthStatus(server)) === "healthy");
     expect((await server.postEvent(big)).status).toBe(201);
     const summary = await readJson(server, "/api/analytics/summary");
     expect(summary.data.summary.pages_visited).toEqual({ "/a": 1, "/full": 200 });
@@ -173,10 +173,10 @@ describe("write path", () => {
     // SQLite would happily write into the deleted file; Footfall must not acknowledge that.
     const refused = await first.postEvent(pageview("refused", "/refused"));
     expect(refused.status).toBe(503);
-    expect((await refused.json()).error.code).toBe("storage_unavailable");
+    expect((await refused.json()).code).toBe("storage_unavailable");
     expect(await healthStatus(first)).toBe("degraded");
 
-    await eventually(async () => (await healthStatus(first)) === "ok");
+    await eventually(async () => (await healthStatus(first)) === "healthy");
     expect(existsSync(join(dir, DATABASE_FILE))).toBe(true);
     expect(countEvents(join(dir, DATABASE_FILE))).toBe(5);
     expect((await first.postEvent(pageview("after", "/after"))).status).toBe(201);
@@ -748,7 +748,7 @@ describe("history API", () => {
       { auth: true },
     );
     expect(tooMany.status).toBe(400);
-    expect((await tooMany.json()).error.message).toContain("10000");
+    expect((await tooMany.json()).message).toContain("10000");
     const backwards = await server.request(
       "/api/analytics/timeseries?from=2026-01-02&to=2026-01-01",
       { auth: true },

@@ -38,6 +38,7 @@ describe("configuration", () => {
       host: "0.0.0.0",
       dataDir: "./data",
       corsOrigins: "*",
+      compatPublicReads: false,
       sessionTimeoutMs: 30 * 60_000,
       cleanupIntervalMs: 60 * 60_000,
       alertThreshold: 10,
@@ -81,6 +82,14 @@ describe("configuration", () => {
       addresses: ["10.0.0.1", "192.168.0.0/16", "::1"],
     });
     expect(() => loadConfig({ TRUST_PROXY: "10.0.0.0/33" })).toThrow(ConfigError);
+  });
+
+  test("COMPAT_PUBLIC_READS takes true or false", () => {
+    expect(loadConfig({ COMPAT_PUBLIC_READS: "true" }).compatPublicReads).toBe(true);
+    expect(loadConfig({ COMPAT_PUBLIC_READS: "FALSE" }).compatPublicReads).toBe(false);
+    expect(() => loadConfig({ COMPAT_PUBLIC_READS: "sometimes" })).toThrow(
+      'COMPAT_PUBLIC_READS="sometimes": expected true or false',
+    );
   });
 
   test("CORS_ORIGINS takes a comma-separated list", () => {

@@ -85,7 +85,7 @@ describe("GET /tracker.js and the demo pages", () => {
     for (const path of ["/demo/missing", "/demo/../package.json", "/demo/index.html"]) {
       const response = await server.request(path);
       expect(response.status).toBe(404);
-      expect((await response.json()).error.code).toBe("not_found");
+      expect((await response.json()).code).toBe("not_found");
     }
   });
 });
