@@ -1,7 +1,15 @@
-/** What a GET of the authenticated API gave. */
+/** What a GET of the authenticated API gave; a refusal carries the server's message when it sent one. */
 export type ApiAnswer<T> =
   | { ok: true; data: T }
-  | { ok: false; reason: "unauthorized" | "not_found" | "failed" };
+  | { ok: false; reason: "unauthorized" | "not_found" | "failed"; message?: string };
+
+/** Footfall's error body: `error` a short title, `code` the machine code, `message` what went wrong. */
+interface ErrorBody {
+  success: false;
+  error?: string;
+  code?: string;
+  message?: string;
+}
 
 let unauthorized: (token: string) => void = () => {};
 
@@ -21,12 +29,7 @@ export async function apiGet<T>(token: string, path: string): Promise<ApiAnswer<
   } catch {
     return { ok: false, reason: "failed" };
   }
-  if (response.status === 401) {
-    unauthorized(token);
-    return { ok: false, reason: "unauthorized" };
-  }
-  if (response.status === 404) return { ok: false, reason: "not_found" };
-  if (!response.ok) return { ok: false, reason: "failed" };
+  if (!response.ok) return refusal(response, token);
   try {
     const body = (await response.json()) as { data?: T };
     return body.data === undefined
@@ -35,4 +38,19 @@ export async function apiGet<T>(token: string, path: string): Promise<ApiAnswer<
   } catch {
     return { ok: false, reason: "failed" };
   }
+}
+
+async function refusal(response: Response, token: string): Promise<ApiAnswer<never>> {
+  // The code says what happened; the status stands in when a proxy answered instead of Footfall.
+  const body = (await response.json().catch(() => ({}))) as Partial<ErrorBody>;
+  const code =
+    body.code ??
+    (response.status === 401 ? "unauthorized" : response.status === 404 ? "not_found" : "");
+  const message = typeof body.message === "string" ? body.message : undefined;
+  if (code === "unauthorized") {
+    unauthorized(token);
+    return { ok: false, reason: "unauthorized", message };
+  }
+  if (code === "not_found") return { ok: false, reason: "not_found", message };
+  return { ok: false, reason: "failed", message };
 }
