@@ -8,6 +8,12 @@ const KIND_LABELS: Record<Alert["kind"], string> = {
   milestone: "Milestone",
 };
 
+/** How a replayed alert (the state sent on connect) is told apart from one that just happened. */
+const REPLAYED_LABELS: Partial<Record<Alert["kind"], string>> = {
+  spike: "in progress",
+  milestone: "earlier today",
+};
+
 export function renderAlerts(list: HTMLElement, alerts: readonly Alert[]): void {
   renderList(list, alerts, "No alerts yet.", (alert) =>
     element(
@@ -17,9 +23,13 @@ export function renderAlerts(list: HTMLElement, alerts: readonly Alert[]): void 
         "data-testid": "alert",
         "data-kind": alert.kind,
         "data-level": alert.level,
+        "data-replayed": String(alert.replayed === true),
       },
       element("span", { class: "alert-level" }, alert.level),
       element("span", { class: "alert-kind" }, KIND_LABELS[alert.kind] ?? alert.kind),
+      alert.replayed
+        ? element("span", { class: "alert-replayed" }, REPLAYED_LABELS[alert.kind] ?? "earlier")
+        : undefined,
       element("time", { datetime: alert.timestamp }, formatClock(alert.timestamp)),
       element("p", { class: "alert-message" }, alert.message),
     ),

@@ -54,7 +54,7 @@ export function renderJourney(
   );
   const parts = [
     facts,
-    session.journeyTruncated
+    session.journey_truncated
       ? element(
           "p",
           { class: "muted" },

@@ -57,7 +57,8 @@ function connect(newToken: string): void {
     },
     frame: (frame) => {
       state.receive(frame);
-      if (frame.type === "alert") sound.play(frame.data);
+      // A replayed alert (the state on connect) is not news: no beep on every reconnection.
+      if (frame.type === "alert" && !frame.data.replayed) sound.play(frame.data);
       // A batch that dropped events leaves the breakdowns short; ended sessions lower counters.
       if ((frame.type === "visitor_batch" && frame.data.dropped) || endsSessions(frame)) {
         requestStatsSoon();
@@ -91,7 +92,7 @@ function send(message: ClientMessage): void {
   connection?.send(message);
 }
 
-/** The full figures for the current filter; `detailed_stats` answers. */
+/** The full figures for the current filter; `detailed_stats_response` answers. */
 function requestStats(): void {
   clearTimeout(statsTimer);
   statsTimer = undefined;

@@ -1,35 +1,54 @@
 import type {
-  Alert,
+  Alert as AlertData,
   CurrentStats,
   DimensionFilter,
   SessionEndReason,
   SessionView,
-  VisitorEvent,
+  VisitorEvent as StoredEvent,
 } from "../interfaces/analytics.ts";
 
-export type { Alert, DimensionFilter, SessionView, VisitorEvent };
+export type { DimensionFilter, SessionView };
+
+/**
+ * An event as frames carry it: as the client submitted it (`metadata` untouched), `timestamp`
+ * the client's clock or else the receive time (never null), `received_at` beside it.
+ */
+export type VisitorEvent = Omit<StoredEvent, "timestamp"> & { timestamp: string };
+
+/** `alert`; `replayed` when sent on connect to tell the state (a spike in progress, today's last milestone). */
+export type Alert = AlertData & { replayed?: boolean };
 
 /** `stats` of `visitor_update` and `visitor_batch`. */
 export interface LiveStats extends CurrentStats {
   visitors_last_minute: number;
 }
 
-/** `session_activity`, and each item of a batch's `sessions`. */
+/**
+ * `session_activity`, and each item of a batch's `sessions`: the session with its journey's
+ * newest pages (`journey_truncated` when older ones were left out).
+ */
 export type SessionActivity = Pick<
   SessionView,
   | "session_id"
   | "current_page"
   | "journey"
+  | "journey_truncated"
   | "duration"
   | "country"
   | "device"
   | "site"
   | "page_views"
+  | "started_at"
+  | "last_activity"
 >;
 
-/** `detailed_stats`: `/api/analytics/detailed` plus the filter it answered. */
+/**
+ * `detailed_stats_response`: `/api/analytics/detailed` plus the filter it answered. `sessions`
+ * (what the seed's dashboards read) and `active_sessions` are the same list.
+ */
 export interface DetailedStats {
   summary: CurrentStats;
+  sessions: SessionView[];
   active_sessions: SessionView[];
   active_sessions_total: number;
   country_breakdown: Record<string, number>;
@@ -63,8 +82,8 @@ export type ServerFrame =
     }
   | { type: "session_ended"; data: SessionEnded }
   | { type: "alert"; data: Alert }
-  | { type: "detailed_stats"; data: DetailedStats }
-  | { type: "subscribed"; data: { filter: DimensionFilter } }
+  | { type: "detailed_stats_response"; data: DetailedStats }
+  | { type: "subscribed"; data: { filter: DimensionFilter; batch: boolean } }
   | { type: "action_tracked"; data: { action: string; count: number } }
   | { type: "pong"; data: { timestamp: string } }
   | { type: "error"; data: { code: string; message: string; details?: unknown } }
@@ -72,7 +91,7 @@ export type ServerFrame =
 
 export type ClientMessage =
   | { type: "request_detailed_stats"; data: { filter: DimensionFilter } }
-  | { type: "subscribe"; data: { filter: DimensionFilter } }
+  | { type: "subscribe"; data: { filter: DimensionFilter; batch?: boolean } }
   | { type: "track_dashboard_action"; data: { action: string; details?: Record<string, unknown> } }
   | { type: "ping" };
 

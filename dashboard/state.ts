@@ -36,7 +36,6 @@ export type ViewPart =
 export interface SessionRow extends SessionActivity {
   /** Server time (ms) of its latest event; orders the list. */
   lastSeen: number;
-  journeyTruncated: boolean;
 }
 
 /** One point of the timeseries API's answer. */
@@ -125,10 +124,9 @@ export class DashboardState {
         this.endSession(frame.data.session_id, frame.data.reason);
         return;
       case "alert":
-        this.alerts = [frame.data, ...this.alerts].slice(0, ALERT_LIMIT);
-        this.mark("alerts");
+        this.applyAlert(frame.data);
         return;
-      case "detailed_stats":
+      case "detailed_stats_response":
         this.applyDetailed(frame.data);
         return;
       case "subscribed":
@@ -225,7 +223,6 @@ export class DashboardState {
   showSession(session: SessionView): void {
     if (session.session_id !== this.selectedSession) return;
     const row = this.upsertSession(session, Date.parse(session.last_activity));
-    row.journeyTruncated = session.journey_truncated;
     this.journeySnapshot = row;
     this.mark("sessions", "journey");
   }
@@ -240,6 +237,21 @@ export class DashboardState {
     if (sessionId !== this.selectedSession) return;
     this.journeyNote = reason;
     this.mark("journey");
+  }
+
+  /**
+   * A replayed alert (the state sent on connect) already listed from before a reconnection is
+   * not listed twice; a spike's replay is timestamped when the spike began, as its alert was.
+   */
+  private applyAlert(alert: Alert): void {
+    if (
+      alert.replayed &&
+      this.alerts.some((known) => known.kind === alert.kind && known.timestamp === alert.timestamp)
+    ) {
+      return;
+    }
+    this.alerts = [alert, ...this.alerts].slice(0, ALERT_LIMIT);
+    this.mark("alerts");
   }
 
   private applyEvents(events: readonly VisitorEvent[]): void {
@@ -270,7 +282,7 @@ export class DashboardState {
   }
 
   private applyActivity(activity: SessionActivity): void {
-    this.upsertSession(activity, this.sessions.get(activity.session_id)?.lastSeen);
+    this.upsertSession(activity, Date.parse(activity.last_activity));
     this.mark("sessions");
   }
 
@@ -297,8 +309,7 @@ export class DashboardState {
       for (const id of this.sessions.keys()) if (!active.has(id)) this.sessions.delete(id);
     }
     for (const session of details.active_sessions) {
-      const row = this.upsertSession(session, Date.parse(session.last_activity));
-      row.journeyTruncated = session.journey_truncated;
+      this.upsertSession(session, Date.parse(session.last_activity));
     }
 
     // Recent events are not filtered by the server.
@@ -340,11 +351,14 @@ export class DashboardState {
         session_id: event.session_id,
         current_page: event.page,
         journey: pageview ? [event.page] : [],
+        journey_truncated: false,
         duration: 0,
         country: event.country,
         device: event.device,
         site: event.site,
         page_views: pageview ? 1 : 0,
+        started_at: event.received_at,
+        last_activity: event.received_at,
       },
       at,
     );
@@ -356,13 +370,15 @@ export class DashboardState {
       session_id: activity.session_id,
       current_page: activity.current_page,
       journey: activity.journey,
+      journey_truncated: activity.journey_truncated,
       duration: activity.duration,
       country: activity.country,
       device: activity.device,
       site: activity.site,
       page_views: activity.page_views,
-      lastSeen: Math.max(lastSeen ?? 0, previous?.lastSeen ?? 0) || this.newestSeen || Date.now(),
-      journeyTruncated: activity.page_views > activity.journey.length,
+      started_at: activity.started_at,
+      last_activity: activity.last_activity,
+      lastSeen: Math.max(lastSeen || 0, previous?.lastSeen ?? 0) || this.newestSeen || Date.now(),
     };
     this.sessions.set(row.session_id, row);
     if (row.session_id === this.selectedSession) {

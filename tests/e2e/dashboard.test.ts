@@ -160,11 +160,15 @@ const chartVisitors = (page: Page) =>
     .getAttribute("data-visitors")
     .then((value) => (value ?? "").split(",").map(Number));
 
+/** What Chromium sends for a page load. */
+const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
 describe("serving the dashboard", () => {
   test("the page is public, and its bundled script and styles are cached for good", async () => {
     const server = startTestServer();
     try {
-      const page = await server.request("/");
+      // A browser asks for HTML; other clients get the JSON root information.
+      const page = await server.request("/", { headers: { accept: BROWSER_ACCEPT } });
       expect(page.status).toBe(200);
       expect(page.headers.get("content-type")).toContain("text/html");
       expect(page.headers.get("cache-control")).toBe("no-cache");
@@ -184,7 +188,9 @@ describe("serving the dashboard", () => {
       }
       expect((await server.request("/chunk-missing.js")).status).toBe(404);
       const etag = page.headers.get("etag") ?? "";
-      const again = await server.request("/", { headers: { "if-none-match": etag } });
+      const again = await server.request("/", {
+        headers: { accept: BROWSER_ACCEPT, "if-none-match": etag },
+      });
       expect(again.status).toBe(304);
     } finally {
       await server.stop();
@@ -303,7 +309,8 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
   test("under its Content-Security-Policy the page runs, draws and connects with nothing blocked", async () => {
     const server = serve();
     const { page, errors } = await openConnected(server);
-    const policy = (await server.request("/")).headers.get("content-security-policy") ?? "";
+    const home = await server.request("/", { headers: { accept: BROWSER_ACCEPT } });
+    const policy = home.headers.get("content-security-policy") ?? "";
     expect(policy).toContain("script-src 'self'");
     for (let index = 0; index < 3; index++) {
       await server.postEvent(
@@ -476,6 +483,38 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     expect(errors).toEqual([]);
   });
 
+  test("a dashboard opened during a spike shows it in progress, and today's last milestone", async () => {
+    const server = serve({ ALERT_THRESHOLD: "3" });
+    const events = Array.from({ length: 100 }, (_, n) => pageview(`early-${n % 4}`, `/p${n % 5}`));
+    expect((await server.postEvent(events)).status).toBe(201);
+    const { page, errors, received } = await openConnected(server);
+
+    const spike = page.locator('[data-testid="alert"][data-kind="spike"]');
+    await spike.waitFor({ timeout: 5000 });
+    expect(await spike.getAttribute("data-replayed")).toBe("true");
+    expect(await spike.getAttribute("data-level")).toBe("warning");
+    expect(await spike.textContent()).toContain("in progress");
+    expect(await spike.textContent()).toContain("4 visitors in the last minute");
+    const milestone = page.locator('[data-testid="alert"][data-kind="milestone"]');
+    expect(await milestone.getAttribute("data-replayed")).toBe("true");
+    expect(await milestone.textContent()).toContain("earlier today");
+    // The spike in progress is listed first, above the older milestone.
+    expect(await page.getByTestId("alert").first().getAttribute("data-kind")).toBe("spike");
+    expect(received.filter((frame) => frame.type === "alert")).toHaveLength(2);
+
+    // A reconnection (the server closes every dashboard) replays them again: not listed twice.
+    server.services.hub.closeAll();
+    await until(
+      async () => received.filter((frame) => frame.type === "alert").length,
+      (count) => count === 4,
+      "the alerts replayed on reconnecting",
+      10_000,
+    );
+    await untilText(page, "connection-status", "Connected");
+    expect(await page.getByTestId("alert").count()).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
   test("when the visitors of a spike leave the last minute, the dashboard shows that the spike ended", async () => {
     const clock = new ManualClock(Date.now());
     const server = serve({ ALERT_THRESHOLD: "3" }, clock);
@@ -618,7 +657,8 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     // 1,000 pageviews is a milestone.
     await page.locator('[data-testid="alert"][data-kind="milestone"]').first().waitFor();
 
-    // Past its frame budget the server coalesced events, and the page took them from batches.
+    // The page asked for batching (?batch=1): past its frame budget the server coalesced events,
+    // and the page took them from batches.
     const batches = received.filter((frame) => frame.type === "visitor_batch");
     expect(batches.length).toBeGreaterThan(0);
     const drawing = await page.evaluate(() => {
