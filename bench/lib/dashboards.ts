@@ -1,6 +1,12 @@
 // A process holding N dashboard WebSockets. Commands on stdin: "report <sent>", "reset", "exit".
 // Prints "READY <n>" once connected, and one JSON line per report.
-const [wsUrl = "", countArg = "100"] = process.argv.slice(2);
+const [baseUrl = "", countArg = "100"] = process.argv.slice(2);
+// They connect as Footfall's own dashboard does, asking for coalescing (visitor_batch past the
+// frame budget): this part measures the fan-out of the dashboard built for high rates. The seed's
+// dashboards, which cannot batch, get two frames per event and are bounded by their unsent bytes.
+const url = new URL(baseUrl);
+if (!url.searchParams.has("batch")) url.searchParams.set("batch", "1");
+const wsUrl = url.href;
 const count = Number(countArg);
 const HISTOGRAM_MS = 10_000;
 let histogram = new Uint32Array(HISTOGRAM_MS + 1);

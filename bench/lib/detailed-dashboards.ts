@@ -28,7 +28,7 @@ function connect(index: number): Promise<WebSocket> {
     socket.addEventListener("message", (message) => {
       const text = String(message.data);
       // Answers can be hundreds of KB: read the type and the build time without parsing them.
-      if (text.startsWith('{"type":"detailed_stats"')) {
+      if (text.startsWith('{"type":"detailed_stats_response"')) {
         answers++;
         answerBytes += text.length;
         const at = text.lastIndexOf('"generated_at":"');
