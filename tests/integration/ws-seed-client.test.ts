@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import {
   DashboardClient,
   eventually,
   type Frame,
   startTestServer,
   type TestServer,
+  temporaryDataDir,
 } from "../support/server.ts";
 
 // The earlier system's React dashboard, as /tmp/seed-spec.md §2 describes it: it connects with no
@@ -229,6 +231,30 @@ describe("the seed's dashboard against Footfall", () => {
     watching.send({ type: "ping" });
     await watching.next("pong");
     expect(watching.ofType("alert").filter((frame) => frame.data.replayed)).toEqual([]);
+  });
+
+  test("after a restart a dashboard still learns of the spike in progress and today's milestone, as first announced", async () => {
+    const dataDir = temporaryDataDir();
+    try {
+      const env = { ALERT_THRESHOLD: "5", DATA_DIR: dataDir };
+      const before = start(env);
+      const watching = await seedDashboard(before);
+      const events = Array.from({ length: 100 }, (_, n) => seedEvent(n, `spiker-${n % 6}`));
+      expect((await before.postEvent(events)).status).toBe(201);
+      const announced = await watching.next("alert", (frame) => frame.data.kind === "milestone");
+      await watching.next("alert", (frame) => frame.data.kind === "spike");
+      await before.stop();
+      servers.splice(servers.indexOf(before), 1);
+
+      const after = start(env);
+      const client = await seedDashboard(after);
+      await client.next("detailed_stats_response");
+      const alerts = client.ofType("alert");
+      expect(alerts.map((frame) => frame.data.kind)).toEqual(["milestone", "spike"]);
+      expect(alerts[0]?.data.timestamp).toBe(announced.data.timestamp as string);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test("connecting when no spike is in progress, it is sent no alert", async () => {
