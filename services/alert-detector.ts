@@ -115,24 +115,30 @@ export class AlertDetector {
     if (this.spiking) {
       if (visitors < threshold * REARM_RATIO) {
         this.spiking = false;
-        this.publish({
-          kind: "spike_ended",
-          level: "info",
-          message: `Visitor activity is back to normal: ${visitors} in the last minute.`,
-          details,
-        });
+        this.publish(
+          {
+            kind: "spike_ended",
+            level: "info",
+            message: `Visitor activity is back to normal: ${visitors} in the last minute.`,
+            details,
+          },
+          now,
+        );
       }
       return;
     }
     if (visitors >= threshold && now - this.lastSpikeAt >= cooldownMs) {
       this.spiking = true;
       this.lastSpikeAt = now;
-      this.publish({
-        kind: "spike",
-        level: "warning",
-        message: `High visitor activity detected: ${visitors} visitors in the last minute (threshold ${threshold}).`,
-        details,
-      });
+      this.publish(
+        {
+          kind: "spike",
+          level: "warning",
+          message: `High visitor activity detected: ${visitors} visitors in the last minute (threshold ${threshold}).`,
+          details,
+        },
+        now,
+      );
     }
   }
 
@@ -161,7 +167,8 @@ export class AlertDetector {
     };
   }
 
-  private publish(alert: Omit<Alert, "timestamp">): void {
-    this.bus.emit("alert", { ...alert, timestamp: new Date(this.clock.now()).toISOString() });
+  /** Timestamped with the `now` of the check, so a spike's replay (from lastSpikeAt) matches it. */
+  private publish(alert: Omit<Alert, "timestamp">, now: number): void {
+    this.bus.emit("alert", { ...alert, timestamp: new Date(now).toISOString() });
   }
 }
