@@ -1,6 +1,8 @@
 /**
  * Live dashboards for the soak: real WebSockets that parse every frame, half of them asking for
- * detailed stats every 5 s as the dashboard page does.
+ * detailed stats every 5 s as the dashboard page does. Every other one asks for coalesced frames
+ * (`batch=1`, as Footfall's dashboard does); the rest get every event as its own frame, as the
+ * earlier system's dashboard does.
  */
 const DETAILED_STATS_EVERY_MS = 5_000;
 const COUNTRIES = ["US", "IN", "DE", "GB"];
@@ -17,7 +19,11 @@ export class Dashboards {
 
   static async connect(wsUrl: string, count: number): Promise<Dashboards> {
     const dashboards = new Dashboards();
-    await Promise.all(Array.from({ length: count }, () => dashboards.connectOne(wsUrl)));
+    await Promise.all(
+      Array.from({ length: count }, (_, index) =>
+        dashboards.connectOne(index % 2 === 0 ? `${wsUrl}&batch=1` : wsUrl),
+      ),
+    );
     let round = 0;
     dashboards.timer = setInterval(() => dashboards.requestStats(round++), DETAILED_STATS_EVERY_MS);
     return dashboards;
@@ -46,7 +52,7 @@ export class Dashboards {
       socket.addEventListener("message", (message) => {
         this.frames++;
         const frame = JSON.parse(String(message.data)) as { type?: string };
-        if (frame.type === "detailed_stats") this.detailedStats++;
+        if (frame.type === "detailed_stats_response") this.detailedStats++;
         else if (frame.type === "error") this.errorFrames++;
       });
       this.sockets.push(socket);
