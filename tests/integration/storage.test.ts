@@ -354,7 +354,10 @@ describe("restart", () => {
     second.services.alerts.checkVisitors();
     expect(secondAlerts).toEqual([]);
     const spikeAt = clock.now();
-    expect(second.services.alerts.exportState()).toEqual({ spiking: true, lastSpikeAt: spikeAt });
+    expect(second.services.alerts.exportState()).toMatchObject({
+      spiking: true,
+      lastSpikeAt: spikeAt,
+    });
     // The spike ends as time passes, with no event: that is saved too.
     clock.advance(120_000);
     second.services.alerts.checkVisitors();
@@ -362,7 +365,10 @@ describe("restart", () => {
     await second.stop();
 
     const third = track(startTestServer(env, { clock }));
-    expect(third.services.alerts.exportState()).toEqual({ spiking: false, lastSpikeAt: spikeAt });
+    expect(third.services.alerts.exportState()).toMatchObject({
+      spiking: false,
+      lastSpikeAt: spikeAt,
+    });
   });
 
   /** More active sessions (and visitors) than one snapshot part holds: the state is written in parts. */
