@@ -9,7 +9,7 @@ export const currentStatsSchema = z
     pages_visited: z
       .record(z.string(), z.number().int())
       .describe(
-        "today's views of the most viewed pages (at most STATS_MAX_PAGES, ties by page name, and at most 128 KiB of them), the rest summed as (other)",
+        "today's views of the most viewed pages (at most STATS_MAX_PAGES, ties by page name, and at most 64 KiB of them), the rest summed as (other)",
       ),
     pages_total: z.number().int().describe("distinct pages viewed today, listed or not"),
   })

@@ -8,13 +8,25 @@ import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
 import { toEventView } from "./event-view.ts";
 import { Feed, feedKey, takeEnded } from "./realtime-feed.ts";
-import { activityOf, endedSessionOf, serialize, visitorUpdateFrame } from "./realtime-frames.ts";
+import {
+  activityOf,
+  endedSessionOf,
+  serialize,
+  visitorBatchFrame,
+  visitorUpdateFrame,
+} from "./realtime-frames.ts";
 import { matchesFilter } from "./session-view.ts";
 
 /** The most events one `visitor_batch` carries; older ones are dropped and counted. */
 export const MAX_BATCH_EVENTS = 500;
 /** The most ended sessions one `visitor_batch` carries; the rest wait for the next tick. */
 export const MAX_BATCH_ENDED = 500;
+/**
+ * Bytes of the events one `visitor_batch` carries, and apart of its sessions: with the stats (at
+ * most STATS_MAX_BYTES) a frame stays under ~320 KiB, so one anonymous batch of long events cannot
+ * make a frame of megabytes. 500 ordinary events and their sessions fit.
+ */
+export const BATCH_MAX_BYTES = 128 * 1024;
 
 /**
  * The feeds dashboards are subscribed to (one per filter and delivery) and what goes out on each:
@@ -74,11 +86,19 @@ export class FeedFanout {
         if (frame) this.publish(feed, frame);
         continue;
       }
-      if (feed.pending.length >= MAX_BATCH_EVENTS) {
+      eventJson ??= JSON.stringify(view);
+      const bytes = Buffer.byteLength(eventJson);
+      while (
+        feed.pending.length > 0 &&
+        (feed.pending.length >= MAX_BATCH_EVENTS || feed.pendingBytes + bytes > BATCH_MAX_BYTES)
+      ) {
+        feed.pendingBytes -= feed.pendingSizes.shift() ?? 0;
         feed.pending.shift();
         feed.dropped++;
       }
-      feed.pending.push(view);
+      feed.pending.push(eventJson);
+      feed.pendingSizes.push(bytes);
+      feed.pendingBytes += bytes;
       if (event.type !== "session_end") feed.pendingSessions.add(event.session_id);
     }
   }
@@ -110,31 +130,41 @@ export class FeedFanout {
       feed.refill(now);
       // A tick always sends, so latency stays bounded even at a sustained high rate.
       feed.tokens = Math.max(-this.framesPerSecond, feed.tokens - 1);
-      const data: Record<string, unknown> = {
-        events: feed.pending,
-        sessions: this.activities(feed.pendingSessions),
+      const rest: Record<string, unknown> = {
         stats: {
           ...this.store.currentStats(feed.filter),
           visitors_last_minute: this.store.visitorsLastMinute(),
         },
       };
-      if (feed.pendingEnded.size > 0) data.ended = takeEnded(feed.pendingEnded, MAX_BATCH_ENDED);
-      if (feed.dropped > 0) data.dropped = feed.dropped;
-      this.publish(feed, serialize("visitor_batch", data));
+      if (feed.pendingEnded.size > 0) rest.ended = takeEnded(feed.pendingEnded, MAX_BATCH_ENDED);
+      if (feed.dropped > 0) rest.dropped = feed.dropped;
+      const sessions = this.activities(feed.pendingSessions);
+      this.publish(feed, visitorBatchFrame(feed.pending, sessions, rest));
       feed.pending = [];
+      feed.pendingSizes = [];
+      feed.pendingBytes = 0;
       feed.pendingSessions.clear();
       feed.dropped = 0;
     }
   }
 
-  /** The latest activity of each session, leaving out those that have ended since. */
-  private activities(sessionIds: ReadonlySet<string>) {
-    const activities = [];
-    for (const sessionId of sessionIds) {
+  /**
+   * The latest activity of each session, leaving out those that have ended since, while they fit
+   * BATCH_MAX_BYTES (counted from the sessions that joined the batch last; a dashboard missing one
+   * catches up with that session's next activity or its next stats request).
+   */
+  private activities(sessionIds: ReadonlySet<string>): string[] {
+    const activities: string[] = [];
+    let bytes = 0;
+    for (const sessionId of [...sessionIds].reverse()) {
       const session = this.store.session(sessionId);
-      if (session) activities.push(activityOf(session));
+      if (!session) continue;
+      const activity = JSON.stringify(activityOf(session));
+      bytes += Buffer.byteLength(activity);
+      if (bytes > BATCH_MAX_BYTES && activities.length > 0) break;
+      activities.push(activity);
     }
-    return activities;
+    return activities.reverse();
   }
 }
 

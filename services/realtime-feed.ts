@@ -1,5 +1,4 @@
 import type { DimensionFilter } from "../interfaces/analytics.ts";
-import type { EventView } from "./event-view.ts";
 import type { EndedSession } from "./realtime-frames.ts";
 
 /**
@@ -10,7 +9,11 @@ import type { EndedSession } from "./realtime-frames.ts";
  */
 export class Feed {
   subscribers = 0;
-  pending: EventView[] = [];
+  /** Events waiting for the next batch, as JSON (each serialised once for every feed). */
+  pending: string[] = [];
+  /** Each pending event's bytes, and their sum. */
+  pendingSizes: number[] = [];
+  pendingBytes = 0;
   /** Sessions with events in the pending batch; their activity is read when the batch goes. */
   pendingSessions = new Set<string>();
   /** Sessions ended while over budget, in the order they ended; sent as `ended` in a batch. */

@@ -50,6 +50,21 @@ export function visitorUpdateFrame(
   return `{"type":"visitor_update","data":{"event":${eventJson},"stats":${stats}}}`;
 }
 
+/**
+ * A `visitor_batch` frame from events and session activities already serialised (each once, and
+ * measured against the batch's byte budget as it was), and the rest of its data.
+ */
+export function visitorBatchFrame(
+  eventsJson: readonly string[],
+  sessionsJson: readonly string[],
+  rest: Record<string, unknown>,
+): string {
+  const tail = JSON.stringify(rest).slice(1);
+  const events = `[${eventsJson.join(",")}]`;
+  const sessions = `[${sessionsJson.join(",")}]`;
+  return `{"type":"visitor_batch","data":{"events":${events},"sessions":${sessions},${tail}}`;
+}
+
 export function replayed(alert: Alert): ReplayedAlert {
   return { ...alert, replayed: true };
 }

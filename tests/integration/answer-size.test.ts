@@ -4,6 +4,8 @@ import {
   sessionsResponseSchema,
   summaryResponseSchema,
 } from "../../schemas/responses.ts";
+import { STATS_MAX_BYTES } from "../../services/analytics-store.ts";
+import { BATCH_MAX_BYTES } from "../../services/realtime-fanout.ts";
 import {
   DashboardClient,
   eventually,
@@ -155,6 +157,52 @@ describe("ANSWER_MAX_BYTES sets the lists' budget", () => {
       expect(data.truncated).toBe(true);
       expect(data.sessions.length).toBeLessThan(100);
     } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("frames built from one anonymous batch stay within a few hundred KB", () => {
+  test("a batch of 500 long events reaches a batching dashboard in bounded visitor_batch frames, dropped counted; every frame to any dashboard stays small", async () => {
+    const server = startTestServer();
+    const batching = await DashboardClient.connect(`${server.wsUrl}&batch=1`);
+    const each = await DashboardClient.connect(server.wsUrl);
+    const sizes: number[] = [];
+    for (const client of [batching, each]) {
+      client.socket.addEventListener("message", (message) => {
+        sizes.push(bytesOf(String(message.data)));
+      });
+    }
+    try {
+      await batching.next("user_connected");
+      await each.next("user_connected");
+      const batch = Array.from({ length: 500 }, (_, index) =>
+        pageview(`burst-${index}`, `/b${index}/${"x".repeat(1500)}`),
+      );
+      expect((await server.postEvent(batch)).status).toBe(201);
+      // A dashboard taking every event as its own frame gets them until it falls WS_BACKPRESSURE_BYTES
+      // behind (then it is dropped, as any slow reader); each of its frames is small all the same.
+      await eventually(() =>
+        each.frames.some((frame) => frame.type === "visitor_update" && frame.data.event),
+      );
+      await eventually(() => batching.frames.some((frame) => frame.type === "visitor_batch"));
+      const batches = batching.frames.filter((frame) => frame.type === "visitor_batch");
+      const delivered = batches.reduce(
+        (sum, frame) => sum + (frame.data.events as unknown[]).length,
+        0,
+      );
+      const dropped = batches.reduce((sum, frame) => sum + Number(frame.data.dropped ?? 0), 0);
+      expect(dropped).toBeGreaterThan(0);
+      expect(
+        delivered +
+          dropped +
+          batching.frames.filter((frame) => frame.type === "visitor_update").length,
+      ).toBe(500);
+      // Events and sessions each within BATCH_MAX_BYTES, stats within STATS_MAX_BYTES: ~330 KB.
+      expect(Math.max(...sizes)).toBeLessThan(2 * BATCH_MAX_BYTES + STATS_MAX_BYTES + 8192);
+    } finally {
+      batching.close();
+      each.close();
       await server.stop();
     }
   });
