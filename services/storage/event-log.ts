@@ -8,6 +8,17 @@ export interface LoggedEvent {
   receivedAt: number;
 }
 
+/**
+ * Each committed event's log position (its row id), read by the realtime hub as the bus hands it
+ * the event. Interim: until the pipeline carries the position with the event itself.
+ */
+const positions = new WeakMap<VisitorEvent, number>();
+
+/** The log position of an event this process committed (undefined for any other event). */
+export function logPosition(event: VisitorEvent): number | undefined {
+  return positions.get(event);
+}
+
 export class StorageUnavailableError extends Error {
   constructor(cause: unknown) {
     super(`The database cannot write: ${cause instanceof Error ? cause.message : String(cause)}`);
@@ -77,7 +88,7 @@ export class EventLog {
     this.commitBatch = db.transaction((batch: Pending[]) => {
       for (const { events, receivedAt } of batch) {
         for (const event of events) {
-          this.insert.run(
+          const { lastInsertRowid } = this.insert.run(
             receivedAt,
             event.timestamp,
             event.type,
@@ -93,6 +104,7 @@ export class EventLog {
             event.referrer ?? null,
             JSON.stringify(event.metadata),
           );
+          positions.set(event, Number(lastInsertRowid));
         }
       }
     });
