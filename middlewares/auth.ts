@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../interfaces/app-env.ts";
+import { ApiError } from "../schemas/errors.ts";
 import { tokensMatch } from "../services/api-token.ts";
-import { ApiError } from "./api-error.ts";
 
 /** Reads the token from `Authorization: Bearer` or `?token=` (browsers cannot set WebSocket headers). */
 export function presentedToken(request: Request): string | undefined {

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "./api-error.ts";
+import { ApiError } from "../schemas/errors.ts";
 
 /** Refuses new work once shutdown has begun; requests already in flight finish. */
 export const refuseWhileDraining = createMiddleware<AppEnv>(async (c, next) => {

@@ -2,9 +2,9 @@ import { type Context, type ErrorHandler, Hono, type NotFoundHandler } from "hon
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../interfaces/app-env.ts";
+import { ApiError, codeForStatus, type ErrorStatus } from "../schemas/errors.ts";
 import { StorageUnavailableError } from "../services/storage/event-log.ts";
 import { HistoryQueryError } from "../services/storage/history.ts";
-import { ApiError } from "./api-error.ts";
 
 /**
  * Options of Hono's secure-headers as every response carries them. routes/app.ts applies the
@@ -87,7 +87,9 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError {
   }
   if (err instanceof HistoryQueryError) return new ApiError(400, "validation_error", err.message);
   if (err instanceof HTTPException && err.status < 500) {
-    return new ApiError(err.status, codeForStatus(err.status), err.message || "Request refused");
+    // Hono's own refusals (a status no code of ours may name, 411 say) keep their status.
+    const status = err.status as ErrorStatus;
+    return new ApiError(status, codeForStatus(err.status), err.message || "Request refused");
   }
   const { logger, config } = c.var.services;
   logger.error({ err, method: c.req.method, path: c.req.path }, "unhandled error");
@@ -98,27 +100,4 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError {
     development ? err.message : "Internal server error",
     development ? { details: { stack: err.stack } } : {},
   );
-}
-
-function codeForStatus(status: number): ApiError["code"] {
-  switch (status) {
-    case 401:
-      return "unauthorized";
-    case 403:
-      return "forbidden_origin";
-    case 404:
-      return "not_found";
-    case 405:
-      return "method_not_allowed";
-    case 408:
-      return "request_timeout";
-    case 413:
-      return "payload_too_large";
-    case 415:
-      return "unsupported_media_type";
-    case 429:
-      return "rate_limited";
-    default:
-      return "validation_error";
-  }
 }

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "./api-error.ts";
+import { ApiError } from "../schemas/errors.ts";
 
 const ACCEPTED_TYPES = new Set(["application/json", "text/plain"]);
 

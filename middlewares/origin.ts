@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "./api-error.ts";
+import { ApiError } from "../schemas/errors.ts";
 
 /**
  * With CORS_ORIGINS set to a list, ingestion refuses events whose Origin is present and not on

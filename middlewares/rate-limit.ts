@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { rateLimiter } from "hono-rate-limiter";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "./api-error.ts";
+import { ApiError } from "../schemas/errors.ts";
 
 /** Per client IP, on ingestion routes: `perMinute` requests a minute; 0 turns it off. */
 export function ingestionRateLimit(perMinute: number): MiddlewareHandler<AppEnv> {

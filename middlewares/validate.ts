@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { ZodType } from "zod";
-import { validationError } from "./api-error.ts";
+import { validationError } from "../schemas/errors.ts";
 
 /** The `error` title of a refused target (the seed's, for queries). */
 const TITLES: Partial<Record<keyof ValidationTargets, string>> = {

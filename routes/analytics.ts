@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "../middlewares/api-error.ts";
 import { validate } from "../middlewares/validate.ts";
 import { sessionsQuerySchema, summaryQuerySchema } from "../schemas/analytics-query.ts";
+import { ApiError } from "../schemas/errors.ts";
 
 /** The live read API; every route needs the token (mounted behind requireToken). */
 export function analyticsRoutes() {

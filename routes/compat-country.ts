@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "../middlewares/api-error.ts";
 import { requireTokenUnless } from "../middlewares/auth.ts";
 import { countryCodeQuerySchema } from "../schemas/compat.ts";
+import { ApiError } from "../schemas/errors.ts";
 import type { Services } from "../services/container.ts";
 
 /** Changes each start, so a visitor's session id cannot be turned back into an IP address. */

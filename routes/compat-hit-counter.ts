@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { validationError } from "../middlewares/api-error.ts";
 import { requireTokenUnless } from "../middlewares/auth.ts";
 import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
 import { validate } from "../middlewares/validate.ts";
@@ -10,6 +9,7 @@ import {
   overallVisitQuerySchema,
   visitInputSchema,
 } from "../schemas/compat.ts";
+import { validationError } from "../schemas/errors.ts";
 import type { Services } from "../services/container.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { dirname, join } from "node:path";
 import { Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "../middlewares/api-error.ts";
+import { ApiError } from "../schemas/errors.ts";
 import { buildOpenApiDocument, type OpenApiOptions } from "./openapi.ts";
 import { VERSION } from "./status.ts";
 

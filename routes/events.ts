@@ -1,12 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import {
-  ApiError,
-  type IssueLike,
-  MAX_LISTED_ISSUES,
-  validationError,
-} from "../middlewares/api-error.ts";
 import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
+import { ApiError, type IssueLike, MAX_LISTED_ISSUES, validationError } from "../schemas/errors.ts";
 import { type EventInput, eventInputSchema } from "../schemas/event.ts";
 import type { Services } from "../services/container.ts";
 import { deferredBody } from "./deferred-body.ts";

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "../middlewares/api-error.ts";
 import { validate } from "../middlewares/validate.ts";
+import { ApiError } from "../schemas/errors.ts";
 import {
   exportQuerySchema,
   MAX_TIMESERIES_POINTS,

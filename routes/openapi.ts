@@ -4,13 +4,13 @@ import {
   sessionsQuerySchema,
   summaryQuerySchema,
 } from "../schemas/analytics-query.ts";
-import { errorBodySchema } from "../schemas/common.ts";
 import {
   countryCodeQuerySchema,
   customerVisitQuerySchema,
   overallVisitQuerySchema,
   visitInputSchema,
 } from "../schemas/compat.ts";
+import { errorBodySchema } from "../schemas/errors.ts";
 import { eventBatchSchema, eventInputSchema } from "../schemas/event.ts";
 import {
   exportQuerySchema,

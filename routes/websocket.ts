@@ -1,7 +1,7 @@
 import type { Server, WebSocketHandler } from "bun";
-import { ApiError } from "../middlewares/api-error.ts";
 import { isAuthorized, unauthorized } from "../middlewares/auth.ts";
 import { refusalResponse } from "../middlewares/error-handler.ts";
+import { ApiError } from "../schemas/errors.ts";
 import { wantsBatching } from "../schemas/websocket-message.ts";
 import type { Services } from "../services/container.ts";
 import type { DashboardSocketData } from "../services/realtime-hub.ts";
