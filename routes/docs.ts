@@ -1,9 +1,9 @@
 import { dirname, join } from "node:path";
 import { Hono } from "hono";
+import { VERSION } from "../config/version.ts";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { ApiError } from "../schemas/errors.ts";
 import { buildOpenApiDocument, type OpenApiOptions } from "./openapi.ts";
-import { VERSION } from "./status.ts";
 
 const SWAGGER_UI = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
 

@@ -4,7 +4,7 @@ import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-bo
 import { ApiError, type IssueLike, MAX_LISTED_ISSUES, validationError } from "../schemas/errors.ts";
 import { type EventInput, eventInputSchema } from "../schemas/event.ts";
 import type { Services } from "../services/container.ts";
-import { deferredBody } from "./deferred-body.ts";
+import { corkedBody } from "./corked-body.ts";
 
 /** POST /api/events: one event, or a batch (an array) accepted or refused whole. */
 export function eventRoutes(services: Services) {
@@ -126,7 +126,7 @@ function acceptedResponse(
   statsJson: string,
   message = "Event processed successfully",
 ) {
-  const body = deferredBody(
+  const body = corkedBody(
     `{"success":true,"message":${JSON.stringify(message)},"data":{${firstField},"current_stats":`,
     statsJson,
     "}}",

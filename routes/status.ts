@@ -1,12 +1,10 @@
 import { type Context, Hono } from "hono";
+import { VERSION } from "../config/version.ts";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { requireToken } from "../middlewares/auth.ts";
-import packageJson from "../package.json" with { type: "json" };
 import type { ServiceInfo } from "../schemas/responses.ts";
 import type { Services } from "../services/container.ts";
 import { WEBSOCKET_PATH } from "./websocket.ts";
-
-export const VERSION = packageJson.version;
 
 type HealthStatus = "healthy" | "degraded" | "shutting_down";
 

@@ -16,11 +16,11 @@ const encoder = new TextEncoder();
 let lastShared: { text: string; bytes: Uint8Array } | undefined;
 
 /**
- * The body `head + shared + tail`, where `shared` is a large string many answers have in common
- * (encoded once) and `head` and `tail` are small: a string when it stays under the cork limit,
- * a stream of its three parts otherwise.
+ * A body Bun writes corked, whatever its size: `head + shared + tail`, where `shared` is a large
+ * string many answers have in common (encoded once) and `head` and `tail` are small; a string
+ * when it stays under the cork limit, a stream of its three parts otherwise.
  */
-export function deferredBody(
+export function corkedBody(
   head: string,
   shared: string,
   tail: string,
