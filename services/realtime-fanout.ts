@@ -4,34 +4,27 @@ import type {
   SessionView,
   VisitorEvent,
 } from "../interfaces/analytics.ts";
+import { matchesFilter } from "../schemas/filter-match.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
 import { toEventView } from "./event-view.ts";
-import { Feed, feedKey, takeEnded } from "./realtime-feed.ts";
+import { BATCH_MAX_BYTES, type Batch, Feed, feedKey } from "./realtime-feed.ts";
 import {
   activityOf,
   endedSessionOf,
+  eventFrameOf,
   serialize,
   visitorBatchFrame,
   visitorUpdateFrame,
 } from "./realtime-frames.ts";
-import { matchesFilter } from "./session-view.ts";
 
-/** The most events one `visitor_batch` carries; older ones are dropped and counted. */
-export const MAX_BATCH_EVENTS = 500;
-/** The most ended sessions one `visitor_batch` carries; the rest wait for the next tick. */
-export const MAX_BATCH_ENDED = 500;
-/**
- * Bytes of the events one `visitor_batch` carries, and apart of its sessions: with the stats (at
- * most STATS_MAX_BYTES) a frame stays under ~320 KiB, so one anonymous batch of long events cannot
- * make a frame of megabytes. 500 ordinary events and their sessions fit.
- */
-export const BATCH_MAX_BYTES = 128 * 1024;
+export { BATCH_MAX_BYTES, MAX_BATCH_ENDED, MAX_BATCH_EVENTS } from "./realtime-feed.ts";
 
 /**
  * The feeds dashboards are subscribed to (one per filter and delivery) and what goes out on each:
  * every frame built once per event (the event's JSON and its session's activity once for all
- * feeds, the stats once per filter) and published once per feed, whatever its subscribers.
+ * feeds, the stats once per filter) and published once per feed, whatever its subscribers. When
+ * a frame goes is each feed's own policy (realtime-feed.ts).
  */
 export class FeedFanout {
   private readonly feeds = new Map<string, Feed>();
@@ -58,14 +51,18 @@ export class FeedFanout {
     if (--feed.subscribers === 0) this.feeds.delete(feedId(feed.filter, feed.batching));
   }
 
-  event(event: VisitorEvent): void {
+  /** A committed event, at `position` in the event log. */
+  event(event: VisitorEvent, position: number | undefined): void {
     if (this.feeds.size === 0) return;
     const now = this.clock.now();
-    const view = toEventView(event);
-    // Each built once, and only if some feed sends at once (a batch reads the latest at its tick).
+    // Each built once, and only if some feed needs it (a batch reads the latest at its tick).
     let eventJson: string | undefined;
     let visitors: number | undefined;
     let activity: string | undefined | null = null;
+    const json = () => {
+      eventJson ??= JSON.stringify(eventFrameOf(toEventView(event), position));
+      return eventJson;
+    };
     const activityFrame = () => {
       if (activity !== null) return activity;
       const session = this.store.session(event.session_id);
@@ -76,30 +73,17 @@ export class FeedFanout {
       if (!matchesFilter(event, feed.filter)) continue;
       // A session that comes back before its queued end went out is active again, not ended
       // (its own session_end event arrives here just after it was queued, and keeps it).
-      if (event.type !== "session_end") feed.pendingEnded.delete(event.session_id);
+      if (event.type !== "session_end") feed.sessionActive(event.session_id);
       if (feed.canSendNow(2, now)) {
-        eventJson ??= JSON.stringify(view);
         visitors ??= this.store.visitorsLastMinute();
         const stats = this.store.currentStatsJson(feed.filter);
-        this.publish(feed, visitorUpdateFrame(eventJson, stats, visitors));
+        this.publish(feed, visitorUpdateFrame(json(), stats, visitors));
         const frame = activityFrame();
         if (frame) this.publish(feed, frame);
         continue;
       }
-      eventJson ??= JSON.stringify(view);
-      const bytes = Buffer.byteLength(eventJson);
-      while (
-        feed.pending.length > 0 &&
-        (feed.pending.length >= MAX_BATCH_EVENTS || feed.pendingBytes + bytes > BATCH_MAX_BYTES)
-      ) {
-        feed.pendingBytes -= feed.pendingSizes.shift() ?? 0;
-        feed.pending.shift();
-        feed.dropped++;
-      }
-      feed.pending.push(eventJson);
-      feed.pendingSizes.push(bytes);
-      feed.pendingBytes += bytes;
-      if (event.type !== "session_end") feed.pendingSessions.add(event.session_id);
+      const pending = { json: json(), bytes: Buffer.byteLength(json()), position };
+      feed.queueEvent(pending, event.type === "session_end" ? undefined : event.session_id);
     }
   }
 
@@ -117,8 +101,7 @@ export class FeedFanout {
         continue;
       }
       // Over budget (a mass time-out, say): the next tick's visitor_batch carries it in `ended`.
-      feed.pendingSessions.delete(session.session_id);
-      feed.pendingEnded.set(session.session_id, ended);
+      feed.queueEnded(ended);
     }
   }
 
@@ -126,26 +109,21 @@ export class FeedFanout {
   flush(): void {
     const now = this.clock.now();
     for (const feed of this.feeds.values()) {
-      if (feed.pending.length === 0 && feed.pendingEnded.size === 0) continue;
-      feed.refill(now);
-      // A tick always sends, so latency stays bounded even at a sustained high rate.
-      feed.tokens = Math.max(-this.framesPerSecond, feed.tokens - 1);
-      const rest: Record<string, unknown> = {
-        stats: {
-          ...this.store.currentStats(feed.filter),
-          visitors_last_minute: this.store.visitorsLastMinute(),
-        },
-      };
-      if (feed.pendingEnded.size > 0) rest.ended = takeEnded(feed.pendingEnded, MAX_BATCH_ENDED);
-      if (feed.dropped > 0) rest.dropped = feed.dropped;
-      const sessions = this.activities(feed.pendingSessions);
-      this.publish(feed, visitorBatchFrame(feed.pending, sessions, rest));
-      feed.pending = [];
-      feed.pendingSizes = [];
-      feed.pendingBytes = 0;
-      feed.pendingSessions.clear();
-      feed.dropped = 0;
+      const batch = feed.takeBatch(now);
+      if (batch) this.publish(feed, this.batchFrame(feed, batch));
     }
+  }
+
+  private batchFrame(feed: Feed, batch: Batch): string {
+    const stats = {
+      ...this.store.currentStats(feed.filter),
+      visitors_last_minute: this.store.visitorsLastMinute(),
+    };
+    return visitorBatchFrame(batch.events, this.activities(batch.sessionIds), {
+      stats,
+      ...(batch.ended.length > 0 ? { ended: batch.ended } : {}),
+      ...(batch.dropped > 0 ? { dropped: batch.dropped } : {}),
+    });
   }
 
   /**
@@ -153,7 +131,7 @@ export class FeedFanout {
    * BATCH_MAX_BYTES (counted from the sessions that joined the batch last; a dashboard missing one
    * catches up with that session's next activity or its next stats request).
    */
-  private activities(sessionIds: ReadonlySet<string>): string[] {
+  private activities(sessionIds: readonly string[]): string[] {
     const activities: string[] = [];
     let bytes = 0;
     for (const sessionId of [...sessionIds].reverse()) {

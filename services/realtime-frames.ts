@@ -1,21 +1,32 @@
 import type { Alert, SessionEndReason, SessionView } from "../interfaces/analytics.ts";
+import type {
+  EventFrame,
+  FrameData,
+  ServerFrameType,
+  SessionActivity,
+  SessionEnded,
+} from "../schemas/websocket-protocol.ts";
+import type { EventView } from "./event-view.ts";
 import { withListJourney } from "./session-view.ts";
 
-/** `session_ended`, and each item of a batch's `ended`: the session (journey cut) and why. */
-export type EndedSession = SessionView & { reason: SessionEndReason };
+// Every frame the server sends is built here, typed by its frame type (schemas/websocket-protocol.ts):
+// `serialize("visitor_updat", ...)` or a wrong data shape does not compile.
 
-/** An alert sent to a dashboard as it connects: the state it missed, not a new alert. */
-export type ReplayedAlert = Alert & { replayed: true };
-
-export function serialize(type: string, data: unknown): string {
+export function serialize<T extends ServerFrameType>(type: T, data: FrameData<T>): string {
   return JSON.stringify({ type, data });
+}
+
+/** An event as frames carry it: the event view and its log position. */
+export function eventFrameOf(view: EventView, position: number | undefined): EventFrame {
+  // Only an event that did not come through the event log lacks a position (none in production).
+  return (position === undefined ? view : { ...view, position }) as EventFrame;
 }
 
 /**
  * `session_activity`'s data: the session as the seed's dashboards read it (`last_activity`,
  * `country`, `device`, ...), its journey cut to the newest pages within LIST_JOURNEY_MAX_BYTES.
  */
-export function activityOf(session: SessionView) {
+export function activityOf(session: SessionView): SessionActivity {
   const { journey, journey_truncated } = withListJourney(session);
   return {
     session_id: session.session_id,
@@ -32,7 +43,8 @@ export function activityOf(session: SessionView) {
   };
 }
 
-export function endedSessionOf(session: SessionView, reason: SessionEndReason): EndedSession {
+/** `session_ended`, and each item of a batch's `ended`: the session (journey cut) and why. */
+export function endedSessionOf(session: SessionView, reason: SessionEndReason): SessionEnded {
   return { ...withListJourney(session), reason };
 }
 
@@ -50,6 +62,9 @@ export function visitorUpdateFrame(
   return `{"type":"visitor_update","data":{"event":${eventJson},"stats":${stats}}}`;
 }
 
+/** What a `visitor_batch` carries beside its events and sessions. */
+type BatchRest = Omit<FrameData<"visitor_batch">, "events" | "sessions">;
+
 /**
  * A `visitor_batch` frame from events and session activities already serialised (each once, and
  * measured against the batch's byte budget as it was), and the rest of its data.
@@ -57,7 +72,7 @@ export function visitorUpdateFrame(
 export function visitorBatchFrame(
   eventsJson: readonly string[],
   sessionsJson: readonly string[],
-  rest: Record<string, unknown>,
+  rest: BatchRest,
 ): string {
   const tail = JSON.stringify(rest).slice(1);
   const events = `[${eventsJson.join(",")}]`;
@@ -65,6 +80,12 @@ export function visitorBatchFrame(
   return `{"type":"visitor_batch","data":{"events":${events},"sessions":${sessions},${tail}}`;
 }
 
-export function replayed(alert: Alert): ReplayedAlert {
+/** `missed_events` from events already serialised. */
+export function missedEventsFrame(eventsJson: readonly string[]): string {
+  return `{"type":"missed_events","data":{"events":[${eventsJson.join(",")}]}}`;
+}
+
+/** An alert sent to a dashboard as it connects: the state it missed, not a new alert. */
+export function replayed(alert: Alert): FrameData<"alert"> {
   return { ...alert, replayed: true };
 }

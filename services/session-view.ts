@@ -1,4 +1,4 @@
-import type { DimensionFilter, SessionView } from "../interfaces/analytics.ts";
+import type { SessionView } from "../interfaces/analytics.ts";
 import { jsonStringBytes } from "./answer-budget.ts";
 import type { Session } from "./session-tracker.ts";
 
@@ -11,16 +11,8 @@ export const LIST_JOURNEY_MAX_BYTES = 8 * 1024;
 /** A session view's keys, punctuation, numbers and ISO times beside its strings. */
 const SESSION_VIEW_OVERHEAD = 256;
 
-export function matchesFilter(
-  item: { site: string; country: string; current_page?: string; page?: string },
-  filter: DimensionFilter,
-): boolean {
-  return (
-    (filter.site === undefined || filter.site === item.site) &&
-    (filter.country === undefined || filter.country === item.country) &&
-    (filter.page === undefined || filter.page === (item.current_page ?? item.page))
-  );
-}
+// The filter rule lives in schemas/ so the dashboard's bundle shares it.
+export { matchesFilter } from "../schemas/filter-match.ts";
 
 /** A session as answers show it, its whole (kept) journey included. */
 export function toSessionView(session: Session): SessionView {
