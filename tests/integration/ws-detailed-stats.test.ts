@@ -13,7 +13,11 @@ const servers: TestServer[] = [];
 const dashboards: DashboardClient[] = [];
 
 afterEach(async () => {
-  for (const client of dashboards.splice(0)) client.close();
+  for (const client of dashboards.splice(0)) {
+    // Every frame a test received matched the protocol's schema.
+    expect(client.protocolErrors).toEqual([]);
+    client.close();
+  }
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 });
 

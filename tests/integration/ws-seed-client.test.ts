@@ -18,7 +18,11 @@ const servers: TestServer[] = [];
 const clients: DashboardClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
+  for (const client of clients.splice(0)) {
+    // Every frame a test received matched the protocol's schema.
+    expect(client.protocolErrors).toEqual([]);
+    client.close();
+  }
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 });
 

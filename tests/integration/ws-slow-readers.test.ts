@@ -14,7 +14,11 @@ const dashboards: DashboardClient[] = [];
 const rawSockets: Socket[] = [];
 
 afterEach(async () => {
-  for (const client of dashboards.splice(0)) client.close();
+  for (const client of dashboards.splice(0)) {
+    // Every frame a test received matched the protocol's schema.
+    expect(client.protocolErrors).toEqual([]);
+    client.close();
+  }
   for (const socket of rawSockets.splice(0)) socket.destroy();
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../config/index.ts";
 import { type RunningServer, startServer } from "../../routes/server.ts";
+import { type ServerFrameType, serverFrameSchema } from "../../schemas/websocket-protocol.ts";
 import type { Clock } from "../../services/clock.ts";
 
 export const TEST_TOKEN = "test-token-0123456789abcdef";
@@ -67,14 +68,22 @@ export function pageview(sessionId: string, page = "/", extra: Record<string, un
   return { type: "pageview", page, session_id: sessionId, ...extra };
 }
 
+/**
+ * A server frame as tests read it: its type one of the protocol's (a typo does not compile), its
+ * data loosely typed; every frame received is also checked against the protocol's schema.
+ */
 export interface Frame {
-  type: string;
+  type: ServerFrameType;
   data: Record<string, unknown> & { [key: string]: unknown };
 }
 
-/** A real WebSocket client that records every frame and can wait for one. */
+/**
+ * A real WebSocket client that records every frame and can wait for one. Each frame is validated
+ * with the protocol's schema; `protocolErrors` lists those that did not match it.
+ */
 export class DashboardClient {
   readonly frames: Frame[] = [];
+  readonly protocolErrors: string[] = [];
   private waiters: { match: (frame: Frame) => boolean; resolve: (frame: Frame) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly socket: WebSocket;
@@ -83,6 +92,10 @@ export class DashboardClient {
     this.socket = socket;
     socket.addEventListener("message", (message) => {
       const frame = JSON.parse(String(message.data)) as Frame;
+      const checked = serverFrameSchema.safeParse(frame);
+      if (!checked.success) {
+        this.protocolErrors.push(`${String(frame.type)}: ${checked.error.message}`);
+      }
       this.frames.push(frame);
       this.waiters = this.waiters.filter((waiter) => {
         if (!waiter.match(frame)) return true;
@@ -114,7 +127,7 @@ export class DashboardClient {
 
   /** Resolves with the first frame (already received or still to come) that matches. */
   next(
-    type: string,
+    type: ServerFrameType,
     match: (frame: Frame) => boolean = () => true,
     timeoutMs = 5000,
   ): Promise<Frame> {
@@ -140,7 +153,7 @@ export class DashboardClient {
     });
   }
 
-  ofType(type: string): Frame[] {
+  ofType(type: ServerFrameType): Frame[] {
     return this.frames.filter((frame) => frame.type === type);
   }
 
