@@ -166,7 +166,7 @@ describe("log positions and resuming", () => {
     const atBound = await dashboard(`${server.wsUrl}&batch=1&since=200`);
     await eventually(() => eventsReceived(atBound).length === 1000);
     expect(
-      atBound.ofType("missed_events").map((frame) => (frame.data.events as []).length),
+      atBound.ofType("missed_events").map((frame) => (frame.data.events as unknown[]).length),
     ).toEqual([500, 500]);
     expect(atBound.ofType("resync")).toEqual([]);
   });
