@@ -1,9 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { ManualClock } from "../../services/clock.ts";
-import { hasChromium, launchBrowser } from "../support/browser.ts";
+import {
+  FIXED_NOON,
+  followClock,
+  hasChromium,
+  launchBrowser,
+  ShiftedClock,
+} from "../support/browser.ts";
 import {
   pageview,
   startTestServer,
@@ -198,10 +203,15 @@ describe("serving the dashboard", () => {
   });
 });
 
+/**
+ * Every server here runs on a clock that starts at a fixed noon, and its pages read the same clock
+ * (`followClock`): what "today" and "this minute" hold never depends on when the suite runs.
+ */
 describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   const servers: TestServer[] = [];
+  const clocks = new Map<TestServer, ShiftedClock>();
 
   beforeAll(async () => {
     browser = await launchBrowser();
@@ -210,15 +220,17 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
     await Promise.all(servers.splice(0).map((server) => server.stop()));
+    clocks.clear();
   });
 
   afterAll(async () => {
     await browser?.close();
   });
 
-  function serve(env: Record<string, string> = {}, clock?: ManualClock): TestServer {
+  function serve(env: Record<string, string> = {}, clock = new ShiftedClock()): TestServer {
     const server = startTestServer(env, { clock });
     servers.push(server);
+    clocks.set(server, clock);
     return server;
   }
 
@@ -227,6 +239,8 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
       viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     });
     contexts.push(context);
+    const clock = clocks.get(server);
+    if (clock) await followClock(context, clock);
     const page = await context.newPage();
     await page.addInitScript(RECORD_CSP_VIOLATIONS);
     if (options.initScript) await page.addInitScript(options.initScript);
@@ -444,7 +458,9 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
 
   test("when the server stops the dashboard says so, and a restarted server brings Connected back by itself", async () => {
     const dataDir = temporaryDataDir();
-    const before = startTestServer({ DATA_DIR: dataDir });
+    const clock = new ShiftedClock();
+    const before = startTestServer({ DATA_DIR: dataDir }, { clock });
+    clocks.set(before, clock);
     let after: TestServer | undefined;
     try {
       const port = new URL(before.url).port;
@@ -455,7 +471,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
       await before.stop();
       await untilText(page, "connection-status", /^(Reconnecting|Disconnected)$/);
 
-      after = startTestServer({ PORT: port, DATA_DIR: dataDir });
+      after = startTestServer({ PORT: port, DATA_DIR: dataDir }, { clock });
       await untilText(page, "connection-status", "Connected", 15_000);
       // Live again: a new event arrives on top of what the restarted server kept.
       await after.postEvent(pageview("survivor", "/after"));
@@ -516,7 +532,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
   });
 
   test("when the visitors of a spike leave the last minute, the dashboard shows that the spike ended", async () => {
-    const clock = new ManualClock(Date.now());
+    const clock = new ShiftedClock();
     const server = serve({ ALERT_THRESHOLD: "3" }, clock);
     const { page, errors } = await openConnected(server);
     for (const session of ["a", "b", "c"]) await server.postEvent(pageview(`visitor-${session}`));
@@ -525,6 +541,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     // A minute on, no visitor is left in the last minute (below 80% of the threshold): no event
     // arrives, so the server's once-a-second check is what ends the spike.
     clock.advance(61_000);
+    await followClock(page.context(), clock);
     const ended = page.locator('[data-testid="alert"][data-kind="spike_ended"]');
     await ended.waitFor({ timeout: 10_000 });
     expect(await ended.getAttribute("data-level")).toBe("info");
@@ -681,7 +698,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
   test(
     "the counters fall when visitors leave the last minute and their sessions time out, with no new event",
     async () => {
-      const clock = new ManualClock(Date.now());
+      const clock = new ShiftedClock();
       const server = serve({}, clock);
       await server.postEvent([pageview("leaving-1", "/a"), pageview("leaving-2", "/b")]);
       const { page, errors } = await openConnected(server);
@@ -690,11 +707,13 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
 
       // A minute on, both have left the last minute, but their sessions are still open.
       clock.advance(61_000);
+      await followClock(page.context(), clock);
       await untilCounter(page, "visitors-last-minute", 0, 15_000);
       expect(await counter(page, "active-visitors")).toBe(2);
 
       // Past the 30-minute session timeout they end, and the active count and the list follow.
       clock.advance(30 * 60_000);
+      await followClock(page.context(), clock);
       await untilCounter(page, "active-visitors", 0, 15_000);
       await until(
         () => sessionIds(page),
@@ -710,8 +729,8 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     "a dashboard opened now draws the minutes before it from stored history, over 10 and over 30 minutes",
     async () => {
       const minute = 60_000;
-      const thisMinute = Math.floor(Date.now() / minute) * minute;
-      const clock = new ManualClock(thisMinute - 20 * minute + 5_000);
+      const thisMinute = FIXED_NOON;
+      const clock = new ShiftedClock(thisMinute - 20 * minute + 5_000);
       const server = serve({}, clock);
       await server.postEvent(["a", "b", "c"].map((id) => pageview(`early-${id}`, "/early")));
       clock.set(thisMinute - 5 * minute + 5_000);
@@ -720,7 +739,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
       // the stored history can draw them.
       clock.set(thisMinute - 2 * minute + 5_000);
       await server.postEvent(Array.from({ length: 60 }, (_, n) => pageview("filler", `/f/${n}`)));
-      clock.set(Date.now());
+      clock.set(thisMinute);
       const since = new Date(thisMinute - 30 * minute).toISOString();
       await until(
         async () => {
@@ -736,7 +755,7 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
       );
 
       const { page, errors } = await openConnected(server);
-      // Minutes -5 and -2 (matched as a run, in case a minute turns during the test).
+      // Minutes -5 and -2, then this one.
       await until(
         () => chartVisitors(page),
         (visitors) => visitors.length === 10 && visitors.join(",").includes("4,0,0,1"),
@@ -837,66 +856,6 @@ describe.skipIf(!hasChromium)("the live dashboard in a browser", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
-    expect(errors).toEqual([]);
-  });
-
-  test("a dashboard with ten minutes of live data is captured for the README", async () => {
-    const minute = 60_000;
-    const clock = new ManualClock(Date.now() - 9 * minute);
-    const server = serve({ ALERT_THRESHOLD: "30" }, clock);
-    const { page, errors } = await openConnected(server, { width: 1360 });
-
-    const pages = [
-      "/",
-      "/products",
-      "/products/42",
-      "/pricing",
-      "/blog/launch",
-      "/checkout",
-      "/docs",
-    ];
-    const countries = ["India", "United States", "Germany", "Brazil", "Japan", "Spain"];
-    const devices = ["mobile", "desktop", "tablet"];
-    const perMinute = [12, 15, 14, 19, 24, 22, 31, 36, 28, 33];
-    let seed = 7;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
-    // Each minute's visitors arrive spread over it, as they would live.
-    for (const [index, visitors] of perMinute.entries()) {
-      const minuteStart = Date.now() - (perMinute.length - 1 - index) * minute;
-      const events = Array.from({ length: visitors }, (_, n) => {
-        const session = (index * 7 + n) % 60;
-        return pageview(`visitor-${session}`, pages[random(pages.length)], {
-          country: countries[session % countries.length],
-          metadata: { device: devices[session % devices.length] },
-        });
-      });
-      for (let slice = 0; slice < 5; slice++) {
-        clock.set(minuteStart + slice * 10_000);
-        const part = events.filter((_, n) => n % 5 === slice);
-        if (part.length > 0) await server.postEvent(part);
-      }
-    }
-    await untilCounter(
-      page,
-      "pageviews-today",
-      perMinute.reduce((sum, n) => sum + n, 0),
-    );
-    await page.getByTestId("session-row").first().click();
-    await page.getByTestId("journey-page").first().waitFor();
-    await page.locator('[data-testid="alert"][data-kind="spike"]').first().waitFor();
-    await Bun.sleep(300);
-
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const shot = join(ARTIFACTS, "dashboard.png");
-    await page.screenshot({ path: shot, fullPage: true });
-    // The README's picture changes only when asked: UPDATE_README_SCREENSHOT=1 npm test
-    if (process.env.UPDATE_README_SCREENSHOT === "1") {
-      mkdirSync(join(ROOT, "docs"), { recursive: true });
-      copyFileSync(shot, join(ROOT, "docs", "dashboard.png"));
-    }
     expect(errors).toEqual([]);
   });
 });
