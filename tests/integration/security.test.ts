@@ -50,14 +50,6 @@ describe("authentication", () => {
     expect((await server.request("/health")).status).toBe(200);
     expect((await server.request("/api/v1/ping")).status).toBe(200);
   });
-
-  test("the WebSocket upgrade without the token is 401 in the error shape", async () => {
-    const response = await fetch(`${server.url}/ws`, {
-      headers: { upgrade: "websocket", connection: "upgrade" },
-    });
-    expect(response.status).toBe(401);
-    expect((await response.json()).code).toBe("unauthorized");
-  });
 });
 
 describe("rate limiting", () => {
@@ -248,60 +240,6 @@ describe("CORS and headers", () => {
         expect(response.headers.get("x-frame-options")).toBe("SAMEORIGIN");
         expect(response.headers.get("strict-transport-security")).toContain("max-age=");
       }
-    } finally {
-      await server.stop();
-    }
-  });
-});
-
-describe("refused WebSocket upgrades", () => {
-  const SECURITY_HEADERS = [
-    "x-content-type-options",
-    "x-frame-options",
-    "strict-transport-security",
-    "referrer-policy",
-    "cross-origin-resource-policy",
-    "cross-origin-opener-policy",
-    "x-xss-protection",
-  ];
-  const securityHeaders = (response: Response) =>
-    Object.fromEntries(SECURITY_HEADERS.map((name) => [name, response.headers.get(name)]));
-
-  test("a plain GET /ws with a valid token is 426 in the error shape with the security headers", async () => {
-    const server = startTestServer();
-    try {
-      const response = await server.request("/ws", { auth: true });
-      expect(response.status).toBe(426);
-      expect(response.headers.get("upgrade")).toBe("websocket");
-      expect(await response.json()).toEqual({
-        success: false,
-        error: "Upgrade Required",
-        code: "upgrade_required",
-        message: expect.any(String),
-      });
-      const reference = securityHeaders(await server.request("/health"));
-      expect(reference["x-content-type-options"]).toBe("nosniff");
-      expect(securityHeaders(response)).toEqual(reference);
-    } finally {
-      await server.stop();
-    }
-  });
-
-  test("upgrades refused with 401 and, while draining, 503 carry the same security headers", async () => {
-    const server = startTestServer();
-    try {
-      const reference = securityHeaders(await server.request("/health"));
-      const upgrade = { upgrade: "websocket", connection: "upgrade" };
-      const unauthorized = await fetch(`${server.url}/ws`, { headers: upgrade });
-      expect(unauthorized.status).toBe(401);
-      expect(unauthorized.headers.get("www-authenticate")).toContain("Bearer");
-      expect(securityHeaders(unauthorized)).toEqual(reference);
-      server.services.draining = true;
-      const draining = await server.request("/ws", { auth: true, headers: upgrade });
-      expect(draining.status).toBe(503);
-      expect((await draining.json()).code).toBe("shutting_down");
-      expect(securityHeaders(draining)).toEqual(reference);
-      server.services.draining = false;
     } finally {
       await server.stop();
     }

@@ -143,6 +143,18 @@ function rawUpgrade(
   });
 }
 
+const SECURITY_HEADERS = [
+  "x-content-type-options",
+  "x-frame-options",
+  "strict-transport-security",
+  "referrer-policy",
+  "cross-origin-resource-policy",
+  "cross-origin-opener-policy",
+  "x-xss-protection",
+];
+const securityHeaders = (response: Response) =>
+  Object.fromEntries(SECURITY_HEADERS.map((name) => [name, response.headers.get(name)]));
+
 /** A port nothing listens on: bound by Bun, then released. */
 async function freePort(): Promise<number> {
   const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
@@ -738,12 +750,45 @@ describe("WebSocket /ws", () => {
       const server = start();
       const refused = await rawUpgrade(server.url, "/ws");
       expect(refused.status).toBe(401);
+      expect(refused.head).toMatch(/^www-authenticate: Bearer/im);
       const body = JSON.parse(refused.body);
       // The one error shape: `error` the title (as the seed's clients read it), then code and message.
       expect(body).toMatchObject({ success: false, error: "Unauthorized", code: "unauthorized" });
       expect(body.message).toBeString();
       await expect(DashboardClient.connect(server.wsUrl.replace(/\?.*$/, ""))).rejects.toThrow();
       expect((await dashboardStatus(server)).dashboards.connected).toBe(0);
+    });
+
+    test("a plain GET /ws with a valid token is 426 in the error shape with the security headers", async () => {
+      const server = start();
+      const response = await server.request("/ws", { auth: true });
+      expect(response.status).toBe(426);
+      expect(response.headers.get("upgrade")).toBe("websocket");
+      expect(await response.json()).toEqual({
+        success: false,
+        error: "Upgrade Required",
+        code: "upgrade_required",
+        message: expect.any(String),
+      });
+      const reference = securityHeaders(await server.request("/health"));
+      expect(reference["x-content-type-options"]).toBe("nosniff");
+      expect(securityHeaders(response)).toEqual(reference);
+    });
+
+    test("upgrades refused with 401 and, while draining, 503 carry the same security headers", async () => {
+      const server = start();
+      const reference = securityHeaders(await server.request("/health"));
+      const upgrade = { upgrade: "websocket", connection: "upgrade" };
+      const unauthorized = await fetch(`${server.url}/ws`, { headers: upgrade });
+      expect(unauthorized.status).toBe(401);
+      expect(unauthorized.headers.get("www-authenticate")).toContain("Bearer");
+      expect(securityHeaders(unauthorized)).toEqual(reference);
+      server.services.draining = true;
+      const draining = await server.request("/ws", { auth: true, headers: upgrade });
+      expect(draining.status).toBe(503);
+      expect((await draining.json()).code).toBe("shutting_down");
+      expect(securityHeaders(draining)).toEqual(reference);
+      server.services.draining = false;
     });
 
     test("an upgrade with a wrong token is refused with 401", async () => {
