@@ -11,7 +11,15 @@ import {
 /** Work done in one event-loop turn while a snapshot is written in turns, before the next turn. */
 export const SNAPSHOT_SLICE_MS = 8;
 
+/**
+ * Characters of parts staged between two WAL checkpoints of a snapshot written in turns: about 2 MB,
+ * which SQLite copies into the database file in a few ms.
+ */
+export const SNAPSHOT_CHECKPOINT_CHARS = 2_000_000;
+
 export interface SnapshotOptions {
+  /** Characters of parts staged between WAL checkpoints (tests make it small). */
+  checkpointChars?: number;
   /** Elements per part: longer arrays of the state are written in parts of at most this many. */
   partSize?: number;
   /** Serialising and inserting parts stops for the next event-loop turn after this long (ms). */
@@ -48,6 +56,9 @@ export class SnapshotSupersededError extends Error {
 export class Snapshots {
   /** Bumped by every snapshot started and by close: one written in turns stops when it changes. */
   private generation = 0;
+  /** Snapshots being written in turns, and SQLite's checkpoint threshold they turned off. */
+  private writingInTurns = 0;
+  private automaticCheckpointPages = 1000;
 
   constructor(
     private readonly database: () => Database,
@@ -88,15 +99,20 @@ export class Snapshots {
       let step = steps.next();
       for (; !step.done; step = steps.next()) if (step.value) insert(step.value);
       alongside();
-      this.commit(db, id, now, lastEventId, step.value);
+      this.commit(db, id, now, lastEventId, step.value, true);
     })();
   }
 
   /**
    * Writes `state` over several event-loop turns: it must not change meanwhile (pass a copy).
-   * Resolves once the final transaction committed; rejects with SnapshotSupersededError if a newer
-   * snapshot started or the database was replaced or closed meanwhile, having written nothing that
-   * a later snapshot does not delete.
+   * Resolves once the final transaction committed and the older snapshot's parts are gone; rejects
+   * with SnapshotSupersededError if a newer snapshot started or the database was replaced or closed
+   * before the final transaction, having written nothing that a later snapshot does not delete.
+   *
+   * The WAL is checkpointed here, a few MB at a time in a turn of its own: SQLite's automatic
+   * checkpoint would otherwise copy (and sync) 4 MB of parts inside whichever insert crossed the
+   * threshold, and the older snapshot's parts are deleted after the header commits, a few rows a
+   * turn, as deleting megabytes of overflow pages in the final transaction would hold the loop too.
    */
   async saveInTurns(
     state: unknown,
@@ -109,33 +125,66 @@ export class Snapshots {
       turns.nextTurn ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
     const generation = ++this.generation;
     const db = this.database();
+    const superseded = () => generation !== this.generation || this.database() !== db;
     const current = () => {
-      if (generation !== this.generation || this.database() !== db) {
-        throw new SnapshotSupersededError();
-      }
+      if (superseded()) throw new SnapshotSupersededError();
     };
-    const id = this.stage(db);
-    const insert = this.insertPart(db, id);
     const sliceMs = turns.sliceMs ?? this.options.sliceMs ?? SNAPSHOT_SLICE_MS;
-    const steps = splitValueInSteps(state, this.partSize());
+    const checkpointChars = this.options.checkpointChars ?? SNAPSHOT_CHECKPOINT_CHARS;
     let sliceStarted = performance.now();
-    let step = steps.next();
-    for (; !step.done; step = steps.next()) {
-      // Each part in its own short transaction: staged, invisible until the header commits.
-      if (step.value) insert(step.value);
-      if (performance.now() - sliceStarted >= sliceMs) {
-        await nextTurn();
-        current();
-        sliceStarted = performance.now();
+    /** Lets the loop run if this slice is used up (or now, when `force`). */
+    const yieldIfDue = async (force = false) => {
+      if (!force && performance.now() - sliceStarted < sliceMs) return;
+      await nextTurn();
+      current();
+      sliceStarted = performance.now();
+    };
+    let uncheckpointed = 0;
+    const checkpointInOwnTurn = async () => {
+      await yieldIfDue(true);
+      checkpoint(db);
+      uncheckpointed = 0;
+      await yieldIfDue(true);
+    };
+    if (this.writingInTurns++ === 0) this.automaticCheckpointPages = pauseAutoCheckpoint(db);
+    try {
+      const id = this.stage(db);
+      const insert = this.insertPart(db, id);
+      const steps = splitValueInSteps(state, this.partSize());
+      let step = steps.next();
+      for (; !step.done; step = steps.next()) {
+        // Each part in its own short transaction: staged, invisible until the header commits.
+        if (step.value) {
+          insert(step.value);
+          uncheckpointed += step.value.json.length;
+          if (uncheckpointed >= checkpointChars) await checkpointInOwnTurn();
+        }
+        await yieldIfDue();
       }
+      const split = step.value;
+      await yieldIfDue(true);
+      db.transaction(() => {
+        alongside();
+        this.commit(db, id, now, lastEventId, split, false);
+      })();
+      // Saved. What follows is tidying: if superseded, the next snapshot's stage finishes it.
+      const deleteOlderPart = db.query(
+        "DELETE FROM snapshot_parts WHERE rowid IN (SELECT rowid FROM snapshot_parts WHERE snapshot_id < ? LIMIT 1)",
+      );
+      while (!superseded() && deleteOlderPart.run(id).changes > 0) {
+        if (performance.now() - sliceStarted >= sliceMs) {
+          await nextTurn();
+          sliceStarted = performance.now();
+        }
+      }
+      if (!superseded()) {
+        await nextTurn();
+        if (!superseded()) checkpoint(db);
+      }
+    } finally {
+      // The last one running (a superseded one may still be finishing) turns it back on.
+      if (--this.writingInTurns === 0) restoreAutoCheckpoint(db, this.automaticCheckpointPages);
     }
-    const split = step.value;
-    await nextTurn();
-    current();
-    db.transaction(() => {
-      alongside();
-      this.commit(db, id, now, lastEventId, split);
-    })();
   }
 
   /** Stops a snapshot being written in turns (the database is closing). */
@@ -148,14 +197,17 @@ export class Snapshots {
   }
 
   /**
-   * The next snapshot's id, with any parts already under it or above (staged by a snapshot that
-   * never committed) deleted. The parts need the id before the header row exists.
+   * The next snapshot's id, with every part no header points to deleted: those staged by a snapshot
+   * that never committed, and those of an older snapshot whose deletion a crash or a newer snapshot
+   * interrupted. The parts need the id before the header row exists.
    */
   private stage(db: Database): number {
     const { next } = db.query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM snapshots").get() as {
       next: number;
     };
-    db.query("DELETE FROM snapshot_parts WHERE snapshot_id >= ?").run(next);
+    db.query(
+      "DELETE FROM snapshot_parts WHERE snapshot_id NOT IN (SELECT id FROM snapshots)",
+    ).run();
     return next;
   }
 
@@ -166,13 +218,43 @@ export class Snapshots {
     return ({ arrayId, seq, json }) => statement.run(id, arrayId, seq, json);
   }
 
-  /** The header, and every older snapshot deleted with its parts: run inside a transaction. */
-  private commit(db: Database, id: number, now: number, lastEventId: number, split: SplitValue) {
+  /**
+   * The header, and every older header deleted (with their parts when `withParts`; otherwise the
+   * caller deletes the parts after): run inside a transaction. Parts without a header are never read.
+   */
+  private commit(
+    db: Database,
+    id: number,
+    now: number,
+    lastEventId: number,
+    split: SplitValue,
+    withParts: boolean,
+  ) {
     const { header, arrays } = split;
     db.query(
       "INSERT INTO snapshots (id, created_at, last_event_id, state, parts) VALUES (?, ?, ?, ?, ?)",
     ).run(id, now, lastEventId, header, arrays.length > 0 ? JSON.stringify(arrays) : null);
     db.query("DELETE FROM snapshots WHERE id < ?").run(id);
-    db.query("DELETE FROM snapshot_parts WHERE snapshot_id < ?").run(id);
+    if (withParts) db.query("DELETE FROM snapshot_parts WHERE snapshot_id < ?").run(id);
   }
+}
+
+/** Turns SQLite's automatic checkpoint off for this connection; returns its page threshold. */
+function pauseAutoCheckpoint(db: Database): number {
+  const row = db.query("PRAGMA wal_autocheckpoint").get() as { wal_autocheckpoint: number } | null;
+  db.run("PRAGMA wal_autocheckpoint = 0");
+  return row?.wal_autocheckpoint ?? 1000;
+}
+
+function restoreAutoCheckpoint(db: Database, pages: number): void {
+  try {
+    db.run(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`);
+  } catch {
+    // A closed connection has no setting left to restore; a reopened one starts with SQLite's.
+  }
+}
+
+/** Copies what it can of the WAL into the database file without waiting for readers or writers. */
+function checkpoint(db: Database): void {
+  db.run("PRAGMA wal_checkpoint(PASSIVE)");
 }

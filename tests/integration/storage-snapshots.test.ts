@@ -121,6 +121,56 @@ describe("snapshots written in turns", () => {
     expect(reopened.latestSnapshot()?.state).toEqual(next);
   });
 
+  test("the older snapshot's parts go after the new header commits; a crash meanwhile leaves them to the next snapshot", async () => {
+    const dir = dataDir();
+    const storage = openStorage(dir);
+    expect(storage.saveSnapshot(stateWith(sessions(9), 1), 1000)).toBe(true);
+    const newer = stateWith(sessions(9), 2);
+    const seen: { headers: number[]; parts: number[] }[] = [];
+    const crashing = storage.saveSnapshotInTurns(newer, 2000, {
+      nextTurn: async () => {
+        const ids = snapshotIds(storage);
+        seen.push(ids);
+        // The new header committed and the first older part is gone: the process dies here.
+        if (ids.headers[0] === 2 && ids.parts.includes(1)) throw new Error("the process died here");
+      },
+    });
+    await expect(crashing).rejects.toThrow("the process died here");
+    // Until the header committed, the older snapshot stayed whole beside the staged parts.
+    expect(seen.some(({ headers, parts }) => headers[0] === 1 && parts.length === 2)).toBe(true);
+    expect(snapshotIds(storage)).toEqual({ headers: [2], parts: [1, 2] });
+    storage.close();
+
+    const reopened = openStorage(dir);
+    cleanups.push(() => reopened.close());
+    expect(reopened.latestSnapshot()?.state).toEqual(newer);
+    const next = stateWith(sessions(7), 3);
+    expect(await reopened.saveSnapshotInTurns(next, 3000)).toBe(true);
+    expect(snapshotIds(reopened)).toEqual({ headers: [3], parts: [3] });
+    expect(reopened.latestSnapshot()?.state).toEqual(next);
+  });
+
+  test("SQLite's automatic checkpoint is off while a snapshot is written in turns, and back on after", async () => {
+    const storage = openStorage(dataDir());
+    cleanups.push(() => storage.close());
+    const threshold = () =>
+      (storage.db.query("PRAGMA wal_autocheckpoint").get() as { wal_autocheckpoint: number })
+        .wal_autocheckpoint;
+    const before = threshold();
+    expect(before).toBeGreaterThan(0);
+    const during: number[] = [];
+    const saved = storage.saveSnapshotInTurns(stateWith(sessions(20), 1), 1000, {
+      nextTurn: async () => {
+        during.push(threshold());
+        await turn();
+      },
+    });
+    expect(await saved).toBe(true);
+    expect(during.length).toBeGreaterThan(0);
+    expect(new Set(during)).toEqual(new Set([0]));
+    expect(threshold()).toBe(before);
+  });
+
   test("a snapshot at once (shutdown's) supersedes one being written in turns, which then writes nothing", async () => {
     const storage = openStorage(dataDir());
     cleanups.push(() => storage.close());
