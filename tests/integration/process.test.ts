@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { type ServerProcess, spawnServer } from "../support/process.ts";
-import { DashboardClient } from "../support/server.ts";
+import { postInFlight, type ServerProcess, spawnServer } from "../support/process.ts";
+import { DashboardClient, eventually } from "../support/server.ts";
 
 const TOKEN = "process-token-abcdef0123456789";
 let running: ServerProcess | undefined;
@@ -103,11 +103,17 @@ describe("logs", () => {
       headers: { ...headers, authorization: `Bearer ${TOKEN}` },
     });
     await fetch(`${running.url}/api/status?token=wrong-token-wrong-token`, { headers });
-    await Bun.sleep(200);
-    const logLines = running
-      .output()
-      .split("\n")
-      .filter((line) => line.startsWith("{"));
+    const server = running;
+    const jsonLines = () =>
+      server
+        .output()
+        .split("\n")
+        .filter((line) => line.startsWith("{"));
+    // The four requests are logged once answered; stdout reaches us a little later.
+    await eventually(
+      () => jsonLines().filter((line) => line.includes('"msg":"request"')).length >= 4,
+    );
+    const logLines = jsonLines();
     expect(logLines.length).toBeGreaterThanOrEqual(5);
     for (const line of logLines) expect(() => JSON.parse(line)).not.toThrow();
     const logs = logLines.join("\n");
@@ -127,34 +133,17 @@ describe("graceful shutdown", () => {
         `${running.url.replace("http", "ws")}/ws?token=${TOKEN}`,
       );
       await dashboard.next("user_connected");
-      // A request truly in flight: headers sent and accepted, body still arriving when the signal lands.
+      // A request truly in flight: headers taken by the server, body still arriving when the
+      // signal lands, and the rest of it sent only once shutdown has begun.
       const body = JSON.stringify({ type: "pageview", page: "/last", session_id: "last" });
-      let sendRest: () => void = () => {};
-      const restSent = new Promise<void>((resolve) => {
-        sendRest = resolve;
-      });
-      const stream = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          controller.enqueue(new TextEncoder().encode(body.slice(0, 10)));
-          await restSent;
-          controller.enqueue(new TextEncoder().encode(body.slice(10)));
-          controller.close();
-        },
-      });
-      const inFlight = fetch(`${running.url}/api/events`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: stream,
-      });
-      await Bun.sleep(150);
+      const inFlight = await postInFlight(running.url, "/api/events", body);
       const started = Date.now();
       running.process.kill(signal);
-      await Bun.sleep(150);
-      sendRest();
       const shutdownFrame = await dashboard.next("shutdown");
       expect(shutdownFrame.data.reason).toBeString();
+      inFlight.finish();
       expect((await dashboard.closed).code).toBe(1001);
-      expect((await inFlight).status).toBe(201);
+      expect(await inFlight.status).toBe(201);
       expect(await running.process.exited).toBe(0);
       expect(Date.now() - started).toBeLessThan(5000);
     });
@@ -162,23 +151,18 @@ describe("graceful shutdown", () => {
 
   test("a request that never finishes is cut after SHUTDOWN_TIMEOUT_SECONDS and the process still exits 0", async () => {
     running = await spawnServer({ API_TOKEN: TOKEN, SHUTDOWN_TIMEOUT_SECONDS: "1" });
-    const stuck = fetch(`${running.url}/api/events`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(new TextEncoder().encode('{"type":"pagev'));
-          // Never closed: the body never completes.
-        },
-      }),
-    }).catch((error: unknown) => error);
-    await Bun.sleep(150);
+    // Its body never completes.
+    const stuck = await postInFlight(
+      running.url,
+      "/api/events",
+      JSON.stringify({ type: "pageview", page: "/", session_id: "stuck" }),
+    );
     const started = Date.now();
     running.process.kill("SIGTERM");
     expect(await running.process.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(running.output()).toContain('"msg":"shutting down"');
-    await stuck;
+    stuck.close();
   });
 
   test("while shutting down, health answers 503 and ingestion shutting_down", async () => {

@@ -48,6 +48,22 @@ async function readJson(server: TestServer, path: string) {
   return response.json();
 }
 
+/** Resolves once the storage watchdog has tried `count` more write probes (each failed or not). */
+function probesTried(server: TestServer, count: number): Promise<void> {
+  const storage = server.services.storage;
+  const probe = storage.probe.bind(storage);
+  let tried = 0;
+  return new Promise((resolve) => {
+    storage.probe = () => {
+      if (++tried === count) resolve();
+      probe();
+    };
+    cleanups.push(() => {
+      storage.probe = probe;
+    });
+  });
+}
+
 async function healthStatus(server: TestServer): Promise<string> {
   return (await (await server.request("/health")).json()).status;
 }
@@ -151,7 +167,7 @@ describe("write path", () => {
     expect((await refused.json()).code).toBe("storage_unavailable");
     expect(await healthStatus(server)).toBe("degraded");
     // The probe writes fresh pages too, so it keeps failing while the disk is full.
-    await Bun.sleep(600);
+    await probesTried(server, 2);
     expect(await healthStatus(server)).toBe("degraded");
 
     db.run("PRAGMA max_page_count = 1073741823");
@@ -195,7 +211,8 @@ describe("write path", () => {
     removeDatabaseFiles(dir);
     writeFileSync(join(dir, DATABASE_FILE), "someone else's file");
     expect((await server.postEvent(pageview("refused", "/b"))).status).toBe(503);
-    await Bun.sleep(600);
+    // The watchdog's probes find the other file and leave it be.
+    await probesTried(server, 2);
     expect(await healthStatus(server)).toBe("degraded");
     expect((await server.postEvent(pageview("refused-2", "/b"))).status).toBe(503);
     expect(readFileSync(join(dir, DATABASE_FILE), "utf8")).toBe("someone else's file");

@@ -82,3 +82,75 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
     },
   };
 }
+
+export interface RequestInFlight {
+  /** Sends the rest of the body. */
+  finish(): void;
+  /** The status of the final answer (after any 100 Continue), or 0 if the connection closed first. */
+  readonly status: Promise<number>;
+  close(): void;
+}
+
+/**
+ * A JSON POST over a raw socket that is provably in flight when this resolves: the server has
+ * taken its headers and dispatched it (it answered `Expect: 100-continue`), and only the first
+ * `sentBytes` of the body have been sent.
+ */
+export async function postInFlight(
+  url: string,
+  path: string,
+  body: string,
+  sentBytes = 10,
+): Promise<RequestInFlight> {
+  const { hostname, port } = new URL(url);
+  const decoder = new TextDecoder();
+  let received = "";
+  let closed = false;
+  const listeners = new Set<() => void>();
+  const changed = () => {
+    for (const listener of listeners) listener();
+  };
+  const until = <T>(read: () => T | undefined) =>
+    new Promise<T>((resolve) => {
+      const check = () => {
+        const value = read();
+        if (value === undefined) return;
+        listeners.delete(check);
+        resolve(value);
+      };
+      listeners.add(check);
+      check();
+    });
+  const socket = await Bun.connect({
+    hostname,
+    port: Number(port),
+    socket: {
+      data(_socket, chunk) {
+        received += decoder.decode(chunk);
+        changed();
+      },
+      close() {
+        closed = true;
+        changed();
+      },
+    },
+  });
+  const bytes = new TextEncoder().encode(body);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${bytes.length}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  socket.write(bytes.subarray(0, sentBytes));
+  await until(() => (/^HTTP\/1\.1 100 /.test(received) ? true : closed ? true : undefined));
+  if (!/^HTTP\/1\.1 100 /.test(received)) throw new Error(`no 100 Continue: ${received}`);
+  const status = until(() => {
+    const final = /HTTP\/1\.1 ([2-5]\d\d) /.exec(received);
+    if (final) return Number(final[1]);
+    return closed ? 0 : undefined;
+  });
+  return {
+    finish: () => socket.write(bytes.subarray(sentBytes)),
+    status,
+    close: () => socket.end(),
+  };
+}
