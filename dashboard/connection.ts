@@ -6,6 +6,8 @@ export interface ConnectionEvents {
   /** The socket is open: (re)send what the server should know of this dashboard. */
   open(): void;
   frame(frame: ServerFrame): void;
+  /** The last log position this dashboard saw: a reconnection resumes from it. */
+  position(): number | undefined;
   /** The server refused the token; the connection has stopped. */
   refused(): void;
 }
@@ -35,11 +37,13 @@ export function reconnectDelay(
 /**
  * `batch=1`: this dashboard takes `visitor_batch` frames, so past its frame budget the server
  * coalesces events (at most WS_MAX_FRAMES_PER_SECOND frames a second, none lost) instead of
- * sending each one as its own frames.
+ * sending each one as its own frames. `since=<position>`: the last log position it saw, so the
+ * server first sends what it missed while away (or `resync` when that is too much).
  */
-export function socketUrl(token: string): string {
+export function socketUrl(token: string, since?: number): string {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}&batch=1`;
+  const resume = since === undefined ? "" : `&since=${since}`;
+  return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}&batch=1${resume}`;
 }
 
 /**
@@ -95,7 +99,7 @@ export class DashboardConnection {
   private connect(): void {
     this.retryTimer = undefined;
     let receivedFrame = false;
-    const socket = new WebSocket(socketUrl(this.token));
+    const socket = new WebSocket(socketUrl(this.token, this.events.position()));
     this.socket = socket;
 
     socket.onopen = () => {

@@ -59,11 +59,14 @@ function connect(newToken: string): void {
       state.receive(frame);
       // A replayed alert (the state on connect) is not news: no beep on every reconnection.
       if (frame.type === "alert" && !frame.data.replayed) sound.play(frame.data);
+      // Too far behind to be sent what it missed: the chart's history again (stats were asked on open).
+      if (frame.type === "resync") void loadHistory();
       // A batch that dropped events leaves the breakdowns short; ended sessions lower counters.
       if ((frame.type === "visitor_batch" && frame.data.dropped) || endsSessions(frame)) {
         requestStatsSoon();
       }
     },
+    position: () => state.position,
     refused: () => askForToken(TOKEN_REFUSED),
   });
   connection.start();

@@ -4,7 +4,7 @@ import { byTestId, element, renderList } from "./elements.ts";
 import type { FilterForm } from "./filters.ts";
 import { formatClock, formatCount, formatDuration } from "./format.ts";
 import { renderJourney } from "./journey.ts";
-import type { VisitorEvent } from "./protocol.ts";
+import type { ShownEvent } from "./protocol.ts";
 import type { DashboardState, SessionRow, ViewPart } from "./state.ts";
 
 const TOP_ITEMS = 10;
@@ -143,7 +143,7 @@ function renderBars(list: HTMLElement, counts: [string, number][]): void {
   );
 }
 
-function renderFeed(list: HTMLElement, events: readonly VisitorEvent[]): void {
+function renderFeed(list: HTMLElement, events: readonly ShownEvent[]): void {
   renderList(list, events, "Waiting for events…", (event) =>
     element(
       "li",

@@ -2,12 +2,12 @@ import {
   type Alert,
   type DetailedStats,
   type DimensionFilter,
-  eventMatches,
   type LiveStats,
+  matchesFilter,
   type ServerFrame,
   type SessionActivity,
   type SessionView,
-  type VisitorEvent,
+  type ShownEvent,
 } from "./protocol.ts";
 import { VisitorsPerMinute } from "./visitors-per-minute.ts";
 
@@ -62,7 +62,7 @@ export class DashboardState {
   countries = new Map<string, number>();
   devices = new Map<string, number>();
   /** Newest first. */
-  feed: VisitorEvent[] = [];
+  feed: ShownEvent[] = [];
   readonly sessions = new Map<string, SessionRow>();
   readonly visitors = new VisitorsPerMinute();
   rangeMinutes = 10;
@@ -74,6 +74,11 @@ export class DashboardState {
   journeySnapshot: SessionRow | undefined;
   journeyNote: string | undefined;
   notice: string | undefined;
+  /**
+   * The last log position received: a reconnection resumes from it (`?since=`), and an event at
+   * or before it (sent again by a feed after a resume or a subscription) is not applied twice.
+   */
+  position: number | undefined;
 
   /** Events received at or before this (server time) stay out of a cleared feed and chart. */
   private clearedAt = 0;
@@ -104,23 +109,31 @@ export class DashboardState {
         this.mark("dashboards");
         return;
       case "visitor_update":
-        if (this.pendingSubscriptions > 0) return;
         this.applyEvents([frame.data.event]);
-        this.applyStats(frame.data.stats);
+        // Until the server confirms a subscription, stats are the old filter's.
+        if (this.pendingSubscriptions === 0) this.applyStats(frame.data.stats);
         return;
       case "session_activity":
-        if (this.pendingSubscriptions > 0) return;
         this.applyActivity(frame.data);
         return;
       case "visitor_batch":
-        if (this.pendingSubscriptions > 0) return;
         this.applyEvents(frame.data.events);
         for (const activity of frame.data.sessions) this.applyActivity(activity);
         for (const ended of frame.data.ended ?? []) this.endSession(ended.session_id, ended.reason);
-        this.applyStats(frame.data.stats);
+        if (this.pendingSubscriptions === 0) this.applyStats(frame.data.stats);
+        return;
+      case "missed_events":
+        this.applyEvents(frame.data.events);
+        return;
+      case "resync":
+        // Further behind than the server replays: start again from its figures and history.
+        this.position = frame.data.position;
+        this.feed = [];
+        this.sessions.clear();
+        this.visitors.clear();
+        this.mark("feed", "sessions", "chart");
         return;
       case "session_ended":
-        if (this.pendingSubscriptions > 0) return;
         this.endSession(frame.data.session_id, frame.data.reason);
         return;
       case "alert":
@@ -254,7 +267,19 @@ export class DashboardState {
     this.mark("alerts");
   }
 
-  private applyEvents(events: readonly VisitorEvent[]): void {
+  /**
+   * Events from frames: each applied once (by log position), and only those under this view's
+   * filter (the feed a new connection starts on, or one being left, may carry others).
+   */
+  private applyEvents(received: readonly ShownEvent[]): void {
+    const events = received.filter((event) => {
+      const { position } = event;
+      if (position !== undefined) {
+        if (this.position !== undefined && position <= this.position) return false;
+        this.position = position;
+      }
+      return matchesFilter(event, this.filter);
+    });
     if (events.length === 0) return;
     for (const event of events) {
       const at = Date.parse(event.received_at);
@@ -282,6 +307,7 @@ export class DashboardState {
   }
 
   private applyActivity(activity: SessionActivity): void {
+    if (!matchesFilter(activity, this.filter)) return;
     this.upsertSession(activity, Date.parse(activity.last_activity));
     this.mark("sessions");
   }
@@ -316,7 +342,7 @@ export class DashboardState {
     const known = new Set(this.feed.map(eventKey));
     const missed = details.recent_events.filter(
       (event) =>
-        eventMatches(event, this.filter) &&
+        matchesFilter(event, this.filter) &&
         Date.parse(event.received_at) > this.clearedAt &&
         !known.has(eventKey(event)),
     );
@@ -333,7 +359,7 @@ export class DashboardState {
     this.mark("counters", "breakdowns", "sessions", "feed", "chart", "journey", "filter");
   }
 
-  private touchSession(event: VisitorEvent, at: number): void {
+  private touchSession(event: ShownEvent, at: number): void {
     if (event.type === "session_end") {
       this.endSession(event.session_id, "ended");
       return;
@@ -419,6 +445,6 @@ function increment(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
-function eventKey(event: VisitorEvent): string {
+function eventKey(event: ShownEvent): string {
   return `${event.received_at}\u0001${event.session_id}\u0001${event.type}\u0001${event.page}`;
 }
