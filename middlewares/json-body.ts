@@ -1,16 +1,44 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import type { ZodType, z } from "zod";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { ApiError } from "../schemas/errors.ts";
+import { ApiError, validationError } from "../schemas/errors.ts";
 
 const ACCEPTED_TYPES = new Set(["application/json", "text/plain"]);
 
 /**
- * JSON bodies sent as `application/json`, or as `text/plain` (what `navigator.sendBeacon` sends
- * without a CORS preflight). Anything else is 415.
+ * A JSON body sent as `application/json`, or as `text/plain` (what `navigator.sendBeacon` sends
+ * without a CORS preflight), at most `maxBytes`, read within REQUEST_BODY_TIMEOUT_SECONDS, and
+ * handed to `validate` (with its size in bytes), whose result the handler reads as `c.var.body`.
+ * 415 for another type or any Content-Encoding, 413 past the limit, 408 when it is too slow, 400
+ * when it is not JSON; `validate` throws its own refusals.
  */
-export const jsonOrTextBody = createMiddleware<AppEnv>(async (c, next) => {
+export function jsonOrTextBody<Body>(
+  maxBytes: number,
+  validate: (value: unknown, bytes: number) => Body,
+) {
+  const limit = limitBody(maxBytes);
+  return createMiddleware<AppEnv & { Variables: { body: Body } }>(async (c, next) => {
+    refuseOtherMediaTypes(c);
+    await limit(c, async () => {
+      const { value, bytes } = await parseJsonBody(c);
+      c.set("body", validate(value, bytes));
+      await next();
+    });
+  });
+}
+
+/** A validate function for jsonOrTextBody: the schema's output, or 400 listing the issues. */
+export function bySchema<Schema extends ZodType>(schema: Schema, message: string, title: string) {
+  return (value: unknown): z.output<Schema> => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw validationError(parsed.error.issues, message, title);
+    return parsed.data;
+  };
+}
+
+function refuseOtherMediaTypes<E extends AppEnv>(c: Context<E>): void {
   // Compressed bodies are not decoded (a gzip bomb would slip past every byte limit): say so.
   const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
   if (encoding && encoding !== "identity") {
@@ -30,10 +58,9 @@ export const jsonOrTextBody = createMiddleware<AppEnv>(async (c, next) => {
       { details: { received: type || null } },
     );
   }
-  await next();
-});
+}
 
-export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
+function limitBody(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
@@ -49,7 +76,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
  * (or stops) is answered 408 and its connection closed, rather than holding it until Bun's idle
  * timeout cuts it with no answer.
  */
-export async function readBodyText(c: Context<AppEnv>): Promise<string> {
+async function readBodyText<E extends AppEnv>(c: Context<E>): Promise<string> {
   const timeoutMs = c.var.services.config.limits.requestBodyTimeoutMs;
   let timer: Timer | undefined;
   const timedOut = new Promise<never>((_, reject) => {
@@ -72,8 +99,8 @@ export async function readBodyText(c: Context<AppEnv>): Promise<string> {
 }
 
 /** Reads and parses the body; returns its size in bytes beside the value. */
-export async function parseJsonBody(
-  c: Context<AppEnv>,
+async function parseJsonBody<E extends AppEnv>(
+  c: Context<E>,
 ): Promise<{ value: unknown; bytes: number }> {
   const text = await readBodyText(c);
   try {

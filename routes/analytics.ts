@@ -1,16 +1,81 @@
-import { Hono } from "hono";
-import type { AppEnv } from "../interfaces/app-env.ts";
-import { validate } from "../middlewares/validate.ts";
+import { createRoute, z } from "@hono/zod-openapi";
 import { sessionsQuerySchema, summaryQuerySchema } from "../schemas/analytics-query.ts";
 import { ApiError } from "../schemas/errors.ts";
+import {
+  detailedResponseSchema,
+  sessionResponseSchema,
+  sessionsResponseSchema,
+  summaryResponseSchema,
+} from "../schemas/responses.ts";
+import {
+  errorResponses,
+  jsonResponse,
+  newRouter,
+  serialisedJson,
+  tokenAuth,
+} from "./route-contract.ts";
 
-/** The live read API; every route needs the token (mounted behind requireToken). */
+const tags = ["Live"];
+
+const summaryRoute = createRoute({
+  method: "get",
+  path: "/summary",
+  summary: "Live summary, filtered by country, page and site",
+  tags,
+  ...tokenAuth(),
+  request: { query: summaryQuerySchema },
+  responses: {
+    200: jsonResponse(summaryResponseSchema, "Summary"),
+    ...errorResponses("validation_error", "unauthorized"),
+  },
+});
+
+const sessionsRoute = createRoute({
+  method: "get",
+  path: "/sessions",
+  summary: "Active sessions, most recently active first",
+  tags,
+  ...tokenAuth(),
+  request: { query: sessionsQuerySchema },
+  responses: {
+    200: jsonResponse(sessionsResponseSchema, "Sessions"),
+    ...errorResponses("validation_error", "unauthorized"),
+  },
+});
+
+const sessionRoute = createRoute({
+  method: "get",
+  path: "/sessions/{session_id}",
+  summary: "One active session with its whole journey",
+  tags,
+  ...tokenAuth(),
+  request: { params: z.object({ session_id: z.string() }) },
+  responses: {
+    200: jsonResponse(sessionResponseSchema, "The session"),
+    ...errorResponses("unauthorized", "not_found"),
+  },
+});
+
+const detailedRoute = createRoute({
+  method: "get",
+  path: "/detailed",
+  summary: "Summary, sessions, breakdowns, top pages, recent events, visitors in the last minute",
+  tags,
+  ...tokenAuth(),
+  request: { query: summaryQuerySchema },
+  responses: {
+    200: jsonResponse(detailedResponseSchema, "Detailed view"),
+    ...errorResponses("validation_error", "unauthorized"),
+  },
+});
+
+/** The live read API (mounted under /api/analytics); every route needs the token. */
 export function analyticsRoutes() {
-  return new Hono<AppEnv>()
-    .get("/summary", validate("query", summaryQuerySchema), (c) => {
+  return newRouter()
+    .openapi(summaryRoute, (c) => {
       const filter = c.req.valid("query");
       const { store, clock } = c.var.services;
-      // As the seed did, a filter also brings the sessions, breakdown and events under it.
+      // A filter also brings the sessions, breakdown and events under it, as earlier clients read.
       let filtered = "";
       if (Object.keys(filter).length > 0) {
         const detailed = store.detailed(filter);
@@ -25,39 +90,46 @@ export function analyticsRoutes() {
         })}`;
       }
       // The stats JSON is kept between changes of state (the same one ingestion answers share).
-      return c.body(
+      return serialisedJson(
+        c,
+        summaryResponseSchema,
         `{"success":true,"data":{"summary":${store.currentStatsJson(filter)}${filtered},"filters_applied":${JSON.stringify(filter)},"generated_at":"${new Date(clock.now()).toISOString()}"}}`,
         200,
-        { "Content-Type": "application/json" },
       );
     })
-    .get("/sessions", validate("query", sessionsQuerySchema), (c) => {
+    .openapi(sessionsRoute, (c) => {
       const { limit, ...filter } = c.req.valid("query");
       const { store, clock } = c.var.services;
-      return c.json({
-        success: true,
-        data: {
-          ...store.activeSessions(filter, limit),
-          filters_applied: filter,
-          retrieved_at: new Date(clock.now()).toISOString(),
+      return c.json(
+        {
+          success: true as const,
+          data: {
+            ...store.activeSessions(filter, limit),
+            filters_applied: filter,
+            retrieved_at: new Date(clock.now()).toISOString(),
+          },
         },
-      });
+        200,
+      );
     })
-    .get("/sessions/:session_id", (c) => {
-      const sessionId = c.req.param("session_id");
-      const session = c.var.services.store.session(sessionId);
+    .openapi(sessionRoute, (c) => {
+      const { session_id } = c.req.valid("param");
+      const session = c.var.services.store.session(session_id);
       if (!session) throw new ApiError(404, "not_found", "No active session with that id");
-      return c.json({ success: true, data: { session } });
+      return c.json({ success: true as const, data: { session } }, 200);
     })
-    .get("/detailed", validate("query", summaryQuerySchema), (c) => {
+    .openapi(detailedRoute, (c) => {
       const filter = c.req.valid("query");
       const detailed = c.var.services.store.detailed(filter);
-      // The seed put these beside `data`; Footfall's clients read them inside it: both.
-      return c.json({
-        success: true,
-        filters_applied: filter,
-        generated_at: detailed.generated_at,
-        data: { ...detailed, filters_applied: filter },
-      });
+      // Earlier clients read these beside `data`; Footfall's read them inside it: both.
+      return c.json(
+        {
+          success: true as const,
+          filters_applied: filter,
+          generated_at: detailed.generated_at,
+          data: { ...detailed, filters_applied: filter },
+        },
+        200,
+      );
     });
 }

@@ -1,9 +1,7 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv } from "../interfaces/app-env.ts";
 import { allowedMethodsOf } from "../middlewares/allowed-methods.ts";
-import { requireToken } from "../middlewares/auth.ts";
 import { clientIpMiddleware } from "../middlewares/client-ip.ts";
 import { refuseWhileDraining } from "../middlewares/draining.ts";
 import {
@@ -16,20 +14,37 @@ import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { requestLogger } from "../middlewares/request-logger.ts";
 import type { Services } from "../services/container.ts";
 import { analyticsRoutes } from "./analytics.ts";
+import { apiDocument, documentedEndpoints } from "./api-document.ts";
 import { countryTrackerRoutes } from "./compat-country.ts";
 import { hitCounterRoutes } from "./compat-hit-counter.ts";
 import { docsRoutes } from "./docs.ts";
 import { eventRoutes } from "./events.ts";
 import { frontendRoutes } from "./frontend.ts";
 import { exportRoutes, historyRoutes } from "./history.ts";
-import { DOCUMENTED_ROUTES } from "./openapi.ts";
+import { errorResponses, newRouter, tokenAuth } from "./route-contract.ts";
 import { statusRoutes } from "./status.ts";
 import { trackerRoutes } from "./tracker.ts";
+import { WEBSOCKET_PATH } from "./websocket.ts";
+
+/** `/ws` is upgraded ahead of Hono (routes/websocket.ts): declared here for the document. */
+const websocketRoute = createRoute({
+  method: "get",
+  path: WEBSOCKET_PATH,
+  summary: "The live WebSocket for dashboards",
+  description:
+    "Upgrade to a native WebSocket (`?token=`, since browsers cannot set headers on a WebSocket). Every frame is one JSON object `{type, data}`; see the README for the protocol. Also served on WEBSOCKET_PORT, on any path, when set.",
+  tags: ["Live"],
+  ...tokenAuth(),
+  responses: {
+    101: { description: "Switching protocols" },
+    ...errorResponses("unauthorized", "upgrade_required", "shutting_down", "too_many_connections"),
+  },
+});
 
 /** Builds the HTTP app; tests reuse it. */
 export function createApp(services: Services) {
   const { config } = services;
-  const app = new Hono<AppEnv>();
+  const app = newRouter();
   app.onError(handleError);
 
   app.use("*", async (c, next) => {
@@ -59,19 +74,28 @@ export function createApp(services: Services) {
     refuseForeignOrigins(config.corsOrigins),
     limitIngestion,
   );
-  app.route("/api/events", eventRoutes(services));
-  app.use("/api/analytics/*", requireToken);
+  // Each route declares its schemas and its security; the document is generated from them.
+  let endpoints: Readonly<Record<string, string>> = {};
+  let document: string | undefined;
+  app.route("/api/events", eventRoutes(config.limits));
   app.route("/api/analytics", analyticsRoutes());
   app.route("/api/analytics", historyRoutes());
-  app.use("/api/events/export", requireToken);
   app.route("/api/events", exportRoutes());
   app.route("/", statusRoutes());
-  app.route("/api", hitCounterRoutes(services));
-  app.route("/api/v1", countryTrackerRoutes(services));
-  app.route("/", docsRoutes({ compatPublicReads: config.compatPublicReads }));
+  app.openAPIRegistry.registerPath(websocketRoute);
+  app.route("/api", hitCounterRoutes(config));
+  app.route("/api/v1", countryTrackerRoutes(config));
+  app.route(
+    "/",
+    docsRoutes(() => (document ??= JSON.stringify(apiDocument(app)))),
+  );
   app.route("/", trackerRoutes());
-  app.route("/", frontendRoutes());
+  app.route(
+    "/",
+    frontendRoutes(() => endpoints),
+  );
+  endpoints = Object.freeze(documentedEndpoints(app));
   // Every route is registered now: a path served under other methods answers 405, not 404.
-  app.notFound(handleNotFound(allowedMethodsOf(app.routes), DOCUMENTED_ROUTES));
+  app.notFound(handleNotFound(allowedMethodsOf(app.routes), Object.keys(endpoints)));
   return app;
 }

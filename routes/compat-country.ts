@@ -1,61 +1,120 @@
 import { createHash, randomBytes } from "node:crypto";
-import { Hono } from "hono";
-import type { AppEnv } from "../interfaces/app-env.ts";
-import { requireTokenUnless } from "../middlewares/auth.ts";
-import { countryCodeQuerySchema } from "../schemas/compat.ts";
+import { createRoute, z } from "@hono/zod-openapi";
+import { countryCodeQuerySchema, countryCountsSchema, messageSchema } from "../schemas/compat.ts";
 import { ApiError } from "../schemas/errors.ts";
 import type { Services } from "../services/container.ts";
+import {
+  errorResponses,
+  jsonResponse,
+  newRouter,
+  publicAccess,
+  tokenAuth,
+} from "./route-contract.ts";
 
 /** Changes each start, so a visitor's session id cannot be turned back into an IP address. */
 const SESSION_SALT = randomBytes(16).toString("hex");
+const tags = ["Compatibility"];
 
 /**
- * The country-tracker seed's API (`/api/v1`). A visit is an ordinary pageview with a country.
- * Its refusals keep the seed's statuses (422 for a missing code, 403 for a malformed one), which
- * its clients and tests check; Footfall's own routes answer 400 for both kinds.
+ * The country tracker's API (`/api/v1`), as its earlier clients call it. A visit is an ordinary
+ * pageview with a country. Its refusals keep the statuses those clients check (422 for a missing
+ * code, 403 for a malformed one); Footfall's own routes answer 400 for both kinds.
  */
-export function countryTrackerRoutes(services: Services) {
-  return new Hono<AppEnv>()
-    .get("/ping", (c) => c.json({ message: "pong" }))
-    .get("/healthcheck", (c) => c.text("OK"))
-    .post("/stats", async (c) => {
-      const code = countryCode(c.req.query("countryCode"));
-      const { ingestion, compat } = c.var.services;
-      await ingestion.accept([
-        {
-          type: "pageview",
-          page: "/",
-          country: code,
-          session_id: `v1:${createHash("sha256")
-            .update(SESSION_SALT + c.var.clientIp + (c.req.header("user-agent") ?? ""))
-            .digest("hex")
-            .slice(0, 24)}`,
+export function countryTrackerRoutes(config: Services["config"]) {
+  return newRouter()
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/ping",
+        summary: "Country tracker (compatibility): ping",
+        tags,
+        ...publicAccess,
+        responses: { 200: jsonResponse(messageSchema, "pong") },
+      }),
+      (c) => c.json({ message: "pong" }, 200),
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/healthcheck",
+        summary: "Country tracker (compatibility): health check",
+        tags,
+        ...publicAccess,
+        responses: {
+          200: { description: "OK", content: { "text/plain": { schema: z.literal("OK") } } },
         },
-      ]);
-      return c.json({ [code.toLowerCase()]: compat.countryCount(code) }, 201);
-    })
-    .get("/stats", requireTokenUnless(services.config.compatPublicReads), (c) =>
-      c.json(c.var.services.compat.countryVisits()),
-    );
-}
-
-/** The upper-cased code, or the seed's refusal: 422 when there is none, 403 when it is not two letters. */
-function countryCode(raw: string | undefined): string {
-  if (raw === undefined || raw === "") {
-    throw new ApiError(422, "missing_country_code", "Send the country as ?countryCode=XX");
-  }
-  const parsed = countryCodeQuerySchema.safeParse({ countryCode: raw });
-  if (!parsed.success) {
-    throw new ApiError(
-      403,
-      "invalid_country_code",
-      "countryCode must be a two-letter ISO 3166-1 country code",
-      {
-        details: [
-          { path: "countryCode", message: "expected a two-letter ISO 3166-1 country code" },
-        ],
+      }),
+      (c) => c.text("OK", 200),
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/stats",
+        summary: "Country tracker (compatibility): count a visit from a country",
+        description:
+          "422 `missing_country_code` without `countryCode`, 403 `invalid_country_code` when it is not two letters (besides 403 `forbidden_origin`), as the earlier clients expect.",
+        tags,
+        ...publicAccess,
+        request: { query: countryCodeQuerySchema },
+        responses: {
+          201: jsonResponse(countryCountsSchema, "The new count, under the lower-case code"),
+          ...errorResponses(
+            "missing_country_code",
+            "invalid_country_code",
+            "forbidden_origin",
+            "rate_limited",
+            "shutting_down",
+            "storage_unavailable",
+          ),
+        },
+      }),
+      async (c) => {
+        const code = c.req.valid("query").countryCode.toUpperCase();
+        const { ingestion, compat } = c.var.services;
+        await ingestion.accept([
+          {
+            type: "pageview",
+            page: "/",
+            country: code,
+            session_id: `v1:${createHash("sha256")
+              .update(SESSION_SALT + c.var.clientIp + (c.req.header("user-agent") ?? ""))
+              .digest("hex")
+              .slice(0, 24)}`,
+          },
+        ]);
+        return c.json({ [code.toLowerCase()]: compat.countryCount(code) }, 201);
       },
+      // The refusals those clients know: 422 when there is no code, 403 when it is not two letters.
+      (result, c) => {
+        if (result.success) return undefined;
+        const raw = c.req.query("countryCode");
+        if (raw === undefined || raw === "") {
+          throw new ApiError(422, "missing_country_code", "Send the country as ?countryCode=XX");
+        }
+        throw new ApiError(
+          403,
+          "invalid_country_code",
+          "countryCode must be a two-letter ISO 3166-1 country code",
+          {
+            details: [
+              { path: "countryCode", message: "expected a two-letter ISO 3166-1 country code" },
+            ],
+          },
+        );
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/stats",
+        summary: "Country tracker (compatibility): visits by country",
+        tags,
+        ...tokenAuth(!config.compatPublicReads),
+        responses: {
+          200: jsonResponse(countryCountsSchema, "Counts by lower-case country code"),
+          ...errorResponses("unauthorized"),
+        },
+      }),
+      (c) => c.json(c.var.services.compat.countryVisits(), 200),
     );
-  }
-  return parsed.data.countryCode.toUpperCase();
 }

@@ -1,51 +1,121 @@
 import { createHash } from "node:crypto";
-import { Hono } from "hono";
-import type { AppEnv } from "../interfaces/app-env.ts";
-import { requireTokenUnless } from "../middlewares/auth.ts";
-import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
-import { validate } from "../middlewares/validate.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { bySchema, jsonOrTextBody } from "../middlewares/json-body.ts";
 import {
+  customerVisitCountSchema,
   customerVisitQuerySchema,
+  messageSchema,
+  overallVisitCountSchema,
   overallVisitQuerySchema,
   visitInputSchema,
 } from "../schemas/compat.ts";
-import { validationError } from "../schemas/errors.ts";
 import type { Services } from "../services/container.ts";
+import {
+  errorResponses,
+  jsonResponse,
+  newRouter,
+  publicAccess,
+  tokenAuth,
+} from "./route-contract.ts";
+
+const tags = ["Compatibility"];
+// As for events: the router must not validate the body itself (see routes/events.ts).
+const visitBodyReference = { $ref: "#/components/schemas/VisitInput" };
 
 /**
- * The hit-counter seed's API. A visit is an ordinary pageview on the bus: the customer is its
- * `user_id`, the website its `site`, the device its `metadata.device_id`.
+ * The hit counter's API, as its earlier clients call it. A visit is an ordinary pageview on the
+ * bus: the customer is its `user_id`, the website its `site`, the device its
+ * `metadata.device_id`. The reads need the token unless COMPAT_PUBLIC_READS.
  */
-export function hitCounterRoutes(services: Services) {
-  const readAuth = requireTokenUnless(services.config.compatPublicReads);
-  return new Hono<AppEnv>()
-    .post("/visit", jsonOrTextBody, limitBody(services.config.limits.maxEventBytes), async (c) => {
-      const { value } = await parseJsonBody(c);
-      const parsed = visitInputSchema.safeParse(value);
-      if (!parsed.success)
-        throw validationError(parsed.error.issues, "Invalid visit", "Invalid visit data");
-      const { customerId, deviceId } = parsed.data;
-      const site = (parsed.data.websiteId ?? parsed.data.website) as string;
-      await c.var.services.ingestion.accept([
-        {
-          type: "pageview",
-          page: "/",
-          site,
-          user_id: customerId,
-          session_id: visitSessionId(site, customerId, deviceId),
-          metadata: { device_id: deviceId },
+export function hitCounterRoutes(config: Services["config"]) {
+  const readAuth = tokenAuth(!config.compatPublicReads);
+  return newRouter()
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/visit",
+        summary: "Hit counter (compatibility): track a customer's visit from a device",
+        tags,
+        ...publicAccess,
+        middleware: jsonOrTextBody(
+          config.limits.maxEventBytes,
+          bySchema(visitInputSchema, "Invalid visit", "Invalid visit data"),
+        ),
+        request: {
+          body: {
+            required: true,
+            content: {
+              "application/json": { schema: visitBodyReference },
+              "text/plain": { schema: visitInputSchema },
+            },
+          },
         },
-      ]);
-      return c.json({ message: "Visit tracked successfully" }, 201);
-    })
-    .get("/customer-visit-count", readAuth, validate("query", customerVisitQuerySchema), (c) => {
-      const { customerId, websiteId } = c.req.valid("query");
-      return c.json(c.var.services.compat.customerVisits(websiteId, customerId));
-    })
-    .get("/overall-visit-count", readAuth, validate("query", overallVisitQuerySchema), (c) => {
-      const { websiteId } = c.req.valid("query");
-      return c.json(c.var.services.compat.siteVisits(websiteId));
-    });
+        responses: {
+          201: jsonResponse(messageSchema, "Tracked"),
+          ...errorResponses(
+            "validation_error",
+            "forbidden_origin",
+            "request_timeout",
+            "payload_too_large",
+            "unsupported_media_type",
+            "rate_limited",
+            "shutting_down",
+            "storage_unavailable",
+          ),
+        },
+      }),
+      async (c) => {
+        const { customerId, deviceId, websiteId, website } = c.var.body;
+        const site = (websiteId ?? website) as string;
+        await c.var.services.ingestion.accept([
+          {
+            type: "pageview",
+            page: "/",
+            site,
+            user_id: customerId,
+            session_id: visitSessionId(site, customerId, deviceId),
+            metadata: { device_id: deviceId },
+          },
+        ]);
+        return c.json({ message: "Visit tracked successfully" }, 201);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/customer-visit-count",
+        summary: "Hit counter (compatibility): a customer's visits to a site across devices",
+        tags,
+        ...readAuth,
+        request: { query: customerVisitQuerySchema },
+        responses: {
+          200: jsonResponse(customerVisitCountSchema, "Counts"),
+          ...errorResponses("validation_error", "unauthorized"),
+        },
+      }),
+      (c) => {
+        const { customerId, websiteId } = c.req.valid("query");
+        return c.json(c.var.services.compat.customerVisits(websiteId, customerId), 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/overall-visit-count",
+        summary: "Hit counter (compatibility): all visits to a site",
+        tags,
+        ...readAuth,
+        request: { query: overallVisitQuerySchema },
+        responses: {
+          200: jsonResponse(overallVisitCountSchema, "Counts"),
+          ...errorResponses("validation_error", "unauthorized"),
+        },
+      }),
+      (c) => {
+        const { websiteId } = c.req.valid("query");
+        return c.json(c.var.services.compat.siteVisits(websiteId), 200);
+      },
+    );
 }
 
 /**

@@ -1,9 +1,7 @@
 import { dirname, join } from "node:path";
-import { Hono } from "hono";
-import { VERSION } from "../config/version.ts";
-import type { AppEnv } from "../interfaces/app-env.ts";
+import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../schemas/errors.ts";
-import { buildOpenApiDocument, type OpenApiOptions } from "./openapi.ts";
+import { newRouter, publicAccess } from "./route-contract.ts";
 
 const SWAGGER_UI = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
 
@@ -52,11 +50,19 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-/** GET /api/openapi.json (generated from the zod schemas) and the interactive docs at /docs. Public. */
-export function docsRoutes(options: OpenApiOptions = {}) {
-  const document = JSON.stringify(buildOpenApiDocument(VERSION, options));
-  return new Hono<AppEnv>()
-    .get("/api/openapi.json", (c) => c.body(document, 200, { "Content-Type": "application/json" }))
+const documentRoute = createRoute({
+  method: "get",
+  path: "/api/openapi.json",
+  summary: "This document",
+  tags: ["Operations"],
+  ...publicAccess,
+  responses: { 200: { description: "OpenAPI 3.1" } },
+});
+
+/** GET /api/openapi.json (`document`: the app's, generated from its routes) and the interactive docs at /docs. Public. */
+export function docsRoutes(document: () => string) {
+  return newRouter()
+    .openapi(documentRoute, (c) => c.body(document(), 200, { "Content-Type": "application/json" }))
     .get("/docs", (c) => c.html(PAGE))
     .get("/docs/assets/init.js", (c) =>
       c.body(INITIALIZER, 200, {

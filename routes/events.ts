@@ -1,87 +1,147 @@
-import { type Context, Hono } from "hono";
-import type { AppEnv } from "../interfaces/app-env.ts";
-import { jsonOrTextBody, limitBody, parseJsonBody } from "../middlewares/json-body.ts";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Config } from "../config/index.ts";
+import { jsonOrTextBody } from "../middlewares/json-body.ts";
 import { ApiError, type IssueLike, MAX_LISTED_ISSUES, validationError } from "../schemas/errors.ts";
-import { type EventInput, eventInputSchema } from "../schemas/event.ts";
-import type { Services } from "../services/container.ts";
+import { type EventInput, eventBatchSchema, eventInputSchema } from "../schemas/event.ts";
+import { eventAcceptedSchema } from "../schemas/responses.ts";
 import { corkedBody } from "./corked-body.ts";
+import {
+  errorResponses,
+  jsonResponse,
+  newRouter,
+  publicAccess,
+  serialisedJson,
+} from "./route-contract.ts";
 
-/** POST /api/events: one event, or a batch (an array) accepted or refused whole. */
-export function eventRoutes(services: Services) {
-  const { limits } = services.config;
-  return new Hono<AppEnv>().post(
-    "/",
-    jsonOrTextBody,
-    limitBody(limits.maxBatchBytes),
-    async (c) => {
-      const { value, bytes } = await parseJsonBody(c);
-      const { ingestion } = c.var.services;
+/** The events of a body: one event, or a batch (an array) accepted or refused whole. */
+interface EventBody {
+  inputs: EventInput[];
+  batch: boolean;
+}
 
-      if (!Array.isArray(value)) {
-        if (bytes > limits.maxEventBytes) {
-          throw new ApiError(
-            413,
-            "payload_too_large",
-            `One event may be at most ${limits.maxEventBytes} bytes`,
-            { details: { max_bytes: limits.maxEventBytes } },
-          );
-        }
-        const parsed = eventInputSchema.safeParse(value);
-        if (!parsed.success) {
-          throw validationError(parsed.error.issues, "Invalid event", "Invalid event data");
-        }
-        const { events, statsJson } = await ingestion.accept([parsed.data]);
-        return acceptedResponse(
-          c,
-          `"session_id":${JSON.stringify(events[0]?.session_id)}`,
-          statsJson,
-        );
-      }
+// The body is validated by readEvents (indexed paths in a batch), so the router must not apply
+// a schema of its own: it does so for JSON media types only, so `application/json` is described
+// by reference and `text/plain` by the schemas themselves (which puts them in the components).
+const eventBodyReference = {
+  anyOf: [{ $ref: "#/components/schemas/EventInput" }, { $ref: "#/components/schemas/EventBatch" }],
+};
+const eventBodySchema = z.union([eventInputSchema, eventBatchSchema]);
 
-      if (value.length === 0) {
-        throw new ApiError(400, "validation_error", "The batch is empty", {
-          title: "Invalid event data",
-        });
-      }
-      if (value.length > limits.maxBatchEvents) {
+function eventRoute(limits: Config["limits"]) {
+  return createRoute({
+    method: "post",
+    path: "/",
+    summary: "Send one event, or a batch (an array) accepted or refused whole",
+    description:
+      "Public. `text/plain` is what `navigator.sendBeacon` sends. The 201 is sent once the events are durable.",
+    tags: ["Ingestion"],
+    ...publicAccess,
+    middleware: jsonOrTextBody(limits.maxBatchBytes, readEvents(limits)),
+    request: {
+      body: {
+        required: true,
+        content: {
+          "application/json": { schema: eventBodyReference },
+          "text/plain": { schema: eventBodySchema },
+        },
+      },
+    },
+    responses: {
+      201: jsonResponse(
+        eventAcceptedSchema,
+        "Accepted, with the current stats of the event's site",
+      ),
+      ...errorResponses(
+        "validation_error",
+        "forbidden_origin",
+        "request_timeout",
+        "payload_too_large",
+        "unsupported_media_type",
+        "rate_limited",
+        "shutting_down",
+        "storage_unavailable",
+      ),
+    },
+  });
+}
+
+/** POST /api/events. */
+export function eventRoutes(limits: Config["limits"]) {
+  return newRouter().openapi(eventRoute(limits), async (c) => {
+    const { inputs, batch } = c.var.body;
+    const { events, statsJson } = await c.var.services.ingestion.accept(inputs);
+    if (!batch) {
+      return acceptedResponse(
+        c,
+        `"session_id":${JSON.stringify(events[0]?.session_id)}`,
+        statsJson,
+      );
+    }
+    return acceptedResponse(
+      c,
+      `"accepted":${events.length}`,
+      statsJson,
+      "Events processed successfully",
+    );
+  });
+}
+
+/** Validates a parsed body as one event or a batch, within the event and batch limits. */
+function readEvents(limits: Config["limits"]) {
+  return (value: unknown, bytes: number): EventBody => {
+    if (!Array.isArray(value)) {
+      if (bytes > limits.maxEventBytes) {
         throw new ApiError(
           413,
           "payload_too_large",
-          `A batch may hold at most ${limits.maxBatchEvents} events; this one has ${value.length}`,
-          { details: { max_events: limits.maxBatchEvents, received: value.length } },
+          `One event may be at most ${limits.maxEventBytes} bytes`,
+          { details: { max_bytes: limits.maxEventBytes } },
         );
       }
-      // A body no larger than one event cannot hold an event larger than one.
-      if (bytes > limits.maxEventBytes) refuseOversizedEvents(value, limits.maxEventBytes);
-      const inputs: EventInput[] = [];
-      const issues: IssueLike[] = [];
-      const badIndexes: number[] = [];
-      value.forEach((item, index) => {
-        const parsed = eventInputSchema.safeParse(item);
-        if (parsed.success) inputs.push(parsed.data);
-        else {
-          badIndexes.push(index);
-          for (const issue of parsed.error.issues) {
-            issues.push({ index, path: [index, ...issue.path], message: issue.message });
-          }
-        }
+      const parsed = eventInputSchema.safeParse(value);
+      if (!parsed.success) {
+        throw validationError(parsed.error.issues, "Invalid event", "Invalid event data");
+      }
+      return { inputs: [parsed.data], batch: false };
+    }
+
+    if (value.length === 0) {
+      throw new ApiError(400, "validation_error", "The batch is empty", {
+        title: "Invalid event data",
       });
-      if (issues.length > 0) {
-        throw validationError(
-          issues,
-          `The batch was refused whole: invalid events at ${listIndexes(badIndexes)}`,
-          "Invalid event data",
-        );
-      }
-      const { events, statsJson } = await ingestion.accept(inputs);
-      return acceptedResponse(
-        c,
-        `"accepted":${events.length}`,
-        statsJson,
-        "Events processed successfully",
+    }
+    if (value.length > limits.maxBatchEvents) {
+      throw new ApiError(
+        413,
+        "payload_too_large",
+        `A batch may hold at most ${limits.maxBatchEvents} events; this one has ${value.length}`,
+        { details: { max_events: limits.maxBatchEvents, received: value.length } },
       );
-    },
-  );
+    }
+    // A body no larger than one event cannot hold an event larger than one.
+    if (bytes > limits.maxEventBytes) refuseOversizedEvents(value, limits.maxEventBytes);
+    const inputs: EventInput[] = [];
+    const issues: IssueLike[] = [];
+    const badIndexes: number[] = [];
+    value.forEach((item, index) => {
+      const parsed = eventInputSchema.safeParse(item);
+      if (parsed.success) inputs.push(parsed.data);
+      else {
+        badIndexes.push(index);
+        for (const issue of parsed.error.issues) {
+          issues.push({ index, path: [index, ...issue.path], message: issue.message });
+        }
+      }
+    });
+    if (issues.length > 0) {
+      throw validationError(
+        issues,
+        `The batch was refused whole: invalid events at ${listIndexes(badIndexes)}`,
+        "Invalid event data",
+      );
+    }
+    return { inputs, batch: true };
+  };
 }
 
 /**
@@ -117,11 +177,11 @@ function listIndexes(indexes: readonly number[]): string {
 }
 
 /**
- * The seed's 201 body, assembled around the stats JSON that every answer after one group commit
- * shares (stringifying `pages_visited` per request was the hot path's largest cost).
+ * The 201 body, assembled around the stats JSON that every answer after one group commit shares
+ * (stringifying `pages_visited` per request was the hot path's largest cost).
  */
 function acceptedResponse(
-  c: Context<AppEnv>,
+  c: Parameters<typeof serialisedJson>[0],
   firstField: string,
   statsJson: string,
   message = "Event processed successfully",
@@ -131,5 +191,5 @@ function acceptedResponse(
     statsJson,
     "}}",
   );
-  return c.body(body, 201, { "Content-Type": "application/json" });
+  return serialisedJson(c, eventAcceptedSchema, body, 201);
 }

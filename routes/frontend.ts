@@ -1,7 +1,10 @@
 import { join } from "node:path";
-import { type Context, Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { DOCUMENTED_ENDPOINTS } from "./openapi.ts";
+import { serviceInfoSchema } from "../schemas/responses.ts";
+import { builtOnce, withEtag } from "./built-asset.ts";
+import { newRouter, publicAccess } from "./route-contract.ts";
 import { serviceInfo } from "./status.ts";
 
 export const DASHBOARD_ENTRYPOINT = join(import.meta.dir, "..", "dashboard", "index.html");
@@ -23,19 +26,11 @@ export interface DashboardBundle {
   assets: ReadonlyMap<string, BuiltFile>;
 }
 
-let bundle: Promise<DashboardBundle> | undefined;
-
 /**
  * Bundles `dashboard/index.html` with its script and stylesheet in memory, once, on the first
- * request that needs it. A failed build is not kept, so the next request tries again.
+ * request that needs it.
  */
-export function dashboardBundle(): Promise<DashboardBundle> {
-  bundle ??= buildDashboard().catch((error: unknown) => {
-    bundle = undefined;
-    throw error;
-  });
-  return bundle;
-}
+export const dashboardBundle = builtOnce(buildDashboard);
 
 async function buildDashboard(): Promise<DashboardBundle> {
   const result = await Bun.build({
@@ -86,39 +81,60 @@ function wantsHtml(c: Context<AppEnv>): boolean {
   return (c.req.header("accept") ?? "").toLowerCase().includes("text/html");
 }
 
-async function sendDashboard(c: Context<AppEnv>): Promise<Response> {
-  const { page } = await dashboardBundle();
-  c.header("Content-Security-Policy", DASHBOARD_CSP);
-  return send(c, page, REVALIDATE);
+function sendDashboard(c: Context<AppEnv>): Promise<Response> {
+  return withEtag(c, async () => {
+    const { page } = await dashboardBundle();
+    c.header("Content-Security-Policy", DASHBOARD_CSP);
+    return send(c, page, REVALIDATE);
+  });
 }
+
+const rootRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "Service information (JSON); the live dashboard to a browser (Accept: text/html)",
+  description:
+    "Answers by `Accept` (and says so with `Vary: Accept`): a request accepting `text/html` gets the dashboard page, which is also at `/dashboard`; anything else this JSON.",
+  tags: ["Operations"],
+  ...publicAccess,
+  responses: {
+    200: {
+      description: "Service information, or the dashboard page",
+      content: {
+        "application/json": { schema: serviceInfoSchema },
+        "text/html": { schema: z.string() },
+      },
+    },
+  },
+});
 
 /**
  * The live dashboard and its bundled assets. The page holds no data: that comes over the
  * authenticated WebSocket. `/` answers by `Accept`: the dashboard to a browser (so the start-up
- * banner's `/#token=` link opens it), service information as JSON to anything else, as the
- * seed's root did; `/dashboard` is always the page.
+ * banner's `/#token=` link opens it), service information as JSON to anything else, as earlier
+ * clients read it; `/dashboard` is always the page. `endpoints`: every documented route.
  */
-export function frontendRoutes() {
-  return new Hono<AppEnv>()
-    .get("/", async (c) => {
+export function frontendRoutes(endpoints: () => Readonly<Record<string, string>>) {
+  return newRouter()
+    .openapi(rootRoute, async (c) => {
       c.header("Vary", "Accept");
       if (wantsHtml(c)) return sendDashboard(c);
       c.header("Cache-Control", REVALIDATE);
-      return c.json(serviceInfo(c, DOCUMENTED_ENDPOINTS));
+      return c.json(serviceInfo(c, endpoints()), 200);
     })
     .get("/dashboard", sendDashboard)
     .get("/:asset{[\\w.-]+\\.(?:js|css|map)}", async (c) => {
       const { assets } = await dashboardBundle();
       const asset = assets.get(c.req.path);
       if (!asset) return c.notFound();
-      return send(c, asset, IMMUTABLE);
+      return withEtag(c, () => send(c, asset, IMMUTABLE));
     });
 }
 
 function send(c: Context<AppEnv>, file: BuiltFile, cacheControl: string): Response {
-  c.header("Cache-Control", cacheControl);
-  c.header("ETag", file.etag);
-  if (c.req.header("if-none-match") === file.etag) return c.body(null, 304);
-  c.header("Content-Type", file.contentType);
-  return c.body(file.bytes);
+  return c.body(file.bytes, 200, {
+    "Cache-Control": cacheControl,
+    ETag: file.etag,
+    "Content-Type": file.contentType,
+  });
 }

@@ -1,6 +1,4 @@
-import { Hono } from "hono";
-import type { AppEnv } from "../interfaces/app-env.ts";
-import { validate } from "../middlewares/validate.ts";
+import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../schemas/errors.ts";
 import {
   exportQuerySchema,
@@ -9,15 +7,58 @@ import {
   timeseriesQuerySchema,
   topQuerySchema,
 } from "../schemas/history-query.ts";
+import { timeseriesResponseSchema, topResponseSchema } from "../schemas/responses.ts";
 import { utcDay } from "../services/clock.ts";
 import { DAY_MS, INTERVAL_MS } from "../services/storage/history.ts";
+import { errorResponses, jsonResponse, newRouter, tokenAuth } from "./route-contract.ts";
 
 const DEFAULT_SPAN = { minute: 3_600_000, hour: DAY_MS, day: 30 * DAY_MS } as const;
+const tags = ["History"];
+
+const timeseriesRoute = createRoute({
+  method: "get",
+  path: "/timeseries",
+  summary: "Pageviews and visitors per minute, hour or day, gaps filled with zeros",
+  tags,
+  ...tokenAuth(),
+  request: { query: timeseriesQuerySchema },
+  responses: {
+    200: jsonResponse(timeseriesResponseSchema, "Points"),
+    ...errorResponses("validation_error", "unauthorized"),
+  },
+});
+
+const topRoute = createRoute({
+  method: "get",
+  path: "/top",
+  summary: "Ranked pages, countries, devices or referrers over whole days",
+  tags,
+  ...tokenAuth(),
+  request: { query: topQuerySchema },
+  responses: {
+    200: jsonResponse(topResponseSchema, "Ranking"),
+    ...errorResponses("validation_error", "unauthorized"),
+  },
+});
+
+const exportRoute = createRoute({
+  method: "get",
+  path: "/export",
+  summary: "Raw events as NDJSON, streamed",
+  tags,
+  ...tokenAuth(),
+  request: { query: exportQuerySchema },
+  responses: {
+    // No content schema: a stream is no JSON value to type-check (the media type is said here).
+    200: { description: "One event per line (`application/x-ndjson`)" },
+    ...errorResponses("validation_error", "unauthorized"),
+  },
+});
 
 /** History over the durable store (mounted under /api/analytics, behind the token). */
 export function historyRoutes() {
-  return new Hono<AppEnv>()
-    .get("/timeseries", validate("query", timeseriesQuerySchema), (c) => {
+  return newRouter()
+    .openapi(timeseriesRoute, (c) => {
       const { from, to, interval, ...filter } = c.req.valid("query");
       const { storage, clock } = c.var.services;
       const now = clock.now();
@@ -32,18 +73,21 @@ export function historyRoutes() {
           `That range holds ${points} points of one ${interval}; at most ${MAX_TIMESERIES_POINTS}`,
         );
       }
-      return c.json({
-        success: true,
-        data: {
-          interval,
-          from: new Date(start).toISOString(),
-          to: new Date(end).toISOString(),
-          filters_applied: filter,
-          points: storage.history.timeseries(start, end, interval, filter, now),
+      return c.json(
+        {
+          success: true as const,
+          data: {
+            interval,
+            from: new Date(start).toISOString(),
+            to: new Date(end).toISOString(),
+            filters_applied: filter,
+            points: storage.history.timeseries(start, end, interval, filter, now),
+          },
         },
-      });
+        200,
+      );
     })
-    .get("/top", validate("query", topQuerySchema), (c) => {
+    .openapi(topRoute, (c) => {
       const { from, to, dimension, limit, site } = c.req.valid("query");
       const { storage, clock } = c.var.services;
       const toDay = to ?? utcDay(clock.now());
@@ -51,21 +95,24 @@ export function historyRoutes() {
       const days = (Date.parse(toDay) - Date.parse(fromDay)) / DAY_MS + 1;
       if (days < 1) throw invalidRange("`from` must not be after `to`");
       if (days > MAX_TOP_DAYS) throw invalidRange(`At most ${MAX_TOP_DAYS} days`);
-      return c.json({
-        success: true,
-        data: {
-          dimension,
-          from: fromDay,
-          to: toDay,
-          items: storage.history.top(fromDay, toDay, dimension, limit, site),
+      return c.json(
+        {
+          success: true as const,
+          data: {
+            dimension,
+            from: fromDay,
+            to: toDay,
+            items: storage.history.top(fromDay, toDay, dimension, limit, site),
+          },
         },
-      });
+        200,
+      );
     });
 }
 
 /** GET /api/events/export: raw events as NDJSON, streamed page by page so memory stays flat. */
 export function exportRoutes() {
-  return new Hono<AppEnv>().get("/export", validate("query", exportQuerySchema), (c) => {
+  return newRouter().openapi(exportRoute, (c) => {
     const { from, to, site } = c.req.valid("query");
     const { storage, clock } = c.var.services;
     const rows = storage.log.between(from ?? 0, to ?? clock.now() + 1, site);

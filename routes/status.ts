@@ -1,9 +1,16 @@
-import { type Context, Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { VERSION } from "../config/version.ts";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { requireToken } from "../middlewares/auth.ts";
-import type { ServiceInfo } from "../schemas/responses.ts";
+import { healthSchema, type ServiceInfo, statusResponseSchema } from "../schemas/responses.ts";
 import type { Services } from "../services/container.ts";
+import {
+  errorResponses,
+  jsonResponse,
+  newRouter,
+  publicAccess,
+  tokenAuth,
+} from "./route-contract.ts";
 import { WEBSOCKET_PATH } from "./websocket.ts";
 
 type HealthStatus = "healthy" | "degraded" | "shutting_down";
@@ -12,57 +19,87 @@ function healthStatus({ draining, storage }: Services): HealthStatus {
   return draining ? "shutting_down" : storage.log.degraded ? "degraded" : "healthy";
 }
 
+const tags = ["Operations"];
+
 function memory() {
   const { rss, heapUsed, heapTotal } = process.memoryUsage();
   return { rss, heap_used: heapUsed, heap_total: heapTotal };
 }
 
+const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  summary: "Health (public)",
+  tags,
+  ...publicAccess,
+  responses: {
+    200: jsonResponse(healthSchema, "Healthy"),
+    503: jsonResponse(
+      healthSchema,
+      'The same body, `status` "degraded" or "shutting_down" (not the error shape)',
+    ),
+  },
+});
+
+const statusRoute = createRoute({
+  method: "get",
+  path: "/api/status",
+  summary: "Uptime, dashboards, event rates, memory, caps and limits",
+  tags,
+  ...tokenAuth(),
+  responses: {
+    200: jsonResponse(statusResponseSchema, "Status"),
+    ...errorResponses("unauthorized"),
+  },
+});
+
 export function statusRoutes() {
-  return new Hono<AppEnv>()
-    .get("/health", (c) => {
+  return newRouter()
+    .openapi(healthRoute, (c) => {
       const { clock, startedAt } = c.var.services;
       const now = clock.now();
       const status = healthStatus(c.var.services);
-      return c.json(
-        {
-          status,
-          timestamp: new Date(now).toISOString(),
-          uptime: Math.round((now - startedAt) / 1000),
-          memory: memory(),
-          version: VERSION,
-        },
-        status === "healthy" ? 200 : 503,
-      );
+      const body = {
+        status,
+        timestamp: new Date(now).toISOString(),
+        uptime: Math.round((now - startedAt) / 1000),
+        memory: memory(),
+        version: VERSION,
+      };
+      return status === "healthy" ? c.json(body, 200) : c.json(body, 503);
     })
-    .get("/api/status", requireToken, (c) => {
+    .openapi(statusRoute, (c) => {
       const { store, hub, compat, clock, startedAt, config, storage } = c.var.services;
       const { total_active, total_today, pages_visited } = store.currentStats();
-      return c.json({
-        success: true,
-        data: {
-          server_status: healthStatus(c.var.services),
-          version: VERSION,
-          uptime: Math.round((clock.now() - startedAt) / 1000),
-          websocket_connections: hub.dashboardCount,
-          current_analytics: { total_active, total_today, pages_visited },
-          dashboards: {
-            connected: hub.dashboardCount,
-            max: config.limits.maxDashboards,
-            ...hub.stats(),
+      return c.json(
+        {
+          success: true as const,
+          data: {
+            server_status: healthStatus(c.var.services),
+            version: VERSION,
+            uptime: Math.round((clock.now() - startedAt) / 1000),
+            websocket_connections: hub.dashboardCount,
+            current_analytics: { total_active, total_today, pages_visited },
+            dashboards: {
+              connected: hub.dashboardCount,
+              max: config.limits.maxDashboards,
+              ...hub.stats(),
+            },
+            dashboard_actions: hub.actionCounts(),
+            ...store.status(),
+            compat: compat.fill(),
+            storage: { durability: config.storage.durability, ...storage.log.stats() },
+            memory: memory(),
+            limits: config.limits,
+            generated_at: new Date(clock.now()).toISOString(),
           },
-          dashboard_actions: hub.actionCounts(),
-          ...store.status(),
-          compat: compat.fill(),
-          storage: { durability: config.storage.durability, ...storage.log.stats() },
-          memory: memory(),
-          limits: config.limits,
-          generated_at: new Date(clock.now()).toISOString(),
         },
-      });
+        200,
+      );
     });
 }
 
-/** What `GET /` tells a client that is not a browser (the seed's root answer, Footfall's routes). */
+/** What `GET /` tells a client that is not a browser: the service, its routes and where to look. */
 export function serviceInfo(
   c: Context<AppEnv>,
   endpoints: Readonly<Record<string, string>>,

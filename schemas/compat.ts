@@ -38,3 +38,15 @@ export const countryCodeQuerySchema = z.object({
     .string()
     .regex(/^[A-Za-z]{2}$/, { message: "expected a two-letter ISO 3166-1 country code" }),
 });
+
+/** The answers of the compatibility routes. */
+export const customerVisitCountSchema = z.object({
+  count: z.number().int(),
+  devices: z.number().int(),
+});
+export const overallVisitCountSchema = z.object({
+  count: z.number().int(),
+  unique_customers: z.number().int(),
+});
+export const countryCountsSchema = z.record(z.string(), z.number().int());
+export const messageSchema = z.object({ message: z.string() });

@@ -296,14 +296,3 @@ export const topResponseSchema = z
     }),
   })
   .meta({ id: "TopResponse" });
-
-export const customerVisitCountSchema = z.object({
-  count: z.number().int(),
-  devices: z.number().int(),
-});
-export const overallVisitCountSchema = z.object({
-  count: z.number().int(),
-  unique_customers: z.number().int(),
-});
-export const countryCountsSchema = z.record(z.string(), z.number().int());
-export const messageSchema = z.object({ message: z.string() });

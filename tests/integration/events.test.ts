@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DOCUMENTED_ROUTES } from "../../routes/openapi.ts";
+import { documentedRoutes } from "../../routes/api-document.ts";
+import { createApp } from "../../routes/app.ts";
 import { pageview, startTestServer, type TestServer } from "../support/server.ts";
 
 describe("POST /api/events", () => {
@@ -188,7 +189,7 @@ describe("POST /api/events", () => {
         error: "Not Found",
         code: "not_found",
         message: "No route for GET /api/nothing-here",
-        available_endpoints: [...DOCUMENTED_ROUTES],
+        available_endpoints: documentedRoutes(createApp(server.services)),
       });
     });
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DOCUMENTED_ROUTES } from "../../routes/openapi.ts";
+import { documentedRoutes } from "../../routes/api-document.ts";
+import { createApp } from "../../routes/app.ts";
 import { serviceInfoSchema } from "../../schemas/responses.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -27,7 +28,7 @@ describe("the seed's Postman collection, request by request", () => {
     const body = await response.json();
     expect(serviceInfoSchema.safeParse(body).error?.issues ?? []).toEqual([]);
     expect(body.status).toBe("running");
-    expect(Object.keys(body.endpoints)).toEqual([...DOCUMENTED_ROUTES]);
+    expect(Object.keys(body.endpoints)).toEqual(documentedRoutes(createApp(server.services)));
     expect(body.websocket.url).toBe(`${server.url.replace(/^http/, "ws")}/ws`);
     // No Accept at all (curl, scripts) is JSON too.
     const bare = await fetch(`${server.url}/`);
