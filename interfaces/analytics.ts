@@ -1,5 +1,7 @@
+import type { z } from "zod";
 import type { DimensionFilter } from "../schemas/analytics-query.ts";
 import type { EVENT_TYPES } from "../schemas/event.ts";
+import type { currentStatsSchema, sessionSchema } from "../schemas/responses.ts";
 
 export type { DimensionFilter };
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -32,28 +34,11 @@ export interface Dimensions {
   page: string;
 }
 
-export interface CurrentStats {
-  total_active: number;
-  total_today: number;
-  /** The most viewed pages (at most STATS_MAX_PAGES), the rest summed as `(other)`. */
-  pages_visited: Readonly<Record<string, number>>;
-  /** Distinct pages counted under the filter, listed or not. */
-  pages_total: number;
-}
+/** The live counters of an answer (and of ingestion's 201), as their schema says. */
+export type CurrentStats = z.infer<typeof currentStatsSchema>;
 
-export interface SessionView {
-  session_id: string;
-  site: string;
-  current_page: string;
-  journey: string[];
-  journey_truncated: boolean;
-  duration: number;
-  country: string;
-  device: string;
-  started_at: string;
-  last_activity: string;
-  page_views: number;
-}
+/** A session as the answers show it. */
+export type SessionView = z.infer<typeof sessionSchema>;
 
 export type SessionEndReason = "timeout" | "ended" | "evicted";
 

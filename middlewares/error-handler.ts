@@ -20,7 +20,7 @@ export const handleError: ErrorHandler<AppEnv> = (err, c) => respond(c, toApiErr
 
 /**
  * No route matched: 405 with `Allow` when the path exists under other methods, else 404 listing
- * `availableEndpoints` (as the seed's 404 did). `allowedMethods` lists the methods served at a
+ * `availableEndpoints` (which earlier clients read). `allowedMethods` lists the methods served at a
  * path (see allowedMethodsOf).
  */
 export function handleNotFound(

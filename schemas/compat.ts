@@ -2,7 +2,7 @@ import { z } from "zod";
 import { label } from "./common.ts";
 
 /**
- * An id as the seed's clients send it: a string, or a number taken as its decimal string.
+ * An id as the hit counter's clients send it: a string, or a number taken as its decimal string.
  * Anything else (null, objects, booleans) is refused rather than coerced into "null" or
  * "[object Object]", which would silently merge unrelated visitors.
  */
@@ -12,7 +12,7 @@ const visitId = (max: number) =>
     .transform((id) => String(id))
     .pipe(label(max));
 
-/** Hit-counter seed: `website` is accepted for `websiteId`. */
+/** A hit counter's visit; `website` is accepted for `websiteId`, as its earlier clients send it. */
 export const visitInputSchema = z
   .object({
     customerId: visitId(256),

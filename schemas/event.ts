@@ -92,7 +92,7 @@ function withoutDialect(schema: Record<string, unknown>): Record<string, unknown
   return rest;
 }
 
-/** One visitor event as a website sends it (the seed's contract plus optional extras). */
+/** One visitor event as a website sends it: the earlier servers' fields, plus optional extras. */
 export const eventInputSchema = z
   .object({
     type: z.enum(EVENT_TYPES),

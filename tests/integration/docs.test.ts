@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createRoute } from "@hono/zod-openapi";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { documentedRoutes } from "../../routes/api-document.ts";
 import { createApp } from "../../routes/app.ts";
+import { jsonResponse, newRouter } from "../../routes/route-contract.ts";
+import { healthSchema } from "../../schemas/responses.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 describe("API documentation", () => {
@@ -110,6 +113,22 @@ describe("API documentation", () => {
       "heap_used",
       "heap_total",
     ]);
+  });
+
+  test("a handler answering another shape than its route declares does not compile", async () => {
+    const route = createRoute({
+      method: "get",
+      path: "/health-like",
+      responses: { 200: jsonResponse(healthSchema, "Health") },
+    });
+    const memory = { rss: 1, heap_used: 1, heap_total: 1 };
+    const right = { status: "healthy" as const, timestamp: "t", uptime: 1, memory, version: "1" };
+    const wrong = { ...right, uptime: "an hour" };
+    const router = newRouter()
+      // @ts-expect-error `uptime` is a string here, a number in the schema: tsc --noEmit refuses it.
+      .openapi(route, (c) => c.json(wrong, 200))
+      .openapi({ ...route, path: "/right" }, (c) => c.json(right, 200));
+    expect((await router.request("/right")).status).toBe(200);
   });
 
   test("/docs is an interactive page that loads only local assets", async () => {
