@@ -1,4 +1,3 @@
-import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { ApiError } from "../schemas/errors.ts";
@@ -31,8 +30,3 @@ export const requireToken = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next();
 });
-
-/** requireToken, or nothing when `open` (COMPAT_PUBLIC_READS for the compatibility reads). */
-export function requireTokenUnless(open: boolean): MiddlewareHandler<AppEnv> {
-  return open ? async (_c, next) => next() : requireToken;
-}

@@ -11,6 +11,9 @@ const CONTROL = /^\P{Cc}*$/u;
 /** Zero-width and bidirectional controls (U+200B, U+202E, ...): they forge look-alike labels. */
 const FORMAT = /^\P{Cf}*$/u;
 
+/** Both rules above as one pattern, for the API document (its generator keeps one regex, with flags). */
+const PRINTABLE_PATTERN = "^[^\\p{Cc}\\p{Cf}]*$";
+
 /**
  * A trimmed, printable label (counter keys, identifiers): control and invisible format
  * characters are refused, so they cannot forge keys that look like others.
@@ -25,7 +28,8 @@ export const label = (max: number) =>
     .regex(CONTROL, { message: "must not contain control characters" })
     .regex(FORMAT, {
       message: "must not contain invisible format characters (zero-width, bidirectional controls)",
-    });
+    })
+    .meta({ pattern: PRINTABLE_PATTERN });
 
 /** A property name: as sent (not trimmed), but never ill-formed, a control or a format character. */
 export const key = (max: number) =>
@@ -36,7 +40,8 @@ export const key = (max: number) =>
     .regex(CONTROL, { message: "must not contain control characters" })
     .regex(FORMAT, {
       message: "must not contain invisible format characters (zero-width, bidirectional controls)",
-    });
+    })
+    .meta({ pattern: PRINTABLE_PATTERN });
 
 /** C0 controls but tab, line feed and carriage return, and DEL: NUL and the like carry no text. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
