@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config/index.ts";
-import { startServer } from "./routes/server.ts";
+import { startServer } from "./server.ts";
 import { TOKEN_FILE } from "./services/api-token.ts";
 
 let config: ReturnType<typeof loadConfig>;

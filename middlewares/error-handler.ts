@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { ApiError, codeForStatus, type ErrorStatus } from "../schemas/errors.ts";
-import { StorageUnavailableError } from "../services/storage/event-log.ts";
+import { StorageUnavailableError } from "../services/pipeline/event-log.ts";
 import { HistoryQueryError } from "../services/storage/history.ts";
 
 /**

@@ -54,9 +54,6 @@ export function upgradeDashboard(
 export function dashboardSocketHandler(services: Services): WebSocketHandler<DashboardSocketData> {
   const { limits } = services.config;
   const { hub } = services;
-  // Dashboards reconnecting with `?since=` are sent what they missed from the event log.
-  // (Wiring that belongs in the container; here until the pipeline's restructuring lands.)
-  hub.resumeFrom(services.storage.log);
   return {
     maxPayloadLength: limits.wsMaxFrameBytes,
     backpressureLimit: limits.wsBackpressureBytes,

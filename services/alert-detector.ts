@@ -1,7 +1,7 @@
 import type { Alert } from "../interfaces/analytics.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
-import type { EventBus } from "./event-bus.ts";
+import type { EventStep, Projection, Step } from "./pipeline/step.ts";
 
 export interface AlertDetectorOptions {
   threshold: number;
@@ -22,11 +22,14 @@ export const REARM_RATIO = 0.8;
 const WINDOW_SECONDS = 60;
 
 /**
- * Watches visitors in the last minute and today's pageviews, and publishes alerts on the bus:
+ * Watches visitors in the last minute and today's pageviews, and raises alerts (on the step):
  * a spike once when the threshold is reached, its end when the count falls below 80% of it, and
  * a milestone each time today's pageviews cross 100, 1,000, 10,000, ...
  */
-export class AlertDetector {
+export class AlertDetector implements Projection {
+  readonly name = "alerts";
+  /** A spike ends as time passes, with no event. */
+  readonly changesOnTicks = true;
   private spiking = false;
   private lastSpikeAt = Number.NEGATIVE_INFINITY;
   private nextMilestone = 100;
@@ -34,23 +37,36 @@ export class AlertDetector {
   private lastMilestone: Alert | undefined;
 
   constructor(
-    private readonly bus: EventBus,
     private readonly store: AnalyticsStore,
     private readonly clock: Clock,
     private readonly options: AlertDetectorOptions,
   ) {
-    // After a restart, milestones already passed today are not announced again.
-    this.milestoneDay = new Date(clock.now()).toISOString().slice(0, 10);
-    const totalToday = store.totalToday();
+    this.milestonesFromStore();
+  }
+
+  /** Milestones the store's count already passed today are not announced again. */
+  private milestonesFromStore(): void {
+    const now = this.clock.now();
+    this.milestoneDay = new Date(now).toISOString().slice(0, 10);
+    this.nextMilestone = 100;
+    this.lastMilestone = undefined;
+    const totalToday = this.store.totalToday();
     while (this.nextMilestone <= totalToday) this.nextMilestone *= 10;
-    // Passed before this start: a snapshot's alert says when (importState), else it is "as of now".
+    // Passed before: a snapshot's alert says when (importState), else it is "as of now".
     if (this.nextMilestone > 100) {
-      this.lastMilestone = this.milestoneAlert(this.nextMilestone / 10, totalToday);
+      this.lastMilestone = this.milestoneAlert(this.nextMilestone / 10, totalToday, now);
     }
-    bus.on("visitor.event", ({ event }) => {
-      this.checkVisitors();
-      if (event.type === "pageview") this.checkMilestone();
-    });
+  }
+
+  /** Runs after the store's own `apply` (the projections' order): it reads the counts. */
+  apply(step: EventStep): void {
+    this.checkVisitors(step);
+    if (step.committed.event.type === "pageview") this.checkMilestone(step);
+  }
+
+  /** The count falls as time passes, without any event arriving. */
+  tick(step: Step): void {
+    this.checkVisitors(step);
   }
 
   exportState(): AlertDetectorState {
@@ -62,7 +78,9 @@ export class AlertDetector {
   }
 
   /** Restores a snapshot's spike and cooldown; the next check announces only what changed since. */
-  importState(state: AlertDetectorState): void {
+  importState(state: AlertDetectorState | undefined): void {
+    this.milestonesFromStore();
+    if (!state) return;
     this.spiking = state.spiking;
     this.lastSpikeAt = state.lastSpikeAt ?? Number.NEGATIVE_INFINITY;
     const saved = state.lastMilestone;
@@ -102,10 +120,9 @@ export class AlertDetector {
     return alerts;
   }
 
-  /** Also called on a timer: the count falls as time passes, without any event arriving. */
-  checkVisitors(): void {
-    const now = this.clock.now();
-    const visitors = this.store.visitorsLastMinute();
+  private checkVisitors(step: Step): void {
+    const { now } = step;
+    const visitors = this.store.visitorsLastMinute(now);
     const { threshold, cooldownMs } = this.options;
     const details = {
       visitors_last_minute: visitors,
@@ -115,60 +132,54 @@ export class AlertDetector {
     if (this.spiking) {
       if (visitors < threshold * REARM_RATIO) {
         this.spiking = false;
-        this.publish(
-          {
-            kind: "spike_ended",
-            level: "info",
-            message: `Visitor activity is back to normal: ${visitors} in the last minute.`,
-            details,
-          },
-          now,
-        );
+        this.publish(step, {
+          kind: "spike_ended",
+          level: "info",
+          message: `Visitor activity is back to normal: ${visitors} in the last minute.`,
+          details,
+        });
       }
       return;
     }
     if (visitors >= threshold && now - this.lastSpikeAt >= cooldownMs) {
       this.spiking = true;
       this.lastSpikeAt = now;
-      this.publish(
-        {
-          kind: "spike",
-          level: "warning",
-          message: `High visitor activity detected: ${visitors} visitors in the last minute (threshold ${threshold}).`,
-          details,
-        },
-        now,
-      );
+      this.publish(step, {
+        kind: "spike",
+        level: "warning",
+        message: `High visitor activity detected: ${visitors} visitors in the last minute (threshold ${threshold}).`,
+        details,
+      });
     }
   }
 
-  private checkMilestone(): void {
-    const now = this.clock.now();
+  private checkMilestone(step: Step): void {
+    const { now } = step;
     const day = new Date(now).toISOString().slice(0, 10);
     if (day !== this.milestoneDay) {
       this.milestoneDay = day;
       this.nextMilestone = 100;
     }
-    const totalToday = this.store.totalToday();
+    const totalToday = this.store.totalToday(now);
     if (totalToday < this.nextMilestone) return;
     const milestone = this.nextMilestone;
     while (this.nextMilestone <= totalToday) this.nextMilestone *= 10;
-    this.lastMilestone = this.milestoneAlert(milestone, totalToday);
-    this.bus.emit("alert", this.lastMilestone);
+    this.lastMilestone = this.milestoneAlert(milestone, totalToday, now);
+    step.alerts.push(this.lastMilestone);
   }
 
-  private milestoneAlert(milestone: number, totalToday: number): Alert {
+  private milestoneAlert(milestone: number, totalToday: number, now: number): Alert {
     return {
       kind: "milestone",
       level: "info",
       message: `Milestone: ${milestone.toLocaleString("en-US")} pageviews today.`,
       details: { milestone, total_today: totalToday },
-      timestamp: new Date(this.clock.now()).toISOString(),
+      timestamp: new Date(now).toISOString(),
     };
   }
 
   /** Timestamped with the `now` of the check, so a spike's replay (from lastSpikeAt) matches it. */
-  private publish(alert: Omit<Alert, "timestamp">, now: number): void {
-    this.bus.emit("alert", { ...alert, timestamp: new Date(now).toISOString() });
+  private publish(step: Step, alert: Omit<Alert, "timestamp">): void {
+    step.alerts.push({ ...alert, timestamp: new Date(step.now).toISOString() });
   }
 }

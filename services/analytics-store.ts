@@ -6,48 +6,33 @@ import type {
 } from "../interfaces/analytics.ts";
 import {
   ANSWER_MAX_BYTES,
+  BREAKDOWN_MAX_BYTES,
   countsBytes,
   countsWithinBytes,
+  DETAILED_OVERHEAD,
   eventBytes,
   jsonStringBytes,
+  STATS_MAX_BYTES,
   takeWithinBytes,
 } from "./answer-budget.ts";
 import type { Clock } from "./clock.ts";
-import { countsOf, DailyCounters, type DailyCountersState } from "./daily-counters.ts";
-import type { EventBus } from "./event-bus.ts";
+import { countsOf, DailyCounters } from "./daily-counters.ts";
 import { toEventView } from "./event-view.ts";
 import { OTHER } from "./key-cap.ts";
-import { SessionTracker, type SessionTrackerState } from "./session-tracker.ts";
+import type { AnalyticsStoreOptions, AnalyticsStoreState } from "./live-state.ts";
+import type { EndedSession, EventStep, Projection, Step } from "./pipeline/step.ts";
+import { detachedSessions } from "./session.ts";
+import { SessionTracker } from "./session-tracker.ts";
 import { matchesFilter, toSessionListView, toSessionView } from "./session-view.ts";
 import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
+
+export { BREAKDOWN_MAX_BYTES, STATS_MAX_BYTES } from "./answer-budget.ts";
+export type { AnalyticsStoreOptions, AnalyticsStoreState } from "./live-state.ts";
 
 export const VISITOR_WINDOW_MS = 60_000;
 export const RECENT_EVENTS = 50;
 /** Sessions `detailed()` lists at most. */
 export const DETAILED_SESSIONS = 50;
-/**
- * The most `pages_visited` lists in estimated bytes (beside STATS_MAX_PAGES); the rest is summed
- * as `(other)`. Every ingestion answer carries it: 100 pages of 2,048 characters were ~600 KB.
- */
-export const STATS_MAX_BYTES = 64 * 1024;
-/** The most `country_breakdown` and `device_breakdown` each list in estimated bytes; the rest is `(other)`. */
-export const BREAKDOWN_MAX_BYTES = 16 * 1024;
-/** `detailed()`'s keys, figures and times beside its maps and lists. */
-const DETAILED_OVERHEAD = 1024;
-
-export interface AnalyticsStoreOptions {
-  sessionTimeoutMs: number;
-  maxActiveSessions: number;
-  maxTrackedKeys: number;
-  /** UTF-8 bytes of each kind of distinct key counted per day (default: no byte budget). */
-  maxTrackedKeyBytes?: number;
-  /** Most pages any `pages_visited` lists (default 100). */
-  statsMaxPages?: number;
-  /** Byte budget of the active sessions and their strings (default: none). */
-  maxLiveStateBytes?: number;
-  /** Bytes of the lists (sessions, recent events) in one read answer (default ANSWER_MAX_BYTES). */
-  answerMaxBytes?: number;
-}
 
 /** Stats answers kept for the current state only: at most this many filters between changes. */
 const STATS_CACHE_ENTRIES = 256;
@@ -59,10 +44,16 @@ interface CachedStats {
 
 /**
  * The live state: active sessions, today's counters, the last minute's visitors and the newest
- * events. Fed only by the bus; every read is answered from counters kept as events arrive.
+ * events. A projection of the event log; every read is answered from counters kept as events
+ * arrive, and no read changes them (sessions end on events and ticks only).
  */
-export class AnalyticsStore {
+export class AnalyticsStore implements Projection {
+  readonly name = "store";
   readonly sessions: SessionTracker;
+  /** Sessions ended since the last step took them. */
+  private ended: EndedSession[] = [];
+  /** The stats cache also ends when the oldest session's timeout runs out. */
+  private statsCacheUntil = Number.NEGATIVE_INFINITY;
   private readonly today: DailyCounters;
   private readonly visitors: DistinctWindow;
   private readonly eventRate = new RateWindow();
@@ -75,7 +66,6 @@ export class AnalyticsStore {
   private readonly answerMaxBytes: number;
 
   constructor(
-    private readonly bus: EventBus,
     private readonly clock: Clock,
     options: AnalyticsStoreOptions,
   ) {
@@ -83,9 +73,12 @@ export class AnalyticsStore {
       timeoutMs: options.sessionTimeoutMs,
       maxSessions: options.maxActiveSessions,
       maxBytes: options.maxLiveStateBytes,
-      onEnded: (session, reason) => {
+      onEnded: (session, reason, now) => {
         this.version++;
-        this.bus.emit("session.ended", { session: toSessionView(session), reason });
+        // A timed-out session ended when its timeout ran out, not when it was noticed.
+        const endedAt =
+          reason === "timeout" ? session.last_activity + options.sessionTimeoutMs : now;
+        this.ended.push({ session: toSessionView(session), reason, endedAt });
       },
     });
     this.today = new DailyCounters({
@@ -96,11 +89,23 @@ export class AnalyticsStore {
     this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
     this.answerMaxBytes = options.answerMaxBytes ?? ANSWER_MAX_BYTES;
     this.today.rollOver(clock.now());
-    bus.on("visitor.event", ({ event, receivedAt }) => this.apply(event, receivedAt));
   }
 
-  /** Counts one event received at `now`; also how the log is replayed at start-up. */
-  apply(event: VisitorEvent, now: number): void {
+  apply(step: EventStep): void {
+    this.record(step.committed.event, step.now);
+    this.handOver(step);
+  }
+
+  tick(step: Step): void {
+    this.sessions.expire(step.now);
+    this.handOver(step);
+  }
+
+  private handOver(step: Step): void {
+    step.ended.push(...this.ended.splice(0));
+  }
+
+  private record(event: VisitorEvent, now: number): void {
     this.version++;
     this.eventsReceived++;
     this.eventRate.record(now);
@@ -114,11 +119,6 @@ export class AnalyticsStore {
       );
     }
     this.sessions.touch(event, now);
-  }
-
-  /** Ends timed-out sessions now (a timer calls it so `session_ended` is pushed promptly). */
-  expireSessions(): void {
-    this.sessions.expire(this.clock.now());
   }
 
   /**
@@ -139,11 +139,11 @@ export class AnalyticsStore {
 
   private cachedStats(filter: DimensionFilter): CachedStats {
     const now = this.clock.now();
-    this.sessions.expire(now);
     if (this.today.rollOver(now)) this.version++;
-    if (this.statsCacheVersion !== this.version) {
+    if (this.statsCacheVersion !== this.version || now >= this.statsCacheUntil) {
       this.statsCache.clear();
       this.statsCacheVersion = this.version;
+      this.statsCacheUntil = this.sessions.nextTimeoutAt();
     }
     const key = `${filter.site ?? ""}\u0001${filter.country ?? ""}\u0001${filter.page ?? ""}`;
     let cached = this.statsCache.get(key);
@@ -171,12 +171,12 @@ export class AnalyticsStore {
     return cached;
   }
 
-  visitorsLastMinute(): number {
-    return this.visitors.count(this.clock.now());
+  visitorsLastMinute(now = this.clock.now()): number {
+    return this.visitors.count(now);
   }
 
-  totalToday(): number {
-    return this.today.total({}, this.clock.now());
+  totalToday(now = this.clock.now()): number {
+    return this.today.total({}, now);
   }
 
   /**
@@ -268,7 +268,14 @@ export class AnalyticsStore {
     };
   }
 
-  importState(state: AnalyticsStoreState): void {
+  /** As `exportState`, with the sessions (which events change in place) and journeys copied. */
+  exportDetached(): AnalyticsStoreState {
+    const state = this.exportState();
+    return { ...state, sessions: detachedSessions(state.sessions) };
+  }
+
+  importState(state: AnalyticsStoreState | undefined): void {
+    if (!state) return;
     this.sessions.importState(state.sessions);
     this.today.importState(state.today);
     this.visitors.importState(state.visitors);
@@ -289,13 +296,4 @@ export class AnalyticsStore {
       today: this.today.fill(),
     };
   }
-}
-
-export interface AnalyticsStoreState {
-  sessions: SessionTrackerState;
-  today: DailyCountersState;
-  visitors: [string, number][];
-  eventRate: { buckets: number[]; seconds: number[] };
-  recent: VisitorEvent[];
-  eventsReceived: number;
 }

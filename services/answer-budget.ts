@@ -100,3 +100,13 @@ export function countsWithinBytes(
   if (other > 0) bounded[OTHER] = other;
   return bounded;
 }
+
+/**
+ * The most `pages_visited` lists in estimated bytes (beside STATS_MAX_PAGES); the rest is summed
+ * as `(other)`. Every ingestion answer carries it: 100 pages of 2,048 characters were ~600 KB.
+ */
+export const STATS_MAX_BYTES = 64 * 1024;
+/** The most `country_breakdown` and `device_breakdown` each list in estimated bytes; the rest is `(other)`. */
+export const BREAKDOWN_MAX_BYTES = 16 * 1024;
+/** `detailed()`'s keys, figures and times beside its maps and lists. */
+export const DETAILED_OVERHEAD = 1024;

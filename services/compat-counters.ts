@@ -1,6 +1,6 @@
 import type { VisitorEvent } from "../interfaces/analytics.ts";
-import type { EventBus } from "./event-bus.ts";
 import { OTHER } from "./key-cap.ts";
+import type { EventStep, Projection } from "./pipeline/step.ts";
 
 interface CustomerTally {
   visits: number;
@@ -15,25 +15,24 @@ interface SiteTally {
 const TWO_LETTER_CODE = /^[A-Za-z]{2}$/;
 
 /**
- * The counters the two earlier systems answered with, fed from the bus like everything else:
+ * The counters the two earlier systems answered with, a projection of the log like the others:
  * visits by customer and site across devices (hit counter), visits by country code (country
  * tracker). Distinct customers and devices remembered are capped at `maxKeys` in all.
  */
-export class CompatCounters {
+export class CompatCounters implements Projection {
+  readonly name = "compat";
   private readonly customers = new Map<string, CustomerTally>();
   private readonly sites = new Map<string, SiteTally>();
   private readonly countries = new Map<string, number>();
   private remembered = 0;
 
-  constructor(
-    bus: EventBus,
-    private readonly maxKeys: number,
-  ) {
-    bus.on("visitor.event", ({ event }) => this.apply(event));
+  constructor(private readonly maxKeys: number) {}
+
+  apply(step: EventStep): void {
+    this.count(step.committed.event);
   }
 
-  /** Counts one event; also how the log is replayed at start-up. */
-  apply(event: VisitorEvent): void {
+  private count(event: VisitorEvent): void {
     if (event.type !== "pageview") return;
     if (TWO_LETTER_CODE.test(event.country)) {
       const code = event.country.toLowerCase();
@@ -87,7 +86,8 @@ export class CompatCounters {
     };
   }
 
-  importState(state: CompatCountersState): void {
+  importState(state: CompatCountersState | undefined): void {
+    if (!state) return;
     this.customers.clear();
     this.sites.clear();
     this.countries.clear();

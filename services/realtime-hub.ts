@@ -2,9 +2,9 @@ import type { Alert, DimensionFilter } from "../interfaces/analytics.ts";
 import type { DashboardMessage } from "../schemas/websocket-protocol.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
-import type { EventBus } from "./event-bus.ts";
 import { OTHER } from "./key-cap.ts";
 import type { Logger } from "./logger.ts";
+import type { Reaction, Step } from "./pipeline/step.ts";
 import {
   type DashboardSocket,
   type DashboardSocketData,
@@ -18,7 +18,6 @@ import { normalizedFilter } from "./realtime-feed.ts";
 import { replayed } from "./realtime-frames.ts";
 import { type FramePublisher, RealtimePublisher } from "./realtime-publisher.ts";
 import { type EventLogReader, missedEvents } from "./realtime-resume.ts";
-import { logPosition } from "./storage/event-log.ts";
 
 export type { DashboardSocket, DashboardSocketData } from "./realtime-connection.ts";
 export type { FramePublisher } from "./realtime-publisher.ts";
@@ -43,7 +42,8 @@ const BROADCAST_TOPIC = "dashboards";
  * coalescing: realtime-fanout.ts, realtime-feed.ts), what a reconnecting dashboard missed
  * (realtime-resume.ts), all sent through one publisher (realtime-publisher.ts).
  */
-export class RealtimeHub {
+export class RealtimeHub implements Reaction {
+  readonly name = "realtime";
   private readonly sockets = new Set<DashboardSocket>();
   private readonly fanout: FeedFanout;
   private readonly publisher: RealtimePublisher<DashboardSocket>;
@@ -54,7 +54,6 @@ export class RealtimeHub {
   private log: EventLogReader | undefined;
 
   constructor(
-    bus: EventBus,
     store: AnalyticsStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -65,10 +64,13 @@ export class RealtimeHub {
     this.fanout = new FeedFanout(store, clock, options.maxFramesPerSecond, (feed, frame) =>
       this.publisher.publish(feed.topic, frame, feed.subscribers),
     );
-    // The event's log position: read from the log's commit until the pipeline hands it over.
-    bus.on("visitor.event", ({ event }) => this.fanout.event(event, logPosition(event)));
-    bus.on("session.ended", ({ session, reason }) => this.fanout.sessionEnded(session, reason));
-    bus.on("alert", (alert) => this.broadcast(alert));
+  }
+
+  /** A step of the pipeline: the sessions it ended, then its event (at its log position), then its alerts. */
+  react(step: Step): void {
+    for (const { session, reason } of step.ended) this.fanout.sessionEnded(session, reason);
+    if (step.committed) this.fanout.event(step.committed.event, step.committed.position);
+    for (const alert of step.alerts) this.broadcast(alert);
   }
 
   /** Where a dashboard that connects learns the alert state (spike in progress, last milestone). */

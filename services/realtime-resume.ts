@@ -11,8 +11,11 @@ export const RESUME_MAX_BYTES = 1024 * 1024;
 
 /** What resuming needs of the event log: its last position and the events after one. */
 export interface EventLogReader {
-  lastId(): number;
-  since(afterId: number, pageSize?: number): Iterable<{ id: number; event: VisitorEvent }>;
+  lastPosition(): number;
+  readFrom(
+    position: number,
+    pageSize?: number,
+  ): Iterable<{ position: number; event: VisitorEvent }>;
 }
 
 export type Resume = { frames: string[] } | { resync: FrameData<"resync"> };
@@ -30,7 +33,7 @@ export function missedEvents(
   through: number | undefined,
   limits = { events: RESUME_MAX_EVENTS, bytes: RESUME_MAX_BYTES },
 ): Resume {
-  const last = log.lastId();
+  const last = log.lastPosition();
   const resync = (reason: FrameData<"resync">["reason"]): Resume => ({
     resync: { reason, position: last },
   });
@@ -42,7 +45,7 @@ export function missedEvents(
   let bytes = 0;
   let total = 0;
   let expected = since + 1;
-  for (const { id, event } of log.since(since, limits.events + 1)) {
+  for (const { position: id, event } of log.readFrom(since, limits.events + 1)) {
     if (id > upTo) break;
     // Positions are consecutive: a gap means those events were deleted (retention).
     if (id !== expected) return resync("unknown_position");

@@ -1,46 +1,17 @@
 import type { DimensionFilter, SessionEndReason, VisitorEvent } from "../interfaces/analytics.ts";
 import { CounterCube } from "./counter-cube.ts";
 import { RecencyList } from "./recency-list.ts";
+import {
+  dimensionsOf,
+  footprint,
+  JOURNEY_LIMIT,
+  REFERENCE_BYTES,
+  RESUME_GRACE_MS,
+  type Session,
+  type SessionTrackerState,
+} from "./session.ts";
 import { matchesFilter } from "./session-view.ts";
 import { StringPool } from "./string-pool.ts";
-
-// Re-exported: the realtime hub imports them from here.
-export { matchesFilter, toSessionView } from "./session-view.ts";
-
-export const JOURNEY_LIMIT = 50;
-/**
- * A session ended by `session_end` resumes, journey and all, if its id comes back this soon:
- * the tracker sends `session_end` on `pagehide`, which also fires when a visitor follows a
- * link to the next page of the same site.
- */
-export const RESUME_GRACE_MS = 10_000;
-/**
- * Estimated heap bytes of a session beyond its strings: the object, its entry in the recency
- * list and its map, the journey array's header. Its own ids count two bytes a character; its
- * pages, site, country and device are pooled (counted once, in the pool) and cost a reference.
- */
-const SESSION_OVERHEAD = 384;
-const REFERENCE_BYTES = 8;
-
-export interface Session {
-  session_id: string;
-  site: string;
-  country: string;
-  device: string;
-  user_id?: string;
-  started_at: number;
-  last_activity: number;
-  current_page: string;
-  entry_page: string;
-  journey: string[];
-  journey_truncated: boolean;
-  page_views: number;
-}
-
-export interface SessionTrackerState {
-  active: Session[];
-  recentlyEnded: { session: Session; endedAt: number }[];
-}
 
 export interface SessionTrackerOptions {
   timeoutMs: number;
@@ -50,7 +21,8 @@ export interface SessionTrackerOptions {
    * the least recently active end as `evicted`. Default: none.
    */
   maxBytes?: number;
-  onEnded: (session: Session, reason: SessionEndReason) => void;
+  /** `now`: the time of the event or tick that ended it. */
+  onEnded: (session: Session, reason: SessionEndReason, now: number) => void;
 }
 
 /**
@@ -65,6 +37,8 @@ export class SessionTracker {
   private readonly strings = new StringPool();
   /** Estimated bytes of the sessions held (active and recently ended), their pooled strings aside. */
   private sessionBytes = 0;
+  /** The time of the latest event or tick: when a session it ends ended. */
+  private lastNow = 0;
 
   constructor(private readonly options: SessionTrackerOptions) {}
 
@@ -86,29 +60,47 @@ export class SessionTracker {
 
   /** Ends every session idle for the timeout or longer. */
   expire(now: number): void {
+    this.lastNow = now;
     for (let oldest = this.sessions.oldest(); oldest; oldest = this.sessions.oldest()) {
       if (now - oldest.last_activity < this.options.timeoutMs) return;
       this.remove(oldest, "timeout");
     }
   }
 
+  /**
+   * Reads leave sessions as they are (only events and ticks end them) but do not count those
+   * already past their timeout at `now`: the oldest, awaiting the next tick.
+   */
   count(filter: DimensionFilter, now: number): number {
-    this.expire(now);
-    return this.active.get(filter);
+    let count = this.active.get(filter);
+    for (const [, session] of this.sessions.oldestFirst()) {
+      if (!this.timedOut(session, now)) break;
+      if (matchesFilter(session, filter)) count--;
+    }
+    return count;
   }
 
   get(sessionId: string, now: number): Session | undefined {
-    this.expire(now);
-    return this.sessions.get(sessionId);
+    const session = this.sessions.get(sessionId);
+    return session && !this.timedOut(session, now) ? session : undefined;
+  }
+
+  /** When the oldest session times out (a read answered before then stays true until then). */
+  nextTimeoutAt(): number {
+    const oldest = this.sessions.oldest();
+    return oldest ? oldest.last_activity + this.options.timeoutMs : Number.POSITIVE_INFINITY;
+  }
+
+  private timedOut(session: Session, now: number): boolean {
+    return now - session.last_activity >= this.options.timeoutMs;
   }
 
   /** Most recently active first; stops scanning once `limit` matches are found. */
   list(filter: DimensionFilter, limit: number, now: number): Session[] {
-    this.expire(now);
     const matches: Session[] = [];
     if (limit <= 0) return matches;
     for (const session of this.sessions.newestFirst()) {
-      if (!matchesFilter(session, filter)) continue;
+      if (this.timedOut(session, now) || !matchesFilter(session, filter)) continue;
       matches.push(session);
       if (matches.length >= limit) break;
     }
@@ -249,7 +241,7 @@ export class SessionTracker {
     } else {
       this.release(session);
     }
-    this.options.onEnded(session, reason);
+    this.options.onEnded(session, reason, Math.max(this.lastNow, session.last_activity));
   }
 
   /** Forgets a session for good: its strings go back to the pool, its bytes off the estimate. */
@@ -300,14 +292,4 @@ export class SessionTracker {
     this.active.add(dimensionsOf(session), 1);
     return session;
   }
-}
-
-/** A session's estimated bytes beside its pooled strings: O(1). */
-function footprint(session: Session): number {
-  const ownCharacters = session.session_id.length + (session.user_id?.length ?? 0);
-  return SESSION_OVERHEAD + 2 * ownCharacters + REFERENCE_BYTES * session.journey.length;
-}
-
-function dimensionsOf(session: Session) {
-  return { site: session.site, country: session.country, page: session.current_page };
 }

@@ -1,6 +1,6 @@
 import type { SessionView } from "../interfaces/analytics.ts";
 import { jsonStringBytes } from "./answer-budget.ts";
-import type { Session } from "./session-tracker.ts";
+import type { Session } from "./session.ts";
 
 /**
  * The most of a journey a list of sessions shows (estimated bytes of JSON): its newest pages,

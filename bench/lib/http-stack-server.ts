@@ -6,8 +6,8 @@
  *   bun bench/lib/http-stack-server.ts <port> <data dir>
  */
 import { loadConfig } from "../../config/index.ts";
-import { startServer } from "../../routes/server.ts";
 import type { EventInput } from "../../schemas/event.ts";
+import { startServer } from "../../server.ts";
 import { toVisitorEvent } from "../../services/event-normalizer.ts";
 import { BENCH_TOKEN } from "./processes.ts";
 

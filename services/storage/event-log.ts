@@ -1,36 +1,24 @@
 import type { Database, Statement } from "bun:sqlite";
 import type { MetadataValue, VisitorEvent } from "../../interfaces/analytics.ts";
+import {
+  type CommitListener,
+  type CommittedEvent,
+  type EventLog,
+  StorageUnavailableError,
+} from "../pipeline/event-log.ts";
 
-/** An event as read back from the log, with its receive time in ms. */
+/** An event as read back from the log, with its row id (its position) and receive time in ms. */
 export interface LoggedEvent {
   id: number;
   event: VisitorEvent;
   receivedAt: number;
 }
 
-/**
- * Each committed event's log position (its row id), read by the realtime hub as the bus hands it
- * the event. Interim: until the pipeline carries the position with the event itself.
- */
-const positions = new WeakMap<VisitorEvent, number>();
-
-/** The log position of an event this process committed (undefined for any other event). */
-export function logPosition(event: VisitorEvent): number | undefined {
-  return positions.get(event);
-}
-
-export class StorageUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`The database cannot write: ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = "StorageUnavailableError";
-  }
-}
-
 interface Pending {
   events: readonly VisitorEvent[];
   receivedAt: number;
-  onCommitted: () => void;
-  resolve: () => void;
+  committed: CommittedEvent[];
+  resolve: (committed: readonly CommittedEvent[]) => void;
   reject: (error: Error) => void;
 }
 
@@ -53,13 +41,16 @@ interface EventRow {
 }
 
 /**
- * The durable log of accepted events, with group commit: every append made while the event loop
+ * The event log on SQLite, with group commit: every append made while the event loop
  * is busy (a commit included) joins one transaction on the next turn. There is no fixed delay:
  * an append on an idle server commits on the very next turn. `append` resolves only once the
  * transaction holding its events has committed, so an acknowledgement means durable.
  */
-export class EventLog {
+export class SqliteEventLog implements EventLog {
   private pending: Pending[] = [];
+  private readonly listeners: CommitListener[] = [];
+  /** Told when a subscriber throws: the events stay committed and the append still resolves. */
+  private subscriberError: (error: unknown) => void = () => {};
   private readonly totals = { commits: 0, events: 0, commitMs: 0 };
   private scheduled = false;
   private failing = false;
@@ -86,7 +77,7 @@ export class EventLog {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.commitBatch = db.transaction((batch: Pending[]) => {
-      for (const { events, receivedAt } of batch) {
+      for (const { events, receivedAt, committed } of batch) {
         for (const event of events) {
           const { lastInsertRowid } = this.insert.run(
             receivedAt,
@@ -104,7 +95,7 @@ export class EventLog {
             event.referrer ?? null,
             JSON.stringify(event.metadata),
           );
-          positions.set(event, Number(lastInsertRowid));
+          committed.push({ position: Number(lastInsertRowid), event, receivedAt });
         }
       }
     });
@@ -133,13 +124,21 @@ export class EventLog {
     this.guard = guard;
   }
 
-  append(
-    events: readonly VisitorEvent[],
-    receivedAt: number,
-    onCommitted: () => void,
-  ): Promise<void> {
+  subscribe(listener: CommitListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
+  }
+
+  onSubscriberError(handler: (error: unknown) => void): void {
+    this.subscriberError = handler;
+  }
+
+  append(events: readonly VisitorEvent[], receivedAt: number): Promise<readonly CommittedEvent[]> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ events, receivedAt, onCommitted, resolve, reject });
+      this.pending.push({ events, receivedAt, committed: [], resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.commit());
@@ -167,16 +166,18 @@ export class EventLog {
       for (const waiting of batch) waiting.reject(error);
       return;
     }
-    // In log order, before any waiting request resumes: all of a batch is counted before the
-    // first answer is built, so those answers can share one computation of the stats.
-    for (const waiting of batch) {
+    // Every subscriber sees the whole batch, in log order, before the first waiting request
+    // resumes: the answers built then share one computation of the stats.
+    const committed =
+      batch.length === 1 ? (batch[0]?.committed ?? []) : batch.flatMap((w) => w.committed);
+    for (const listener of this.listeners) {
       try {
-        waiting.onCommitted();
-        waiting.resolve();
+        listener(committed);
       } catch (error) {
-        waiting.reject(error as Error);
+        this.subscriberError(error);
       }
     }
+    for (const waiting of batch) waiting.resolve(waiting.committed);
   }
 
   /** Group-commit figures since start, for /api/status. */
@@ -191,18 +192,21 @@ export class EventLog {
     };
   }
 
-  lastId(): number {
+  lastPosition(): number {
     const row = this.db.query("SELECT MAX(id) AS id FROM events").get() as { id: number | null };
     return row.id ?? 0;
   }
 
-  /** Events after `afterId` in log order, read in pages so memory stays flat. */
-  *since(afterId: number, pageSize = 10_000): Generator<LoggedEvent> {
+  /** Events after `position` in log order, read in pages so memory stays flat. */
+  *readFrom(position: number, pageSize = 10_000): Generator<CommittedEvent> {
     const page = this.db.query("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?");
-    let cursor = afterId;
+    let cursor = position;
     while (true) {
       const rows = page.all(cursor, pageSize) as EventRow[];
-      for (const row of rows) yield fromRow(row);
+      for (const row of rows) {
+        const { id, event, receivedAt } = fromRow(row);
+        yield { position: id, event, receivedAt };
+      }
       if (rows.length < pageSize) return;
       cursor = (rows[rows.length - 1] as EventRow).id;
     }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { loadConfig } from "../../config/index.ts";
-import { type RunningServer, startServer } from "../../routes/server.ts";
+import { type RunningServer, startServer } from "../../server.ts";
 import { pageview, startTestServer, TEST_TOKEN, type TestServer } from "../support/server.ts";
 
 /** Sends raw bytes over TCP and resolves with everything the server answers until it closes (or `waitMs`). */

@@ -168,7 +168,7 @@ describe("graceful shutdown", () => {
   test("while shutting down, health answers 503 and ingestion shutting_down", async () => {
     const { startTestServer } = await import("../support/server.ts");
     const server = startTestServer();
-    server.services.draining = true;
+    server.services.lifecycle.beginDraining();
     const health = await server.request("/health");
     expect(health.status).toBe(503);
     expect((await health.json()).status).toBe("shutting_down");

@@ -262,9 +262,9 @@ describe("internal errors", () => {
   test("a failure inside the server is 500 internal_error without a stack trace, and the server keeps serving", async () => {
     const server = startTestServer({ NODE_ENV: "production" });
     try {
-      const remove = server.services.bus.on("visitor.event", () => {
-        throw new Error("disk on fire at /secret/path");
-      });
+      const { ingestion } = server.services;
+      const accept = ingestion.accept;
+      ingestion.accept = () => Promise.reject(new Error("disk on fire at /secret/path"));
       const response = await server.postEvent(pageview("boom"));
       expect(response.status).toBe(500);
       const body = await response.json();
@@ -274,7 +274,7 @@ describe("internal errors", () => {
         code: "internal_error",
         message: "Internal server error",
       });
-      remove();
+      ingestion.accept = accept;
       expect((await server.postEvent(pageview("fine"))).status).toBe(201);
     } finally {
       await server.stop();
@@ -284,9 +284,7 @@ describe("internal errors", () => {
   test("in development the 500 carries the message and stack to help debugging", async () => {
     const server = startTestServer({ NODE_ENV: "development" });
     try {
-      server.services.bus.on("visitor.event", () => {
-        throw new Error("visible in development");
-      });
+      server.services.ingestion.accept = () => Promise.reject(new Error("visible in development"));
       const body = await (await server.postEvent(pageview("boom"))).json();
       expect(body.message).toBe("visible in development");
       expect(body.details.stack).toContain("Error");

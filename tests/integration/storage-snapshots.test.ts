@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { ManualClock } from "../../services/clock.ts";
-import { type LiveState, Storage } from "../../services/storage/storage.ts";
+import type { LiveState } from "../../services/live-state.ts";
+import { Storage } from "../../services/storage/storage.ts";
 import { pageview, startTestServer, type TestServer, temporaryDataDir } from "../support/server.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -210,7 +211,7 @@ describe("a running server's snapshot in turns", () => {
     const dir = dataDir();
     const clock = new ManualClock(Date.UTC(2026, 2, 3, 14, 0, 0));
     const first = startTestServer({ DATA_DIR: dir }, { clock });
-    first.services.stopTimers();
+    first.services.lifecycle.stopTimers();
     // More sessions than one part holds, each with a journey the events below lengthen.
     for (let start = 0; start < 6000; start += 500) {
       const batch = Array.from({ length: 500 }, (_, offset) =>
@@ -237,7 +238,7 @@ describe("a running server's snapshot in turns", () => {
     const before = await readAll(first);
     // A crash: no snapshot at shutdown.
     first.server.stop(true);
-    first.services.storage.db.close();
+    first.services.database.db.close();
 
     const second = startTestServer({ DATA_DIR: dir }, { clock });
     cleanups.push(() => second.stop());

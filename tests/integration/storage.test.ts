@@ -11,11 +11,12 @@ import {
 import { join } from "node:path";
 import type { Alert } from "../../interfaces/analytics.ts";
 import { ManualClock } from "../../services/clock.ts";
+import type { LiveState } from "../../services/live-state.ts";
 import { DATABASE_FILE } from "../../services/storage/database.ts";
 import { HistoryQueryError } from "../../services/storage/history.ts";
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from "../../services/storage/migrations.ts";
 import { SNAPSHOT_PART_SIZE } from "../../services/storage/snapshot-parts.ts";
-import { type LiveState, Storage } from "../../services/storage/storage.ts";
+import { Storage } from "../../services/storage/storage.ts";
 import {
   eventually,
   pageview,
@@ -50,7 +51,7 @@ async function readJson(server: TestServer, path: string) {
 
 /** Resolves once the storage watchdog has tried `count` more write probes (each failed or not). */
 function probesTried(server: TestServer, count: number): Promise<void> {
-  const storage = server.services.storage;
+  const storage = server.services.database;
   const probe = storage.probe.bind(storage);
   let tried = 0;
   return new Promise((resolve) => {
@@ -107,14 +108,14 @@ describe("write path", () => {
 
   test("DURABILITY picks the synchronous level: normal by default, FULL when strict", async () => {
     const normal = track(startTestServer());
-    expect(normal.services.storage.db.query("PRAGMA synchronous").get()).toEqual({
+    expect(normal.services.database.db.query("PRAGMA synchronous").get()).toEqual({
       synchronous: 1,
     });
-    expect(normal.services.storage.db.query("PRAGMA journal_mode").get()).toEqual({
+    expect(normal.services.database.db.query("PRAGMA journal_mode").get()).toEqual({
       journal_mode: "wal",
     });
     const strict = track(startTestServer({ DURABILITY: "strict" }));
-    expect(strict.services.storage.db.query("PRAGMA synchronous").get()).toEqual({
+    expect(strict.services.database.db.query("PRAGMA synchronous").get()).toEqual({
       synchronous: 2,
     });
   });
@@ -133,7 +134,7 @@ describe("write path", () => {
     expect(health.status).toBe(503);
     expect((await health.json()).status).toBe("degraded");
     // While degraded a commit waits for no lock, so the server stalls once, not on every request.
-    expect(server.services.storage.db.query("PRAGMA busy_timeout").get()).toEqual({ timeout: 0 });
+    expect(server.services.database.db.query("PRAGMA busy_timeout").get()).toEqual({ timeout: 0 });
     expect((await server.postEvent(pageview("during-2", "/b"))).status).toBe(503);
     // Nothing refused was counted; nothing committed was harmed.
     const during = await readJson(server, "/api/analytics/summary");
@@ -143,7 +144,7 @@ describe("write path", () => {
     locker.close();
     // No event arrives: the probe alone brings health back, and the configured wait with it.
     await eventually(async () => (await server.request("/health")).status === 200);
-    expect(server.services.storage.db.query("PRAGMA busy_timeout").get()).toEqual({
+    expect(server.services.database.db.query("PRAGMA busy_timeout").get()).toEqual({
       timeout: 300,
     });
     expect((await server.postEvent(pageview("after", "/c"))).status).toBe(201);
@@ -155,7 +156,7 @@ describe("write path", () => {
     const dir = dataDir();
     const server = track(startTestServer({ DATA_DIR: dir }));
     expect((await server.postEvent(pageview("before", "/a"))).status).toBe(201);
-    const db = server.services.storage.db;
+    const db = server.services.database.db;
     // The file may not grow past its current size: what SQLite does on a full disk (SQLITE_FULL).
     const { page_count } = db.query("PRAGMA page_count").get() as { page_count: number };
     db.run(`PRAGMA max_page_count = ${page_count}`);
@@ -283,9 +284,9 @@ describe("restart", () => {
   }
 
   function crash(server: TestServer) {
-    server.services.stopTimers();
+    server.services.lifecycle.stopTimers();
     server.server.stop(true);
-    server.services.storage.db.close();
+    server.services.database.db.close();
   }
 
   test("after a graceful stop, the next start answers every read exactly as before", async () => {
@@ -359,16 +360,22 @@ describe("restart", () => {
     const env = { DATA_DIR: dir, ALERT_THRESHOLD: "3", ALERT_COOLDOWN_SECONDS: "600" };
     const first = startTestServer(env, { clock });
     const firstAlerts: Alert[] = [];
-    first.services.bus.on("alert", (alert) => firstAlerts.push(alert));
+    first.services.pipeline.react({
+      name: "test",
+      react: (step) => firstAlerts.push(...step.alerts),
+    });
     for (const id of ["a", "b", "c"]) await first.postEvent(pageview(`spike-${id}`, "/"));
     expect(firstAlerts.map((alert) => alert.kind)).toEqual(["spike"]);
     await first.stop();
 
     const second = startTestServer(env, { clock });
     const secondAlerts: Alert[] = [];
-    second.services.bus.on("alert", (alert) => secondAlerts.push(alert));
+    second.services.pipeline.react({
+      name: "test",
+      react: (step) => secondAlerts.push(...step.alerts),
+    });
     await second.postEvent(pageview("spike-d", "/"));
-    second.services.alerts.checkVisitors();
+    second.services.pipeline.tick(clock.now());
     expect(secondAlerts).toEqual([]);
     const spikeAt = clock.now();
     expect(second.services.alerts.exportState()).toMatchObject({
@@ -377,7 +384,7 @@ describe("restart", () => {
     });
     // The spike ends as time passes, with no event: that is saved too.
     clock.advance(120_000);
-    second.services.alerts.checkVisitors();
+    second.services.pipeline.tick(clock.now());
     expect(secondAlerts.map((alert) => alert.kind)).toEqual(["spike_ended"]);
     await second.stop();
 
@@ -460,7 +467,7 @@ describe("restart", () => {
     const dir = dataDir();
     const server = startTestServer({ DATA_DIR: dir });
     // No archive timer: only the snapshot can write the ended session.
-    server.services.stopTimers();
+    server.services.lifecycle.stopTimers();
     await server.postEvent(pageview("ends", "/in"));
     await server.postEvent(pageview("ends", "/out"));
     await server.postEvent({ type: "session_end", page: "/out", session_id: "ends" });
@@ -560,7 +567,7 @@ describe("schema and retention", () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 15, 12, 5, 0));
     const server = track(startTestServer({ DATA_DIR: dir }, { clock }));
     expect(server.services.restored).toMatchObject({ fromSnapshot: true, replayedEvents: 0 });
-    const db = server.services.storage.db;
+    const db = server.services.database.db;
     expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     for (const table of [
@@ -634,7 +641,7 @@ describe("schema and retention", () => {
     clock.advance(2 * 86_400_000);
     await server.postEvent(pageview("new", "/new"));
     server.services.saveSnapshot();
-    const db = server.services.storage.db;
+    const db = server.services.database.db;
     const count = () =>
       (db.query("SELECT COUNT(*) AS count FROM events").get() as { count: number }).count;
     expect(count()).toBe(2);
@@ -656,10 +663,10 @@ describe("schema and retention", () => {
     await server.postEvent(pageview("new-1", "/c"));
     server.services.saveSnapshot();
 
-    const result = server.services.storage.cleanup(clock.now());
+    const result = server.services.database.cleanup(clock.now());
     expect(result.rolledUp).toEqual(["2026-03-10", "2026-03-11", "2026-03-12"]);
     expect(result.deletedEvents).toBe(3);
-    const { count } = server.services.storage.db
+    const { count } = server.services.database.db
       .query("SELECT COUNT(*) AS count FROM events")
       .get() as { count: number };
     expect(count).toBe(1);
@@ -693,8 +700,8 @@ describe("schema and retention", () => {
     await server.postEvent(pageview("journey", "/middle"));
     await server.postEvent(pageview("journey", "/out"));
     await server.postEvent({ type: "session_end", page: "/out", session_id: "journey" });
-    server.services.storage.flushEndedSessions();
-    const row = server.services.storage.db
+    server.services.database.flushEndedSessions();
+    const row = server.services.database.db
       .query("SELECT * FROM sessions WHERE session_id = 'journey'")
       .get();
     expect(row).toMatchObject({
@@ -917,7 +924,7 @@ describe("history API", () => {
     await server.postEvent(pageview("c", "/y", { country: "ES" }));
     clock.advance(3 * 86_400_000);
     server.services.saveSnapshot();
-    server.services.storage.cleanup(clock.now());
+    server.services.database.cleanup(clock.now());
     expect(countEvents(join(server.dataDir, DATABASE_FILE))).toBe(0);
 
     const series = await readJson(
@@ -928,9 +935,9 @@ describe("history API", () => {
       { t: "2026-03-10T00:00:00.000Z", pageviews: 1, visitors: 1 },
     ]);
     // A day rolled up before page-and-country roll-ups existed cannot answer that filter.
-    server.services.storage.db.run("DELETE FROM daily_rollups WHERE dimension = 'page_country'");
+    server.services.database.db.run("DELETE FROM daily_rollups WHERE dimension = 'page_country'");
     expect(() =>
-      server.services.storage.history.timeseries(
+      server.services.database.history.timeseries(
         Date.UTC(2026, 2, 10),
         Date.UTC(2026, 2, 11),
         "day",

@@ -783,12 +783,11 @@ describe("WebSocket /ws", () => {
       expect(unauthorized.status).toBe(401);
       expect(unauthorized.headers.get("www-authenticate")).toContain("Bearer");
       expect(securityHeaders(unauthorized)).toEqual(reference);
-      server.services.draining = true;
+      server.services.lifecycle.beginDraining();
       const draining = await server.request("/ws", { auth: true, headers: upgrade });
       expect(draining.status).toBe(503);
       expect((await draining.json()).code).toBe("shutting_down");
       expect(securityHeaders(draining)).toEqual(reference);
-      server.services.draining = false;
     });
 
     test("an upgrade with a wrong token is refused with 401", async () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../config/index.ts";
-import { type RunningServer, startServer } from "../../routes/server.ts";
 import { type ServerFrameType, serverFrameSchema } from "../../schemas/websocket-protocol.ts";
+import { type RunningServer, startServer } from "../../server.ts";
 import type { Clock } from "../../services/clock.ts";
 
 export const TEST_TOKEN = "test-token-0123456789abcdef";

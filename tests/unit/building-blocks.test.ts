@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { eventInputSchema } from "../../schemas/event.ts";
 import { CompatCounters } from "../../services/compat-counters.ts";
 import { CounterCube } from "../../services/counter-cube.ts";
-import { EventBus } from "../../services/event-bus.ts";
 import { splitPage, toVisitorEvent } from "../../services/event-normalizer.ts";
 import { toEventView } from "../../services/event-view.ts";
 import { KeyCap, OTHER } from "../../services/key-cap.ts";
@@ -241,8 +240,8 @@ describe("events", () => {
 
 describe("CompatCounters", () => {
   function counters(maxKeys = 100) {
-    const bus = new EventBus();
-    const compat = new CompatCounters(bus, maxKeys);
+    const compat = new CompatCounters(maxKeys);
+    let position = 0;
     const visit = (
       customer: string | undefined,
       device: string,
@@ -261,7 +260,13 @@ describe("CompatCounters", () => {
         },
         0,
       );
-      bus.emit("visitor.event", { event, receivedAt: 0 });
+      position++;
+      compat.apply({
+        now: 0,
+        committed: { position, event, receivedAt: 0 },
+        ended: [],
+        alerts: [],
+      });
     };
     return { compat, visit };
   }

@@ -2,15 +2,15 @@ import { describe, expect, test } from "bun:test";
 import type { SessionEndReason } from "../../interfaces/analytics.ts";
 import { AnalyticsStore } from "../../services/analytics-store.ts";
 import { ManualClock } from "../../services/clock.ts";
-import { EventBus } from "../../services/event-bus.ts";
 import { toVisitorEvent } from "../../services/event-normalizer.ts";
+import { MemoryEventLog } from "../../services/pipeline/memory-event-log.ts";
+import { Pipeline } from "../../services/pipeline/pipeline.ts";
 
 const MINUTE = 60_000;
 const LONG = 2000;
 
 function live(maxLiveStateBytes: number, maxActiveSessions = 10_000) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
-  const bus = new EventBus();
   const options = {
     sessionTimeoutMs: 30 * MINUTE,
     maxActiveSessions,
@@ -19,19 +19,29 @@ function live(maxLiveStateBytes: number, maxActiveSessions = 10_000) {
     maxTrackedKeyBytes: 1024 * 1024 * 1024,
     maxLiveStateBytes,
   };
-  const store = new AnalyticsStore(bus, clock, options);
+  const store = new AnalyticsStore(clock, options);
   const ended: { id: string; reason: SessionEndReason }[] = [];
-  bus.on("session.ended", ({ session, reason }) => ended.push({ id: session.session_id, reason }));
+  const pipeline = new Pipeline([store], (_stage, error) => {
+    throw error;
+  });
+  const log = new MemoryEventLog();
+  pipeline.follow(log);
+  pipeline.react({
+    name: "test",
+    react: (step) => {
+      for (const { session, reason } of step.ended) ended.push({ id: session.session_id, reason });
+    },
+  });
   const send = (sessionId: string, page: string, type: "pageview" | "session_end" = "pageview") => {
     const event = toVisitorEvent({ type, page, session_id: sessionId }, clock.now());
-    bus.emit("visitor.event", { event, receivedAt: clock.now() });
+    void log.append([event], clock.now());
   };
   const restart = () => {
-    const next = new AnalyticsStore(new EventBus(), clock, options);
+    const next = new AnalyticsStore(clock, options);
     next.importState(store.exportState());
     return next;
   };
-  return { clock, store, ended, send, restart };
+  return { clock, store, ended, send, restart, tick: () => pipeline.tick(clock.now()) };
 }
 
 /** A distinct page of about 2,000 characters. */
@@ -77,7 +87,7 @@ describe("live state byte budget", () => {
   });
 
   test("the estimate returns to nothing once every session has ended, whatever the path", () => {
-    const { clock, store, send } = live(64 * 1024 * 1024);
+    const { clock, store, send, tick } = live(64 * 1024 * 1024);
     send("a", "/a");
     send("a", "/b");
     send("b", "/a");
@@ -86,7 +96,7 @@ describe("live state byte budget", () => {
     for (let view = 0; view < 60; view++) send("d", longPage(2, view));
     expect(store.status().live_state.bytes).toBeGreaterThan(50 * LONG);
     clock.advance(31 * MINUTE);
-    store.expireSessions();
+    tick();
     // Sessions ended by session_end are kept a few seconds in case they resume: gone by now.
     send("e", "/e");
     send("e", "/e", "session_end");
@@ -115,7 +125,7 @@ describe("live state byte budget", () => {
     const { store, send, clock } = live(64 * 1024 * 1024);
     for (let session = 0; session < 40; session++)
       for (let view = 0; view < 50; view++) send(`s${session}`, longPage(session, view));
-    const small = new AnalyticsStore(new EventBus(), clock, {
+    const small = new AnalyticsStore(clock, {
       sessionTimeoutMs: 30 * MINUTE,
       maxActiveSessions: 10_000,
       maxTrackedKeys: 100_000,

@@ -9,10 +9,12 @@ import {
 } from "../../services/analytics-store.ts";
 import { ANSWER_MAX_BYTES, jsonStringBytes } from "../../services/answer-budget.ts";
 import { ManualClock } from "../../services/clock.ts";
-import { EventBus } from "../../services/event-bus.ts";
 import { toVisitorEvent } from "../../services/event-normalizer.ts";
 import { OTHER } from "../../services/key-cap.ts";
-import { JOURNEY_LIMIT } from "../../services/session-tracker.ts";
+import { MemoryEventLog } from "../../services/pipeline/memory-event-log.ts";
+import { Pipeline } from "../../services/pipeline/pipeline.ts";
+import type { Step } from "../../services/pipeline/step.ts";
+import { JOURNEY_LIMIT } from "../../services/session.ts";
 import { LIST_JOURNEY_MAX_BYTES } from "../../services/session-view.ts";
 
 const MINUTE = 60_000;
@@ -30,8 +32,7 @@ function live(
   } = {},
 ) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
-  const bus = new EventBus();
-  const store = new AnalyticsStore(bus, clock, {
+  const store = new AnalyticsStore(clock, {
     sessionTimeoutMs: (options.timeoutMinutes ?? 30) * MINUTE,
     maxActiveSessions: options.maxSessions ?? 1000,
     maxTrackedKeys: options.maxKeys ?? 1000,
@@ -41,11 +42,13 @@ function live(
   });
   const alerts: Alert[] = [];
   const ended: { id: string; reason: SessionEndReason }[] = [];
-  bus.on("alert", (alert) => alerts.push(alert));
-  bus.on("session.ended", ({ session, reason }) => ended.push({ id: session.session_id, reason }));
-  const detector = new AlertDetector(bus, store, clock, {
+  const detector = new AlertDetector(store, clock, {
     threshold: options.threshold ?? 10,
     cooldownMs: options.cooldownMs ?? MINUTE,
+  });
+  const { log, tick } = follow([store, detector], clock, (step) => {
+    for (const { session, reason } of step.ended) ended.push({ id: session.session_id, reason });
+    alerts.push(...step.alerts);
   });
   const send = (
     input: Partial<VisitorEvent> & {
@@ -66,9 +69,24 @@ function live(
       },
       clock.now(),
     );
-    bus.emit("visitor.event", { event, receivedAt: clock.now() });
+    void log.append([event], clock.now());
   };
-  return { clock, store, alerts, ended, detector, send };
+  return { clock, store, alerts, ended, detector, send, tick };
+}
+
+/** The projections following a log of their own, `react` told of every step, ticks by hand. */
+function follow(
+  projections: ConstructorParameters<typeof Pipeline>[0],
+  clock: ManualClock,
+  react: (step: Step) => void = () => {},
+) {
+  const pipeline = new Pipeline(projections, (_stage, error) => {
+    throw error;
+  });
+  const log = new MemoryEventLog();
+  pipeline.follow(log);
+  pipeline.react({ name: "test", react });
+  return { log, tick: () => pipeline.tick(clock.now()) };
 }
 
 describe("sessions", () => {
@@ -86,11 +104,11 @@ describe("sessions", () => {
   });
 
   test("a session that times out is announced once with reason timeout", () => {
-    const { clock, store, ended, send } = live({ timeoutMinutes: 1 });
+    const { clock, ended, send, tick } = live({ timeoutMinutes: 1 });
     send({ session_id: "a" });
     clock.advance(MINUTE);
-    store.expireSessions();
-    store.expireSessions();
+    tick();
+    tick();
     expect(ended).toEqual([{ id: "a", reason: "timeout" }]);
   });
 
@@ -400,7 +418,7 @@ describe("alerts", () => {
   });
 
   test("it fires again only after falling below 80% of the threshold and the cooldown", () => {
-    const { clock, alerts, detector, send } = live({ threshold: 5, cooldownMs: 5 * MINUTE });
+    const { clock, alerts, tick, send } = live({ threshold: 5, cooldownMs: 5 * MINUTE });
     for (const id of ["a", "b", "c", "d", "e"]) send({ session_id: id });
     expect(spikes(alerts)).toHaveLength(1);
     // Still high a minute later (new visitors): no second alert.
@@ -416,19 +434,19 @@ describe("alerts", () => {
     expect(spikes(alerts)).toHaveLength(1);
     // After the cooldown: it fires again.
     clock.advance(3 * MINUTE);
-    detector.checkVisitors();
+    tick();
     for (const id of ["p", "q", "r", "s", "t"]) send({ session_id: id });
     expect(spikes(alerts)).toHaveLength(2);
   });
 
   test("hovering at 80% to 100% of the threshold after a spike does not re-arm it", () => {
-    const { clock, alerts, detector, send } = live({ threshold: 5, cooldownMs: 0 });
+    const { clock, alerts, tick, send } = live({ threshold: 5, cooldownMs: 0 });
     for (const id of ["a", "b", "c", "d", "e"]) send({ session_id: id });
     clock.advance(30_000);
     for (const id of ["f", "g", "h", "i"]) send({ session_id: id });
     clock.advance(30_000);
     // a to e have left the window: 4 visitors, 80% of the threshold, not below it.
-    detector.checkVisitors();
+    tick();
     send({ session_id: "j" });
     expect(alerts.filter((alert) => alert.kind === "spike_ended")).toHaveLength(0);
     expect(spikes(alerts)).toHaveLength(1);
@@ -451,18 +469,17 @@ describe("alerts", () => {
     expect(before.alerts.filter((alert) => alert.kind === "milestone")).toHaveLength(1);
 
     const clock = new ManualClock(before.clock.now());
-    const bus = new EventBus();
-    const store = new AnalyticsStore(bus, clock, {
+    const store = new AnalyticsStore(clock, {
       sessionTimeoutMs: 30 * MINUTE,
       maxActiveSessions: 100,
       maxTrackedKeys: 100,
     });
     store.importState(before.store.exportState());
     const alerts: Alert[] = [];
-    bus.on("alert", (alert) => alerts.push(alert));
-    new AlertDetector(bus, store, clock, { threshold: 1_000_000, cooldownMs: 0 });
+    const detector = new AlertDetector(store, clock, { threshold: 1_000_000, cooldownMs: 0 });
+    const { log } = follow([store, detector], clock, (step) => alerts.push(...step.alerts));
     const event = toVisitorEvent({ type: "pageview", page: "/", session_id: "a" }, clock.now());
-    bus.emit("visitor.event", { event, receivedAt: clock.now() });
+    void log.append([event], clock.now());
     expect(store.totalToday()).toBe(151);
     expect(alerts.filter((alert) => alert.kind === "milestone")).toEqual([]);
   });

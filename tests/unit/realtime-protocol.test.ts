@@ -13,7 +13,7 @@ import { type EventLogReader, missedEvents } from "../../services/realtime-resum
 
 /** The frame types README's "Server to dashboard" table lists, from its first column. */
 function readmeFrameTypes(): string[] {
-  const readme = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
+  const readme = readFileSync(join(import.meta.dir, "../../docs/websocket.md"), "utf8");
   const section = readme.slice(readme.indexOf("Server to dashboard:"));
   const table = section.slice(0, section.indexOf("\n\n", section.indexOf("|")));
   return table
@@ -82,10 +82,10 @@ function fakeLog(count: number, deleted: ReadonlySet<number> = new Set()): Event
     received_at: new Date(id * 1000).toISOString(),
   });
   return {
-    lastId: () => count,
-    *since(afterId) {
-      for (let id = afterId + 1; id <= count; id++)
-        if (!deleted.has(id)) yield { id, event: event(id) };
+    lastPosition: () => count,
+    *readFrom(position) {
+      for (let id = position + 1; id <= count; id++)
+        if (!deleted.has(id)) yield { position: id, event: event(id) };
     },
   };
 }

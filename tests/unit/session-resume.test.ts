@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { SessionEndReason, VisitorEvent } from "../../interfaces/analytics.ts";
-import { RESUME_GRACE_MS, SessionTracker } from "../../services/session-tracker.ts";
+import { RESUME_GRACE_MS } from "../../services/session.ts";
+import { SessionTracker } from "../../services/session-tracker.ts";
 
 function event(type: VisitorEvent["type"], page: string, sessionId = "s1"): VisitorEvent {
   return {

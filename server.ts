@@ -1,12 +1,12 @@
 import type { Server } from "bun";
-import type { Config } from "../config/index.ts";
-import { resolveApiToken } from "../services/api-token.ts";
-import { type Clock, systemClock } from "../services/clock.ts";
-import { createServices, type Services } from "../services/container.ts";
-import { createLogger, type Logger } from "../services/logger.ts";
-import type { DashboardSocketData } from "../services/realtime-hub.ts";
-import { createApp } from "./app.ts";
-import { dashboardSocketHandler, upgradeDashboard, WEBSOCKET_PATH } from "./websocket.ts";
+import type { Config } from "./config/index.ts";
+import { createApp } from "./routes/app.ts";
+import { dashboardSocketHandler, upgradeDashboard, WEBSOCKET_PATH } from "./routes/websocket.ts";
+import { resolveApiToken } from "./services/api-token.ts";
+import { type Clock, systemClock } from "./services/clock.ts";
+import { createServices, type Services } from "./services/container.ts";
+import { createLogger, type Logger } from "./services/logger.ts";
+import type { DashboardSocketData } from "./services/realtime-hub.ts";
 
 export interface RunningServer {
   readonly services: Services;
@@ -15,7 +15,7 @@ export interface RunningServer {
   readonly websocketServer?: Server<DashboardSocketData>;
   readonly url: string;
   readonly tokenSource: "environment" | "file" | "generated";
-  /** Health 503, dashboards told and closed (1001), in-flight requests finished, timers stopped. */
+  /** Health 503, dashboards told and closed (1001), in-flight requests finished, timers stopped (services/lifecycle.ts). */
   shutdown(): Promise<void>;
 }
 
@@ -66,29 +66,14 @@ export function startServer(config: Config, options: StartOptions = {}): Running
     });
     services.hub.addPublisher(websocketServer);
   }
-  services.startTimers();
-
-  let stopping: Promise<void> | undefined;
-  const shutdown = () => {
-    stopping ??= (async () => {
-      services.draining = true;
-      services.hub.closeAll();
-      const servers = [server, websocketServer].filter((s) => s !== undefined);
-      const graceful = Promise.all(servers.map((s) => s.stop(false)));
-      await Promise.race([graceful, Bun.sleep(config.shutdownTimeoutMs)]);
-      await Promise.all(servers.map((s) => s.stop(true)));
-      services.stopTimers();
-      await services.closeStorage();
-    })();
-    return stopping;
-  };
-
+  services.lifecycle.startTimers();
+  const servers = [server, websocketServer].filter((s) => s !== undefined);
   return {
     services,
     server,
     websocketServer,
     url: server.url.toString().replace(/\/$/, ""),
     tokenSource: source,
-    shutdown,
+    shutdown: () => services.lifecycle.shutdown(servers),
   };
 }

@@ -1,0 +1,32 @@
+import type { VisitorEvent } from "../../interfaces/analytics.ts";
+
+/** An event the log has made durable, at `position` (consecutive, from 1), received at `receivedAt` ms. */
+export interface CommittedEvent {
+  readonly position: number;
+  readonly event: VisitorEvent;
+  readonly receivedAt: number;
+}
+
+/** Told of each group of events right after it commits, in log order, before `append` resolves. */
+export type CommitListener = (committed: readonly CommittedEvent[]) => void;
+
+/**
+ * The one source of truth: what a second implementation (Redis Streams, say) must provide.
+ * `append` resolves only once its events are durable and every subscriber has been told.
+ */
+export interface EventLog {
+  append(events: readonly VisitorEvent[], receivedAt: number): Promise<readonly CommittedEvent[]>;
+  /** The events after `position`, in log order. */
+  readFrom(position: number, pageSize?: number): Iterable<CommittedEvent>;
+  /** The position of the last committed event (0 when none). */
+  lastPosition(): number;
+  subscribe(listener: CommitListener): () => void;
+}
+
+/** The log cannot make events durable now: the request is answered 503 and may be retried. */
+export class StorageUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`The database cannot write: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "StorageUnavailableError";
+  }
+}

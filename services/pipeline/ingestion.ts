@@ -1,0 +1,33 @@
+import type { VisitorEvent } from "../../interfaces/analytics.ts";
+import type { EventInput } from "../../schemas/event.ts";
+import type { AnalyticsStore } from "../analytics-store.ts";
+import type { Clock } from "../clock.ts";
+import { toVisitorEvent } from "../event-normalizer.ts";
+import type { EventLog } from "./event-log.ts";
+
+/**
+ * The one way an event enters Footfall: normalise, stamp the receive time, append to the log.
+ * The projections count it once it is durable (the pipeline follows the log), so an event the
+ * log refused (503) is never half-counted.
+ */
+export class Ingestion {
+  constructor(
+    private readonly log: EventLog,
+    private readonly live: AnalyticsStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Resolves once the events are durable and counted, with the current stats of their site as
+   * JSON. Every request answered after one group commit shares one computation of those stats.
+   */
+  async accept(
+    inputs: readonly EventInput[],
+  ): Promise<{ events: VisitorEvent[]; statsJson: string }> {
+    const receivedAt = this.clock.now();
+    const events = inputs.map((input) => toVisitorEvent(input, receivedAt));
+    await this.log.append(events, receivedAt);
+    const site = events[events.length - 1]?.site;
+    return { events, statsJson: this.live.currentStatsJson({ site }) };
+  }
+}

@@ -1,0 +1,132 @@
+import type { CommittedEvent, EventLog } from "./event-log.ts";
+import type { EventStep, Projection, Reaction, Step } from "./step.ts";
+
+export type { EventStep, Projection, Reaction, Step } from "./step.ts";
+
+export type PipelineErrorHandler = (stage: string, error: unknown) => void;
+
+/**
+ * The one path of a committed event: every projection, in list order, then every reaction. Replay
+ * at start-up runs the same projections, without reactions. Ticks take the same path.
+ */
+export class Pipeline {
+  private readonly reactions: Reaction[] = [];
+  private appliedPosition = 0;
+  private held: CommittedEvent[][] | undefined;
+
+  constructor(
+    private readonly projections: readonly Projection[],
+    private readonly onError: PipelineErrorHandler,
+  ) {}
+
+  /** Follows the log: each commit is applied before its appends resolve. */
+  follow(log: EventLog): () => void {
+    return log.subscribe((batch) => this.receive(batch));
+  }
+
+  /** Adds a reaction after those added before; returns its removal. */
+  react(reaction: Reaction): () => void {
+    this.reactions.push(reaction);
+    return () => {
+      const index = this.reactions.indexOf(reaction);
+      if (index >= 0) this.reactions.splice(index, 1);
+    };
+  }
+
+  /** The position of the last event the projections applied. */
+  get position(): number {
+    return this.appliedPosition;
+  }
+
+  /** The clock's tick: sessions expire, windows slide and alerts re-check here, never on a read. */
+  tick(now: number): void {
+    const step: Step = { now, ended: [], alerts: [] };
+    for (const projection of this.projections) {
+      if (projection.tick) this.guard(projection.name, () => projection.tick?.(step));
+    }
+    this.runReactions(step);
+  }
+
+  /** Applies the log after `position` (the snapshot's) through the projections; returns how many. */
+  replay(log: EventLog, position: number, progress?: (replayed: number) => void): number {
+    let replayed = 0;
+    for (const committed of log.readFrom(position)) {
+      this.project(committed);
+      replayed++;
+      if (progress && replayed % 10_000 === 0) progress(replayed);
+    }
+    return replayed;
+  }
+
+  /**
+   * Stops applying commits until the returned release is called (they are kept, in order, and
+   * applied then): the state stays as it is while it is read over several turns.
+   */
+  hold(): () => void {
+    if (this.held) throw new Error("the pipeline is already held");
+    this.held = [];
+    return () => {
+      const held = this.held ?? [];
+      this.held = undefined;
+      for (const batch of held) this.apply(batch);
+    };
+  }
+
+  /** Each stateful projection's state, by name. */
+  exportState(detached = false): Record<string, unknown> {
+    const state: Record<string, unknown> = {};
+    for (const projection of this.projections) {
+      const exported = detached
+        ? (projection.exportDetached ?? projection.exportState)?.call(projection)
+        : projection.exportState?.();
+      if (exported !== undefined) state[projection.name] = exported;
+    }
+    return state;
+  }
+
+  importState(state: Record<string, unknown>, position: number): void {
+    for (const projection of this.projections) projection.importState?.(state[projection.name]);
+    this.appliedPosition = position;
+  }
+
+  /** The state ticks change (a snapshot is due when it differs from the last saved). */
+  tickedState(): string {
+    const ticked: Record<string, unknown> = {};
+    for (const projection of this.projections) {
+      if (projection.changesOnTicks) ticked[projection.name] = projection.exportState?.() ?? null;
+    }
+    return JSON.stringify(ticked);
+  }
+
+  private receive(batch: readonly CommittedEvent[]): void {
+    if (this.held) this.held.push(batch.slice());
+    else this.apply(batch);
+  }
+
+  private apply(batch: readonly CommittedEvent[]): void {
+    for (const committed of batch) this.runReactions(this.project(committed));
+  }
+
+  private project(committed: CommittedEvent): EventStep {
+    const step: EventStep = { now: committed.receivedAt, committed, ended: [], alerts: [] };
+    for (const projection of this.projections) {
+      this.guard(projection.name, () => projection.apply(step));
+    }
+    this.appliedPosition = committed.position;
+    return step;
+  }
+
+  private runReactions(step: Step): void {
+    if (!step.committed && step.ended.length === 0 && step.alerts.length === 0) return;
+    for (const reaction of this.reactions) this.guard(reaction.name, () => reaction.react(step));
+  }
+
+  /** A projection or reaction that throws is logged; the others and the event's answer go on. */
+  private guard(stage: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.onError(stage, error);
+    }
+  }
+}

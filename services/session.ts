@@ -1,0 +1,61 @@
+// A live session, what it costs in memory, and the dimensions it is counted under.
+
+export const JOURNEY_LIMIT = 50;
+/**
+ * A session ended by `session_end` resumes, journey and all, if its id comes back this soon:
+ * the tracker sends `session_end` on `pagehide`, which also fires when a visitor follows a
+ * link to the next page of the same site.
+ */
+export const RESUME_GRACE_MS = 10_000;
+/**
+ * Estimated heap bytes of a session beyond its strings: the object, its entry in the recency
+ * list and its map, the journey array's header. Its own ids count two bytes a character; its
+ * pages, site, country and device are pooled (counted once, in the pool) and cost a reference.
+ */
+const SESSION_OVERHEAD = 384;
+export const REFERENCE_BYTES = 8;
+
+export interface SessionTrackerState {
+  active: Session[];
+  recentlyEnded: { session: Session; endedAt: number }[];
+}
+
+export interface Session {
+  session_id: string;
+  site: string;
+  country: string;
+  device: string;
+  user_id?: string;
+  started_at: number;
+  last_activity: number;
+  current_page: string;
+  entry_page: string;
+  journey: string[];
+  journey_truncated: boolean;
+  page_views: number;
+}
+
+/** A session's estimated bytes beside its pooled strings: O(1). */
+export function footprint(session: Session): number {
+  const ownCharacters = session.session_id.length + (session.user_id?.length ?? 0);
+  return SESSION_OVERHEAD + 2 * ownCharacters + REFERENCE_BYTES * session.journey.length;
+}
+
+export function dimensionsOf(session: Session) {
+  return { site: session.site, country: session.country, page: session.current_page };
+}
+
+/** Sessions copied, journeys too: events change sessions in place, a copy keeps what it was. */
+export function detachedSessions<
+  T extends { active: Session[]; recentlyEnded: { session: Session; endedAt: number }[] },
+>(sessions: T): T {
+  const copy = (session: Session): Session => ({ ...session, journey: session.journey.slice() });
+  return {
+    ...sessions,
+    active: sessions.active.map(copy),
+    recentlyEnded: sessions.recentlyEnded.map(({ session, endedAt }) => ({
+      session: copy(session),
+      endedAt,
+    })),
+  };
+}

@@ -1,0 +1,22 @@
+import type { Database } from "bun:sqlite";
+import { DAY_MS, type History } from "./history.ts";
+
+/**
+ * Housekeeping: roll up finished days, then delete raw events older than `retentionDays`, only
+ * those a snapshot already covers (up to `snapshotPosition`), so the live state never needs them
+ * again. Old snapshots are deleted by the transaction that writes the next one.
+ */
+export function applyRetention(
+  db: Database,
+  history: History,
+  now: number,
+  retentionDays: number,
+  snapshotPosition: number,
+): { rolledUp: string[]; deletedEvents: number } {
+  const rolledUp = history.rollUpCompletedDays(now);
+  const cutoff = now - retentionDays * DAY_MS;
+  const deleted = db
+    .query("DELETE FROM events WHERE received_at < ? AND id <= ?")
+    .run(cutoff, Math.max(snapshotPosition, 0));
+  return { rolledUp, deletedEvents: deleted.changes };
+}
