@@ -32,7 +32,7 @@ const websocketRoute = createRoute({
   path: WEBSOCKET_PATH,
   summary: "The live WebSocket for dashboards",
   description:
-    "Upgrade to a native WebSocket (`?token=`, since browsers cannot set headers on a WebSocket). Every frame is one JSON object `{type, data}`; see the README for the protocol. Also served on WEBSOCKET_PORT, on any path, when set.",
+    "Upgrade to a native WebSocket (`?token=`, since browsers cannot set headers on a WebSocket). Every frame is one JSON object `{type, data}`; see docs/websocket.md for the protocol. Also served on WEBSOCKET_PORT, on any path, when set.",
   tags: ["Live"],
   ...tokenAuth(),
   responses: {

@@ -9,7 +9,7 @@ import {
 
 // The WebSocket protocol in both directions: what a dashboard may send, and every frame the
 // server sends. The server serialises through `FrameData<T>`, the dashboard and the tests read
-// `ServerFrame`, and README's table is checked against SERVER_FRAME_TYPES.
+// `ServerFrame`, and docs/websocket.md's table is checked against SERVER_FRAME_TYPES.
 
 // ---- Dashboard to server ----
 
@@ -128,7 +128,7 @@ export const dashboardErrorSchema = z.object({
 const frame = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z.strictObject({ type: z.literal(type), data });
 
-/** Every frame the server sends; README's WebSocket table lists the same types. */
+/** Every frame the server sends; docs/websocket.md's frame table lists the same types. */
 export const serverFrameSchema = z.discriminatedUnion("type", [
   frame(
     "user_connected",

@@ -1,5 +1,5 @@
 /**
- * The README's picture of the dashboard: a server with ten minutes of scripted visitors on a clock
+ * The README's picture of the dashboard (docs/dashboard.png): a server with ten minutes of scripted visitors on a clock
  * of its own, captured in headless Chromium.
  *
  *   bun run screenshot                  writes docs/dashboard.png

@@ -11,7 +11,7 @@ import { parseDashboardFrame } from "../../services/realtime-connection.ts";
 import { serialize } from "../../services/realtime-frames.ts";
 import { type EventLogReader, missedEvents } from "../../services/realtime-resume.ts";
 
-/** The frame types README's "Server to dashboard" table lists, from its first column. */
+/** The frame types docs/websocket.md's "Server to dashboard" table lists, from its first column. */
 function readmeFrameTypes(): string[] {
   const readme = readFileSync(join(import.meta.dir, "../../docs/websocket.md"), "utf8");
   const section = readme.slice(readme.indexOf("Server to dashboard:"));
@@ -25,7 +25,7 @@ function readmeFrameTypes(): string[] {
 }
 
 describe("the protocol module", () => {
-  test("every frame type in README's WebSocket table is in the protocol, and every one of the protocol's is in the table", () => {
+  test("every frame type in the WebSocket docs' table is in the protocol, and every one of the protocol's is in the table", () => {
     expect(readmeFrameTypes().sort()).toEqual([...SERVER_FRAME_TYPES].sort());
   });
 
