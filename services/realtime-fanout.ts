@@ -18,7 +18,7 @@ import {
   visitorUpdateFrame,
 } from "./realtime-frames.ts";
 
-export { BATCH_MAX_BYTES, MAX_BATCH_ENDED, MAX_BATCH_EVENTS } from "./realtime-feed.ts";
+export { BATCH_MAX_BYTES, MAX_BATCH_ENDED, MAX_EVENTS_PER_BATCH_FRAME } from "./realtime-feed.ts";
 
 /**
  * The feeds dashboards are subscribed to (one per filter and delivery) and what goes out on each:

@@ -2,7 +2,7 @@ import type { DimensionFilter } from "../interfaces/analytics.ts";
 import type { SessionEnded } from "../schemas/websocket-protocol.ts";
 
 /** The most events one `visitor_batch` carries; older ones are dropped and counted. */
-export const MAX_BATCH_EVENTS = 500;
+export const MAX_EVENTS_PER_BATCH_FRAME = 500;
 /** The most ended sessions one `visitor_batch` carries; the rest wait for the next tick. */
 export const MAX_BATCH_ENDED = 500;
 /**
@@ -79,14 +79,15 @@ export class Feed {
   }
 
   /**
-   * Queues an event for the next batch; past MAX_BATCH_EVENTS or BATCH_MAX_BYTES the oldest are
+   * Queues an event for the next batch; past MAX_EVENTS_PER_BATCH_FRAME or BATCH_MAX_BYTES the oldest are
    * dropped and counted. `sessionId` is the session whose activity the batch carries (none for
    * a `session_end` event).
    */
   queueEvent(event: PendingEvent, sessionId: string | undefined): void {
     while (
       this.events.length > 0 &&
-      (this.events.length >= MAX_BATCH_EVENTS || this.eventBytes + event.bytes > BATCH_MAX_BYTES)
+      (this.events.length >= MAX_EVENTS_PER_BATCH_FRAME ||
+        this.eventBytes + event.bytes > BATCH_MAX_BYTES)
     ) {
       this.eventBytes -= this.events.shift()?.bytes ?? 0;
       this.dropped++;

@@ -1,7 +1,7 @@
 import type { VisitorEvent } from "../interfaces/analytics.ts";
 import type { FrameData } from "../schemas/websocket-protocol.ts";
 import { toEventView } from "./event-view.ts";
-import { BATCH_MAX_BYTES, MAX_BATCH_EVENTS } from "./realtime-feed.ts";
+import { BATCH_MAX_BYTES, MAX_EVENTS_PER_BATCH_FRAME } from "./realtime-feed.ts";
 import { eventFrameOf, missedEventsFrame } from "./realtime-frames.ts";
 
 /** The most events a reconnecting dashboard is sent from the log; past it, `resync`. */
@@ -23,7 +23,7 @@ export type Resume = { frames: string[] } | { resync: FrameData<"resync"> };
 /**
  * What a dashboard reconnecting with `?since=<position>` missed: the events after `since` up to
  * `through` (the log's last position, or just before the oldest event its feed still holds for
- * the next batch, so none comes twice), as `missed_events` frames of at most MAX_BATCH_EVENTS
+ * the next batch, so none comes twice), as `missed_events` frames of at most MAX_EVENTS_PER_BATCH_FRAME
  * events and BATCH_MAX_BYTES. Past `limits` (events or bytes), or from a position the log does not hold (ahead
  * of it, or its events deleted), a `resync` instead: the dashboard reloads its state.
  */
@@ -55,7 +55,7 @@ export function missedEvents(
     total += size;
     if (total > limits.bytes) return resync("too_far_behind");
     if (
-      events.length >= MAX_BATCH_EVENTS ||
+      events.length >= MAX_EVENTS_PER_BATCH_FRAME ||
       (events.length > 0 && bytes + size > BATCH_MAX_BYTES)
     ) {
       frames.push(missedEventsFrame(events));
