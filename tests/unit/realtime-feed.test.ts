@@ -4,7 +4,7 @@ import {
   BATCH_MAX_BYTES,
   Feed,
   MAX_BATCH_ENDED,
-  MAX_BATCH_EVENTS,
+  MAX_EVENTS_PER_BATCH_FRAME,
   type PendingEvent,
 } from "../../services/realtime-feed.ts";
 
@@ -105,11 +105,11 @@ describe("a batching feed's batches", () => {
     expect(immediate + batches).toBeLessThanOrEqual(200 + RATE);
   });
 
-  test("past MAX_BATCH_EVENTS the oldest events are dropped and counted", () => {
+  test("past MAX_EVENTS_PER_BATCH_FRAME the oldest events are dropped and counted", () => {
     const feed = new Feed("t", {}, true, RATE, 0);
-    for (let i = 1; i <= MAX_BATCH_EVENTS + 7; i++) feed.queueEvent(pending(i), "a");
+    for (let i = 1; i <= MAX_EVENTS_PER_BATCH_FRAME + 7; i++) feed.queueEvent(pending(i), "a");
     const batch = feed.takeBatch(50);
-    expect(batch?.events).toHaveLength(MAX_BATCH_EVENTS);
+    expect(batch?.events).toHaveLength(MAX_EVENTS_PER_BATCH_FRAME);
     expect(batch?.events[0]).toBe('{"position":8}');
     expect(batch?.dropped).toBe(7);
     feed.queueEvent(pending(9999), "a");
