@@ -74,11 +74,11 @@ export function analyticsRoutes() {
   return newRouter()
     .openapi(summaryRoute, (c) => {
       const filter = c.req.valid("query");
-      const { store, clock } = c.var.services;
+      const { live, clock } = c.var.services;
       // A filter also brings the sessions, breakdown and events under it, as earlier clients read.
       let filtered = "";
       if (Object.keys(filter).length > 0) {
-        const detailed = store.detailed(filter);
+        const detailed = live.detailed(filter);
         filtered = `,"filtered_data":${JSON.stringify({
           summary: detailed.summary,
           sessions: detailed.sessions,
@@ -93,18 +93,18 @@ export function analyticsRoutes() {
       return serialisedJson(
         c,
         summaryResponseSchema,
-        `{"success":true,"data":{"summary":${store.currentStatsJson(filter)}${filtered},"filters_applied":${JSON.stringify(filter)},"generated_at":"${new Date(clock.now()).toISOString()}"}}`,
+        `{"success":true,"data":{"summary":${live.currentStatsJson(filter)}${filtered},"filters_applied":${JSON.stringify(filter)},"generated_at":"${new Date(clock.now()).toISOString()}"}}`,
         200,
       );
     })
     .openapi(sessionsRoute, (c) => {
       const { limit, ...filter } = c.req.valid("query");
-      const { store, clock } = c.var.services;
+      const { live, clock } = c.var.services;
       return c.json(
         {
           success: true as const,
           data: {
-            ...store.activeSessions(filter, limit),
+            ...live.activeSessions(filter, limit),
             filters_applied: filter,
             retrieved_at: new Date(clock.now()).toISOString(),
           },
@@ -114,13 +114,13 @@ export function analyticsRoutes() {
     })
     .openapi(sessionRoute, (c) => {
       const { session_id } = c.req.valid("param");
-      const session = c.var.services.store.session(session_id);
+      const session = c.var.services.live.session(session_id);
       if (!session) throw new ApiError(404, "not_found", "No active session with that id");
       return c.json({ success: true as const, data: { session } }, 200);
     })
     .openapi(detailedRoute, (c) => {
       const filter = c.req.valid("query");
-      const detailed = c.var.services.store.detailed(filter);
+      const detailed = c.var.services.live.detailed(filter);
       // Earlier clients read these beside `data`; Footfall's read them inside it: both.
       return c.json(
         {

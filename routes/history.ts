@@ -60,7 +60,7 @@ export function historyRoutes() {
   return newRouter()
     .openapi(timeseriesRoute, (c) => {
       const { from, to, interval, ...filter } = c.req.valid("query");
-      const { storage, clock } = c.var.services;
+      const { database, clock } = c.var.services;
       const now = clock.now();
       const bucket = INTERVAL_MS[interval];
       const end = to ?? now;
@@ -81,7 +81,7 @@ export function historyRoutes() {
             from: new Date(start).toISOString(),
             to: new Date(end).toISOString(),
             filters_applied: filter,
-            points: storage.history.timeseries(start, end, interval, filter, now),
+            points: database.history.timeseries(start, end, interval, filter, now),
           },
         },
         200,
@@ -89,7 +89,7 @@ export function historyRoutes() {
     })
     .openapi(topRoute, (c) => {
       const { from, to, dimension, limit, site } = c.req.valid("query");
-      const { storage, clock } = c.var.services;
+      const { database, clock } = c.var.services;
       const toDay = to ?? utcDay(clock.now());
       const fromDay = from ?? utcDay(Date.parse(`${toDay}T00:00:00Z`) - 6 * DAY_MS);
       const days = (Date.parse(toDay) - Date.parse(fromDay)) / DAY_MS + 1;
@@ -102,7 +102,7 @@ export function historyRoutes() {
             dimension,
             from: fromDay,
             to: toDay,
-            items: storage.history.top(fromDay, toDay, dimension, limit, site),
+            items: database.history.top(fromDay, toDay, dimension, limit, site),
           },
         },
         200,
@@ -114,8 +114,8 @@ export function historyRoutes() {
 export function exportRoutes() {
   return newRouter().openapi(exportRoute, (c) => {
     const { from, to, site } = c.req.valid("query");
-    const { storage, clock } = c.var.services;
-    const rows = storage.log.between(from ?? 0, to ?? clock.now() + 1, site);
+    const { database, clock } = c.var.services;
+    const rows = database.log.between(from ?? 0, to ?? clock.now() + 1, site);
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {

@@ -15,8 +15,9 @@ import { WEBSOCKET_PATH } from "./websocket.ts";
 
 type HealthStatus = "healthy" | "degraded" | "shutting_down";
 
-function healthStatus({ draining, storage }: Services): HealthStatus {
-  return draining ? "shutting_down" : storage.log.degraded ? "degraded" : "healthy";
+function healthStatus({ lifecycle, database }: Services): HealthStatus {
+  if (lifecycle.draining.aborted) return "shutting_down";
+  return database.log.degraded ? "degraded" : "healthy";
 }
 
 const tags = ["Operations"];
@@ -69,8 +70,8 @@ export function statusRoutes() {
       return status === "healthy" ? c.json(body, 200) : c.json(body, 503);
     })
     .openapi(statusRoute, (c) => {
-      const { store, hub, compat, clock, startedAt, config, storage } = c.var.services;
-      const { total_active, total_today, pages_visited } = store.currentStats();
+      const { live, hub, compat, clock, startedAt, config, database } = c.var.services;
+      const { total_active, total_today, pages_visited } = live.currentStats();
       return c.json(
         {
           success: true as const,
@@ -86,9 +87,9 @@ export function statusRoutes() {
               ...hub.stats(),
             },
             dashboard_actions: hub.actionCounts(),
-            ...store.status(),
+            ...live.status(),
             compat: compat.fill(),
-            storage: { durability: config.storage.durability, ...storage.log.stats() },
+            storage: { durability: config.storage.durability, ...database.log.stats() },
             memory: memory(),
             limits: config.limits,
             generated_at: new Date(clock.now()).toISOString(),
@@ -110,7 +111,7 @@ export function serviceInfo(
   return {
     service: "Footfall real-time visitor analytics",
     version: VERSION,
-    status: c.var.services.draining ? "shutting_down" : "running",
+    status: c.var.services.lifecycle.draining.aborted ? "shutting_down" : "running",
     endpoints,
     websocket: {
       url: `${wsScheme}//${url.host}${WEBSOCKET_PATH}`,

@@ -17,7 +17,7 @@ export function upgradeDashboard(
   server: Server<DashboardSocketData>,
   services: Services,
 ): Promise<Response> | undefined {
-  if (services.draining) {
+  if (services.lifecycle.draining.aborted) {
     return refusalResponse(
       request,
       new ApiError(503, "shutting_down", "The server is shutting down"),

@@ -20,10 +20,6 @@ export interface Services {
   readonly database: Storage;
   /** The live state in memory: sessions, today's counters, the last minute. */
   readonly live: AnalyticsStore;
-  /** @deprecated `database`: the HTTP layer's name for it until its routes are renamed. */
-  readonly storage: Storage;
-  /** @deprecated `live`: the HTTP layer's name for it until its routes are renamed. */
-  readonly store: AnalyticsStore;
   readonly alerts: AlertDetector;
   readonly compat: CompatCounters;
   readonly hub: RealtimeHub;
@@ -33,8 +29,6 @@ export interface Services {
   readonly startedAt: number;
   /** What start-up restored: events replayed from the log after the snapshot. */
   readonly restored: { fromSnapshot: boolean; replayedEvents: number; ms: number };
-  /** True once shutdown begins (`lifecycle.draining` is aborted): health 503, new work refused. */
-  readonly draining: boolean;
   /** Saves a snapshot at once, in one transaction (and one event-loop turn). */
   saveSnapshot(): void;
   /**
@@ -164,8 +158,6 @@ export function createServices(
     logger,
     database,
     live,
-    storage: database,
-    store: live,
     alerts,
     compat,
     hub,
@@ -174,9 +166,6 @@ export function createServices(
     lifecycle,
     restored,
     startedAt: clock.now(),
-    get draining() {
-      return lifecycle.draining.aborted;
-    },
     saveSnapshot,
     saveSnapshotInTurns,
   };
