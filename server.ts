@@ -57,7 +57,7 @@ export function startServer(config: Config, options: StartOptions = {}): Running
 
   let websocketServer: Server<DashboardSocketData> | undefined;
   if (config.websocketPort !== undefined) {
-    // As the seed's separate WebSocket port did, any path upgrades.
+    // As the earlier backend's separate WebSocket port did, any path upgrades.
     websocketServer = Bun.serve<DashboardSocketData>({
       port: config.websocketPort,
       hostname: config.host,

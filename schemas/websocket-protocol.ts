@@ -15,7 +15,7 @@ import {
 
 /**
  * Messages a dashboard sends, as validated: the payload's fields beside `type`. On the wire the
- * payload goes in `data` (Footfall's dashboard); the seed's clients put it at the top level
+ * payload goes in `data` (Footfall's dashboard); the earlier system's clients put it at the top level
  * (`{"type":"request_detailed_stats","filter":{...}}`), and `flattenDashboardFrame` reads both.
  */
 export const dashboardMessageSchema = z.discriminatedUnion("type", [
@@ -72,7 +72,7 @@ export function flattenDashboardFrame(frame: unknown): unknown {
 
 /**
  * Whether the upgrade asked for coalescing: `?batch=1` (or `true`) on the WebSocket URL. Without
- * it every event goes out as its own `visitor_update` + `session_activity`, as the seed's server
+ * it every event goes out as its own `visitor_update` + `session_activity`, as the earlier system's server
  * sent them (its dashboards know no `visitor_batch`).
  */
 export function wantsBatching(url: URL): boolean {

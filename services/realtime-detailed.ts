@@ -10,7 +10,7 @@ export const DETAILED_STATS_TTL_MS = 1000;
 const MAX_CACHED_FILTERS = 1000;
 
 /**
- * `detailed_stats_response` frames (what the seed's dashboards read: `summary`, `sessions`,
+ * `detailed_stats_response` frames (what the earlier system's dashboards read: `summary`, `sessions`,
  * `country_breakdown`, `recent_events`, beside Footfall's fields and `filters_applied`), built and serialised at most once per filter per TTL and sent as the
  * same string to every dashboard that asks. With the caps full one build costs milliseconds
  * (sessions filtered, breakdowns of thousands of keys); answering each request afresh let a few

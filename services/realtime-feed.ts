@@ -31,7 +31,7 @@ export interface Batch {
 /**
  * A feed's coalescing policy, pure and driven by the clock it is handed (`now`), so it is tested
  * without sockets. Dashboards sharing one filter and one delivery share one feed (and one Bun
- * topic). A feed delivers either each event as its own frames (`batching` false: the seed's
+ * topic). A feed delivers either each event as its own frames (`batching` false: the earlier system's
  * dashboards, which know no `visitor_batch`) or within a frame budget, a token bucket of
  * `framesPerSecond`: within it frames go at once; past it events and ended sessions wait for the
  * next tick's batch, which always goes (so no event waits longer than a tick).

@@ -23,7 +23,7 @@ export function eventFrameOf(view: EventView, position: number | undefined): Eve
 }
 
 /**
- * `session_activity`'s data: the session as the seed's dashboards read it (`last_activity`,
+ * `session_activity`'s data: the session as the earlier system's dashboard reads it (`last_activity`,
  * `country`, `device`, ...), its journey cut to the newest pages within LIST_JOURNEY_MAX_BYTES.
  */
 export function activityOf(session: SessionView): SessionActivity {
