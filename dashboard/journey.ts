@@ -2,7 +2,7 @@ import { apiGet } from "./api.ts";
 import { element } from "./elements.ts";
 import { formatCount, formatDuration } from "./format.ts";
 import type { SessionView } from "./protocol.ts";
-import type { SessionRow } from "./state.ts";
+import type { SessionRow } from "./session-list.ts";
 
 export type SessionLookup =
   | { found: true; session: SessionView }

@@ -5,7 +5,9 @@ import type { FilterForm } from "./filters.ts";
 import { formatClock, formatCount, formatDuration } from "./format.ts";
 import { renderJourney } from "./journey.ts";
 import type { ShownEvent } from "./protocol.ts";
-import type { DashboardState, SessionRow, ViewPart } from "./state.ts";
+import type { SessionRow } from "./session-list.ts";
+import type { DashboardState } from "./state.ts";
+import type { ViewPart } from "./view-changes.ts";
 
 const TOP_ITEMS = 10;
 const SESSIONS_SHOWN = 50;
