@@ -21,7 +21,6 @@ import { toEventView } from "./event-view.ts";
 import { OTHER } from "./key-cap.ts";
 import type { AnalyticsStoreOptions, AnalyticsStoreState } from "./live-state.ts";
 import type { EndedSession, EventStep, Projection, Step } from "./pipeline/step.ts";
-import { detachedSessions } from "./session.ts";
 import { SessionTracker } from "./session-tracker.ts";
 import { matchesFilter, toSessionListView, toSessionView } from "./session-view.ts";
 import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
@@ -258,20 +257,26 @@ export class AnalyticsStore implements Projection {
   }
 
   exportState(): AnalyticsStoreState {
+    return this.exportWith(this.sessions.exportState());
+  }
+
+  /**
+   * As `exportState`, the sessions (the long part) as iterators read later: only while the pipeline
+   * is held. The rest is copied now: reads prune the visitor window.
+   */
+  exportLazily(): unknown {
+    return this.exportWith(this.sessions.exportLazily());
+  }
+
+  private exportWith<S>(sessions: S) {
     return {
-      sessions: this.sessions.exportState(),
+      sessions,
       today: this.today.exportState(),
       visitors: this.visitors.exportState(),
       eventRate: this.eventRate.exportState(),
       recent: this.recent.newestFirst(),
       eventsReceived: this.eventsReceived,
     };
-  }
-
-  /** As `exportState`, with the sessions (which events change in place) and journeys copied. */
-  exportDetached(): AnalyticsStoreState {
-    const state = this.exportState();
-    return { ...state, sessions: detachedSessions(state.sessions) };
   }
 
   importState(state: AnalyticsStoreState | undefined): void {

@@ -104,22 +104,43 @@ export function createServices(
 
   const ingestion = new Ingestion(database.log, live, clock);
   const snapshotSave = () => ({ position: pipeline.position, ticked: pipeline.tickedState() });
+  /** Releases the pipeline held by a snapshot in turns, if one is reading the state. */
+  let releaseHold: (() => void) | undefined;
   const saveSnapshot = () => {
     try {
+      // At once: what the held pipeline kept goes in (a snapshot in turns then stops, superseded).
+      releaseHold?.();
       database.saveSnapshot(pipeline.exportState(), clock.now(), snapshotSave());
     } catch (err) {
       logger.error({ err }, "snapshot failed");
     }
   };
-  // Written over many turns while events keep arriving: from a copy of the live state taken now,
-  // in one turn, so it saves exactly what the last applied event left.
-  const saveSnapshotInTurns = async (turns?: SnapshotTurns) => {
+  // Written over many turns while events keep arriving: the pipeline is held (commits are durable
+  // and answered, applied once released; ticks wait too) while the state is serialised a slice a
+  // turn, straight from the live objects, so it saves exactly what the last applied event left
+  // without a copy of it; SQLite then writes the parts with the pipeline running again.
+  const saveSnapshotInTurns = async (turns: SnapshotTurns = {}) => {
+    if (releaseHold) return false;
+    const release = pipeline.hold();
+    const releaseOurs = () => {
+      if (releaseHold === releaseOurs) releaseHold = undefined;
+      release();
+    };
+    releaseHold = releaseOurs;
     try {
+      const save = snapshotSave();
       const state = pipeline.exportState(true);
-      return await database.saveSnapshotInTurns(state, clock.now(), turns, snapshotSave());
+      const read = () => {
+        releaseOurs();
+        turns.read?.();
+      };
+      return await database.saveSnapshotInTurns(state, clock.now(), { ...turns, read }, save);
     } catch (err) {
       logger.error({ err }, "snapshot failed");
       return false;
+    } finally {
+      // Skipped, superseded or failed before the state was read: released all the same.
+      releaseOurs();
     }
   };
   const lifecycle = new Lifecycle(

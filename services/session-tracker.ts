@@ -128,6 +128,17 @@ export class SessionTracker {
     };
   }
 
+  /**
+   * As `exportState`, the lists as iterators over the live ones, read later: nothing may change
+   * the sessions until they are read (the pipeline is held meanwhile).
+   */
+  exportLazily(): { active: Iterable<Session>; recentlyEnded: Iterable<unknown> } {
+    return {
+      active: valuesOf(this.sessions.oldestFirst()),
+      recentlyEnded: valuesOf(this.recentlyEnded.oldestFirst()),
+    };
+  }
+
   /** Restores exported sessions; past the byte budget the least recently active are evicted. */
   importState(state: SessionTrackerState): void {
     this.sessions.clear();
@@ -292,4 +303,8 @@ export class SessionTracker {
     this.active.add(dimensionsOf(session), 1);
     return session;
   }
+}
+
+function* valuesOf<V>(entries: Iterable<[string, V]>): Generator<V> {
+  for (const [, value] of entries) yield value;
 }

@@ -44,18 +44,3 @@ export function footprint(session: Session): number {
 export function dimensionsOf(session: Session) {
   return { site: session.site, country: session.country, page: session.current_page };
 }
-
-/** Sessions copied, journeys too: events change sessions in place, a copy keeps what it was. */
-export function detachedSessions<
-  T extends { active: Session[]; recentlyEnded: { session: Session; endedAt: number }[] },
->(sessions: T): T {
-  const copy = (session: Session): Session => ({ ...session, journey: session.journey.slice() });
-  return {
-    ...sessions,
-    active: sessions.active.map(copy),
-    recentlyEnded: sessions.recentlyEnded.map(({ session, endedAt }) => ({
-      session: copy(session),
-      endedAt,
-    })),
-  };
-}

@@ -13,6 +13,8 @@ export class Pipeline {
   private readonly reactions: Reaction[] = [];
   private appliedPosition = 0;
   private held: CommittedEvent[][] | undefined;
+  /** The latest tick that came while held: it runs on release, after the held commits. */
+  private heldTick: number | undefined;
 
   constructor(
     private readonly projections: readonly Projection[],
@@ -40,6 +42,10 @@ export class Pipeline {
 
   /** The clock's tick: sessions expire, windows slide and alerts re-check here, never on a read. */
   tick(now: number): void {
+    if (this.held) {
+      this.heldTick = Math.max(now, this.heldTick ?? now);
+      return;
+    }
     const step: Step = { now, ended: [], alerts: [] };
     for (const projection of this.projections) {
       if (projection.tick) this.guard(projection.name, () => projection.tick?.(step));
@@ -59,25 +65,38 @@ export class Pipeline {
   }
 
   /**
-   * Stops applying commits until the returned release is called (they are kept, in order, and
-   * applied then): the state stays as it is while it is read over several turns.
+   * Stops applying commits and ticks until the returned release is called (commits are kept, in
+   * order, and applied then, followed by the latest tick): the state stays as it is while it is
+   * read over several turns. Appends still resolve meanwhile: their events are durable, and
+   * counted on release. Releasing twice does nothing.
    */
   hold(): () => void {
     if (this.held) throw new Error("the pipeline is already held");
-    this.held = [];
+    const held: CommittedEvent[][] = [];
+    this.held = held;
     return () => {
-      const held = this.held ?? [];
+      if (this.held !== held) return;
       this.held = undefined;
       for (const batch of held) this.apply(batch);
+      const tick = this.heldTick;
+      this.heldTick = undefined;
+      if (tick !== undefined) this.tick(tick);
     };
   }
 
-  /** Each stateful projection's state, by name. */
-  exportState(detached = false): Record<string, unknown> {
+  get isHeld(): boolean {
+    return this.held !== undefined;
+  }
+
+  /**
+   * Each stateful projection's state, by name. `lazily`: long lists as iterators over the live state
+   * (`exportLazily`), to be read only while the pipeline is held.
+   */
+  exportState(lazily = false): Record<string, unknown> {
     const state: Record<string, unknown> = {};
     for (const projection of this.projections) {
-      const exported = detached
-        ? (projection.exportDetached ?? projection.exportState)?.call(projection)
+      const exported = lazily
+        ? (projection.exportLazily ?? projection.exportState)?.call(projection)
         : projection.exportState?.();
       if (exported !== undefined) state[projection.name] = exported;
     }

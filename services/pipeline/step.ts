@@ -30,8 +30,11 @@ export interface Projection {
   /** The clock moved on: sessions time out, windows slide, alerts re-check. */
   tick?(step: Step): void;
   exportState?(): unknown;
-  /** As `exportState`, but sharing nothing later events change (a snapshot written in turns reads it). */
-  exportDetached?(): unknown;
+  /**
+   * As `exportState`, its long lists as iterators over the live state, read later, a slice a turn:
+   * only while the pipeline is held (a snapshot written in turns reads it).
+   */
+  exportLazily?(): unknown;
   /** `undefined` when the snapshot has no state for it. */
   importState?(state: unknown): void;
   /** Ticks change its state: a snapshot is due even when no event came. */

@@ -6,6 +6,9 @@
  *
  * Where a split array goes is recorded beside the header, not inside it, so no value in the state
  * (a visitor's event metadata included) can be mistaken for a marker.
+ *
+ * An iterator in the value (a generator, say) stands for the array of what it yields, and is always
+ * split: it is read only as its parts are made, so a long list is never built whole to be saved.
  */
 
 /** Elements per part: a few MB of sessions, so a part's string stays small. */
@@ -62,7 +65,7 @@ export function splitValue(
  * other element, where a caller may let the event loop run before asking for more; returns the
  * header and the split arrays. The header is made first, with the long arrays left out; then each
  * split array's elements are serialised in order (arrays met inside them are queued after it).
- * The value must not change until the generator is done.
+ * The value (and what its iterators read) must not change until the generator is done.
  */
 export function* splitValueInSteps(
   value: unknown,
@@ -73,14 +76,20 @@ export function* splitValueInSteps(
     throw new Error(`a snapshot part size must be a whole number of at least 1, not ${partSize}`);
   }
   const arrays: SplitArray[] = [];
-  /** The split arrays themselves, by id, waiting to be written. */
-  const queued: unknown[][] = [];
+  /** The split arrays (or iterators) themselves, by id, waiting to be written. */
+  const queued: Iterable<unknown>[] = [];
   // One path, pushed and popped on the way down; copied only where an array is split.
   const path: JsonPathStep[] = [];
 
   /** The value as the header (or a part) holds it: the same object unless something inside was split. */
   const replace = (node: unknown): unknown => {
     if (node === null || typeof node !== "object" || hasToJson(node)) return node;
+    if (isIterator(node)) {
+      // Its length is known once it has been read: set when its parts are done.
+      arrays.push({ id: arrays.length, path: path.slice(), length: 0 });
+      queued.push(node);
+      return null;
+    }
     if (Array.isArray(node)) {
       if (node.length > partSize) {
         // The id is taken when the array is met, so an array always precedes those inside it.
@@ -118,20 +127,21 @@ export function* splitValueInSteps(
   const header = JSON.stringify(replace(value) ?? null);
   // `queued` grows while its arrays are written: arrays inside their elements join the end.
   for (let id = 0; id < queued.length; id++) {
-    const node = queued[id] as unknown[];
+    const split = arrays[id] as SplitArray;
     path.length = 0;
-    path.push(...(arrays[id] as SplitArray).path);
+    path.push(...split.path);
     let seq = 0;
+    let index = 0;
     let elements: string[] = [];
     let chars = 0;
-    for (let index = 0; index < node.length; index++) {
-      path.push(index);
+    for (const element of queued[id] as Iterable<unknown>) {
+      path.push(index++);
       // As inside an array: what JSON cannot hold (undefined, a function) is null.
-      const json = JSON.stringify(replace(node[index])) ?? "null";
+      const json = JSON.stringify(replace(element)) ?? "null";
       path.pop();
       elements.push(json);
       chars += json.length + 1;
-      if (elements.length >= partSize || chars >= maxPartChars || index === node.length - 1) {
+      if (elements.length >= partSize || chars >= maxPartChars) {
         yield { arrayId: id, seq: seq++, json: `[${elements.join(",")}]` };
         elements = [];
         chars = 0;
@@ -139,6 +149,9 @@ export function* splitValueInSteps(
         yield undefined;
       }
     }
+    if (elements.length > 0) yield { arrayId: id, seq: seq++, json: `[${elements.join(",")}]` };
+    split.length = index;
+    queued[id] = [];
   }
   return { header, arrays };
 }
@@ -178,6 +191,11 @@ export function joinValue(
     (parent as Record<JsonPathStep, unknown>)[path[path.length - 1] as JsonPathStep] = elements;
   }
   return root;
+}
+
+function isIterator(node: object): node is Iterator<unknown> & Iterable<unknown> {
+  const candidate = node as { next?: unknown; [Symbol.iterator]?: unknown };
+  return typeof candidate.next === "function" && typeof candidate[Symbol.iterator] === "function";
 }
 
 function hasToJson(node: object): boolean {

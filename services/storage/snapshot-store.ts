@@ -56,7 +56,7 @@ export class SnapshotStore {
   }
 
   /**
-   * Over event-loop turns: `state` must not change meanwhile. Resolves false when skipped (nothing
+   * Over event-loop turns: `state` must not change until `turns.read` is called. Resolves false when skipped (nothing
    * changed, one already in progress, or superseded by a newer one or a rebuilt or closed database).
    */
   async saveInTurns(

@@ -32,6 +32,11 @@ export interface SnapshotTurns {
   nextTurn?: () => Promise<void>;
   /** Overrides the storage's slice length (ms). */
   sliceMs?: number;
+  /**
+   * Called once the state has been read whole (every part made, before the first is stored): it may
+   * change from then on. Not called when the snapshot stops before.
+   */
+  read?: () => void;
 }
 
 /** Why a snapshot written in turns stopped without saving: a newer one, or a closed database. */
@@ -104,8 +109,8 @@ export class Snapshots {
   }
 
   /**
-   * Writes `state` over several event-loop turns: it must not change meanwhile (pass a copy).
-   * Resolves once the final transaction committed and the older snapshot's parts are gone; rejects
+   * Writes `state` over several event-loop turns: first every part is made, a slice a turn, from the
+   * state, which must not change until `turns.read` is called; then they are stored. Resolves once the final transaction committed and the older snapshot's parts are gone; rejects
    * with SnapshotSupersededError if a newer snapshot started or the database was replaced or closed
    * before the final transaction, having written nothing that a later snapshot does not delete.
    *
@@ -150,18 +155,27 @@ export class Snapshots {
     try {
       const id = this.stage(db);
       const insert = this.insertPart(db, id);
+      // The state is read first, and only then stored: the caller holds it still for as short a
+      // time as serialising takes, not while SQLite writes and checkpoints (several times longer).
+      // The parts' text is then the only copy of the state, each let go once stored.
+      const parts: (SnapshotPart | undefined)[] = [];
       const steps = splitValueInSteps(state, this.partSize());
       let step = steps.next();
       for (; !step.done; step = steps.next()) {
-        // Each part in its own short transaction: staged, invisible until the header commits.
-        if (step.value) {
-          insert(step.value);
-          uncheckpointed += step.value.json.length;
-          if (uncheckpointed >= checkpointChars) await checkpointInOwnTurn();
-        }
+        if (step.value) parts.push(step.value);
         await yieldIfDue();
       }
       const split = step.value;
+      turns.read?.();
+      for (let index = 0; index < parts.length; index++) {
+        const part = parts[index] as SnapshotPart;
+        parts[index] = undefined;
+        // Each part in its own short transaction: staged, invisible until the header commits.
+        insert(part);
+        uncheckpointed += part.json.length;
+        if (uncheckpointed >= checkpointChars) await checkpointInOwnTurn();
+        await yieldIfDue();
+      }
       await yieldIfDue(true);
       db.transaction(() => {
         alongside();

@@ -103,10 +103,10 @@ describe("snapshots written in turns", () => {
     const storage = openStorage(dir);
     const previous = stateWith(sessions(5), 1);
     expect(storage.saveSnapshot(previous, 1000)).toBe(true);
-    let turns = 0;
     const crashing = storage.saveSnapshotInTurns(stateWith(sessions(9), 2), 2000, {
       nextTurn: async () => {
-        if (++turns === 3) throw new Error("the process died here");
+        // Once the first parts are staged (after the whole state was serialised).
+        if (snapshotIds(storage).parts.includes(2)) throw new Error("the process died here");
       },
     });
     await expect(crashing).rejects.toThrow("the process died here");
@@ -244,5 +244,59 @@ describe("a running server's snapshot in turns", () => {
     cleanups.push(() => second.stop());
     expect(second.services.restored).toMatchObject({ fromSnapshot: true, replayedEvents: 3 });
     expect(await readAll(second)).toEqual(before);
+  });
+  test("while a snapshot in turns reads the state, events are answered but applied only after, and go in the next snapshot", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 2, 3, 14, 0, 0));
+    const server = startTestServer({}, { clock });
+    cleanups.push(() => server.stop());
+    server.services.lifecycle.stopTimers();
+    const { services } = server;
+    for (let start = 0; start < 1200; start += 400) {
+      const batch = Array.from({ length: 400 }, (_, offset) => pageview(`bulk-${start + offset}`));
+      expect((await server.postEvent(batch)).status).toBe(201);
+    }
+    const heldAt = services.pipeline.position;
+    const activeIds = (state: unknown) =>
+      (state as LiveState).store.sessions.active.map(({ session_id }) => session_id);
+    let turnsBeforeRead = 0;
+    let read = false;
+    let answered = 0;
+    const saved = await services.saveSnapshotInTurns({
+      sliceMs: 0,
+      nextTurn: async () => {
+        if (!read) {
+          turnsBeforeRead++;
+          if (answered < 2) {
+            const response = await server.postEvent(pageview(`during-${answered}`));
+            expect(response.status).toBe(201);
+            answered++;
+          }
+          // Committed and answered, but the state being read has not moved.
+          expect(services.pipeline.position).toBe(heldAt);
+          expect(services.live.session("during-0")).toBeUndefined();
+        }
+        await turn();
+      },
+      read: () => {
+        read = true;
+        // Released as the state has been read whole: the events held meanwhile are applied.
+        expect(services.pipeline.position).toBe(heldAt + 2);
+      },
+    });
+    expect(saved).toBe(true);
+    expect(answered).toBe(2);
+    // The state was read over many turns: a turn after every session at a 0 ms slice.
+    expect(turnsBeforeRead).toBeGreaterThanOrEqual(1200);
+    expect(services.live.session("during-1")).toBeDefined();
+    const first = services.database.latestSnapshot();
+    expect(first?.position).toBe(heldAt);
+    expect(activeIds(first?.state)).toHaveLength(1200);
+    expect(activeIds(first?.state)).not.toContain("during-0");
+
+    expect(await services.saveSnapshotInTurns()).toBe(true);
+    const next = services.database.latestSnapshot();
+    expect(next?.position).toBe(heldAt + 2);
+    expect(activeIds(next?.state)).toContain("during-0");
+    expect(activeIds(next?.state)).toContain("during-1");
   });
 });

@@ -138,4 +138,24 @@ describe("the pipeline", () => {
     expect(live.currentStats().total_active).toBe(3);
     expect(pipeline.position).toBe(3);
   });
+
+  test("a tick while held ends no session until the release, and runs after the held events", async () => {
+    const clock = new ManualClock();
+    const { live, pipeline, ended, send } = pipelineOf(clock);
+    await send("a");
+    await send("b");
+    clock.advance(20 * MINUTE);
+    const release = pipeline.hold();
+    await send("b");
+    clock.advance(10 * MINUTE);
+    pipeline.tick(clock.now());
+    expect(ended).toEqual([]);
+    expect(live.sessions.size).toBe(2);
+    release();
+    // "b" came back before the tick, so only "a" timed out.
+    expect(ended).toEqual([{ id: "a", reason: "timeout" }]);
+    expect(live.sessions.size).toBe(1);
+    release();
+    expect(ended).toHaveLength(1);
+  });
 });

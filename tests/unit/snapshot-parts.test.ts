@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { joinValue, type SplitArray, splitValue } from "../../services/storage/snapshot-parts.ts";
+import {
+  joinValue,
+  type SplitArray,
+  splitValue,
+  splitValueInSteps,
+} from "../../services/storage/snapshot-parts.ts";
 
 const PART = 3;
 
@@ -139,5 +144,35 @@ describe("snapshot parts", () => {
       { id: 0, path: ["a"], length: 4 },
       { id: 1, path: ["b", "c"], length: 9 },
     ]);
+  });
+
+  test("an iterator is saved as the array it yields, read only as its parts are made", () => {
+    let read = 0;
+    function* counted() {
+      for (let index = 0; index < 7; index++) {
+        read++;
+        yield { index };
+      }
+    }
+    const value = { short: (function* () {})(), long: counted() };
+    const steps = splitValueInSteps(value, PART);
+    const first = steps.next();
+    // The header is made without reading it.
+    expect(first.done).toBe(false);
+    expect(read).toBeLessThanOrEqual(1);
+    const parts = new Map<number, string[]>();
+    let step = first;
+    for (; !step.done; step = steps.next()) {
+      if (step.value)
+        parts.set(step.value.arrayId, [...(parts.get(step.value.arrayId) ?? []), step.value.json]);
+    }
+    expect(read).toBe(7);
+    const { header, arrays } = step.value;
+    expect(arrays.map(({ length }) => length)).toEqual([0, 7]);
+    expect(parts.get(1)).toHaveLength(3);
+    expect(joinValue(header, arrays, (id) => parts.get(id) ?? [])).toEqual({
+      short: [],
+      long: range(7).map((index) => ({ index })),
+    });
   });
 });
