@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { statusResponseSchema, summaryResponseSchema } from "../../schemas/responses.ts";
 import {
-  DashboardClient,
+  type DashboardClient,
   eventually,
   type Frame,
   pageview,
-  startTestServer,
   type TestServer,
 } from "../support/server.ts";
+import { readText, useTestServers } from "../support/test-servers.ts";
 
 const STATS_MAX_PAGES = 5;
 const LONG = 2000;
@@ -15,12 +15,6 @@ const LONG = 2000;
 const SMALL = (STATS_MAX_PAGES + 1) * (LONG + 100) + 1000;
 
 const longPage = (index: number) => `/${String(index).padStart(5, "0")}-${"x".repeat(LONG)}`;
-
-async function readText(server: TestServer, path: string) {
-  const response = await server.request(path, { auth: true });
-  expect(response.status).toBe(200);
-  return response.text();
-}
 
 function expectBoundedStats(stats: { pages_visited: Record<string, number> }) {
   expect(Object.keys(stats.pages_visited).length).toBeLessThanOrEqual(STATS_MAX_PAGES + 1);
@@ -32,17 +26,18 @@ describe("a visitor filling today's pages with long paths", () => {
   let watchingAll: DashboardClient;
   let watchingCalm: DashboardClient;
   const answers: string[] = [];
+  const running = useTestServers(afterAll);
 
   beforeAll(async () => {
-    server = startTestServer({
+    server = running.start({
       STATS_MAX_PAGES: String(STATS_MAX_PAGES),
       MAX_TRACKED_KEYS: "5000",
       // ~490 pages of ~2,000 bytes fit; the rest fold into (other).
       MAX_TRACKED_KEY_BYTES: "1000000",
     });
     // Coalesced, as Footfall's dashboard asks: 1,000 events arrive as a few batches.
-    watchingAll = await DashboardClient.connect(`${server.wsUrl}&batch=1`);
-    watchingCalm = await DashboardClient.connect(server.wsUrl);
+    watchingAll = await running.dashboard(`${server.wsUrl}&batch=1`);
+    watchingCalm = await running.dashboard(server.wsUrl);
     watchingCalm.send({ type: "subscribe", data: { filter: { site: "calm" } } });
     await watchingCalm.next("subscribed");
     // 1,000 distinct pages of 2,000 characters in three batches (each under MAX_BATCH_BYTES).
@@ -60,11 +55,6 @@ describe("a visitor filling today's pages with long paths", () => {
       expect(response.status).toBe(201);
       answers.push(await response.text());
     }
-  });
-  afterAll(async () => {
-    watchingAll.close();
-    watchingCalm.close();
-    await server.stop();
   });
 
   test("every ingestion answer lists at most STATS_MAX_PAGES pages and (other), with the total", () => {
@@ -155,14 +145,14 @@ describe("a visitor filling today's pages with long paths", () => {
 });
 
 describe("sessions with long journeys past the live state's byte budget", () => {
+  const running = useTestServers(afterAll);
   let server: TestServer;
   beforeAll(() => {
-    server = startTestServer({ MAX_LIVE_STATE_BYTES: String(1024 * 1024) });
+    server = running.start({ MAX_LIVE_STATE_BYTES: String(1024 * 1024) });
   });
-  afterAll(() => server.stop());
 
   test("the least recently active sessions end as evicted and the reported bytes stay under the budget", async () => {
-    const dashboard = await DashboardClient.connect(server.wsUrl);
+    const dashboard = await running.dashboard(server.wsUrl);
     const evicted = new Set<string>();
     const collect = () => {
       for (const frame of dashboard.frames) {
@@ -191,6 +181,5 @@ describe("sessions with long journeys past the live state's byte budget", () => 
     });
     expect(evicted.has("long-0")).toBe(true);
     expect(evicted.has("long-29")).toBe(false);
-    dashboard.close();
   });
 });

@@ -6,14 +6,8 @@ import {
 } from "../../schemas/responses.ts";
 import { STATS_MAX_BYTES } from "../../services/analytics-store.ts";
 import { BATCH_MAX_BYTES } from "../../services/realtime-fanout.ts";
-import {
-  DashboardClient,
-  eventually,
-  type Frame,
-  pageview,
-  startTestServer,
-  type TestServer,
-} from "../support/server.ts";
+import { eventually, type Frame, pageview, type TestServer } from "../support/server.ts";
+import { readText, useTestServers } from "../support/test-servers.ts";
 
 /** "A few hundred KB": what the hardening issue allows any answer or frame. */
 const MAX_ANSWER_BYTES = 300_000;
@@ -38,17 +32,14 @@ function bigEvent(index: number) {
 
 const bytesOf = (text: string) => Buffer.byteLength(text);
 
-async function readText(server: TestServer, path: string): Promise<string> {
-  const response = await server.request(path, { auth: true });
-  expect(response.status).toBe(200);
-  return response.text();
-}
+const { start, dashboard } = useTestServers();
 
 describe("answers built from the live state stay within a few hundred KB", () => {
+  const running = useTestServers(afterAll);
   let server: TestServer;
   let lastIngestion = "";
   beforeAll(async () => {
-    server = startTestServer();
+    server = running.start();
     for (let session = 0; session < SESSIONS; session++) {
       const batch = [];
       for (let view = 0; view < PAGEVIEWS; view++)
@@ -66,7 +57,6 @@ describe("answers built from the live state stay within a few hundred KB", () =>
     expect(response.status).toBe(201);
     lastIngestion = await response.text();
   }, 60_000);
-  afterAll(() => server.stop());
 
   test("the ingestion answer (with current_stats) stays small", () => {
     expect(bytesOf(lastIngestion)).toBeLessThan(MAX_ANSWER_BYTES);
@@ -120,90 +110,76 @@ describe("answers built from the live state stay within a few hundred KB", () =>
   });
 
   test("a WebSocket detailed_stats_response frame stays within the budget too", async () => {
-    const client = await DashboardClient.connect(server.wsUrl);
-    try {
-      await client.next("user_connected");
-      let raw = "";
-      client.socket.addEventListener("message", (message) => {
-        const text = String(message.data);
-        if (text.startsWith('{"type":"detailed_stats_response"')) raw = text;
-      });
-      client.send({ type: "request_detailed_stats" });
-      await eventually(() => raw !== "");
-      expect(bytesOf(raw)).toBeLessThan(MAX_ANSWER_BYTES);
-      const frame = JSON.parse(raw) as Frame;
-      expect(frame.type).toBe("detailed_stats_response");
-      expect(frame.data.active_sessions_truncated).toBe(true);
-      expect(frame.data.recent_events_truncated).toBe(true);
-    } finally {
-      client.close();
-    }
+    const client = await dashboard(server.wsUrl);
+    await client.next("user_connected");
+    let raw = "";
+    client.socket.addEventListener("message", (message) => {
+      const text = String(message.data);
+      if (text.startsWith('{"type":"detailed_stats_response"')) raw = text;
+    });
+    client.send({ type: "request_detailed_stats" });
+    await eventually(() => raw !== "");
+    expect(bytesOf(raw)).toBeLessThan(MAX_ANSWER_BYTES);
+    const frame = JSON.parse(raw) as Frame;
+    expect(frame.type).toBe("detailed_stats_response");
+    expect(frame.data.active_sessions_truncated).toBe(true);
+    expect(frame.data.recent_events_truncated).toBe(true);
   });
 });
 
 describe("ANSWER_MAX_BYTES sets the lists' budget", () => {
   test("a smaller budget lists fewer sessions, and says so", async () => {
-    const server = startTestServer({ ANSWER_MAX_BYTES: String(16 * 1024) });
-    try {
-      const batch = [];
-      for (let session = 0; session < 100; session++) {
-        for (let view = 0; view < 5; view++) batch.push(pageview(`s-${session}`, `/p${view}`));
-      }
-      expect((await server.postEvent(batch)).status).toBe(201);
-      const small = await readText(server, "/api/analytics/sessions?limit=1000");
-      const { data } = sessionsResponseSchema.parse(JSON.parse(small));
-      expect(bytesOf(small)).toBeLessThan(16 * 1024 + 2048);
-      expect(data.total_count).toBe(100);
-      expect(data.truncated).toBe(true);
-      expect(data.sessions.length).toBeLessThan(100);
-    } finally {
-      await server.stop();
+    const server = start({ ANSWER_MAX_BYTES: String(16 * 1024) });
+    const batch = [];
+    for (let session = 0; session < 100; session++) {
+      for (let view = 0; view < 5; view++) batch.push(pageview(`s-${session}`, `/p${view}`));
     }
+    expect((await server.postEvent(batch)).status).toBe(201);
+    const small = await readText(server, "/api/analytics/sessions?limit=1000");
+    const { data } = sessionsResponseSchema.parse(JSON.parse(small));
+    expect(bytesOf(small)).toBeLessThan(16 * 1024 + 2048);
+    expect(data.total_count).toBe(100);
+    expect(data.truncated).toBe(true);
+    expect(data.sessions.length).toBeLessThan(100);
   });
 });
 
 describe("frames built from one anonymous batch stay within a few hundred KB", () => {
   test("a batch of 500 long events reaches a batching dashboard in bounded visitor_batch frames, dropped counted; every frame to any dashboard stays small", async () => {
-    const server = startTestServer();
-    const batching = await DashboardClient.connect(`${server.wsUrl}&batch=1`);
-    const each = await DashboardClient.connect(server.wsUrl);
+    const server = start();
+    const batching = await dashboard(`${server.wsUrl}&batch=1`);
+    const each = await dashboard(server.wsUrl);
     const sizes: number[] = [];
     for (const client of [batching, each]) {
       client.socket.addEventListener("message", (message) => {
         sizes.push(bytesOf(String(message.data)));
       });
     }
-    try {
-      await batching.next("user_connected");
-      await each.next("user_connected");
-      const batch = Array.from({ length: 500 }, (_, index) =>
-        pageview(`burst-${index}`, `/b${index}/${"x".repeat(1500)}`),
-      );
-      expect((await server.postEvent(batch)).status).toBe(201);
-      // A dashboard taking every event as its own frame gets them until it falls WS_BACKPRESSURE_BYTES
-      // behind (then it is dropped, as any slow reader); each of its frames is small all the same.
-      await eventually(() =>
-        each.frames.some((frame) => frame.type === "visitor_update" && frame.data.event),
-      );
-      await eventually(() => batching.frames.some((frame) => frame.type === "visitor_batch"));
-      const batches = batching.frames.filter((frame) => frame.type === "visitor_batch");
-      const delivered = batches.reduce(
-        (sum, frame) => sum + (frame.data.events as unknown[]).length,
-        0,
-      );
-      const dropped = batches.reduce((sum, frame) => sum + Number(frame.data.dropped ?? 0), 0);
-      expect(dropped).toBeGreaterThan(0);
-      expect(
-        delivered +
-          dropped +
-          batching.frames.filter((frame) => frame.type === "visitor_update").length,
-      ).toBe(500);
-      // Events and sessions each within BATCH_MAX_BYTES, stats within STATS_MAX_BYTES: ~330 KB.
-      expect(Math.max(...sizes)).toBeLessThan(2 * BATCH_MAX_BYTES + STATS_MAX_BYTES + 8192);
-    } finally {
-      batching.close();
-      each.close();
-      await server.stop();
-    }
+    await batching.next("user_connected");
+    await each.next("user_connected");
+    const batch = Array.from({ length: 500 }, (_, index) =>
+      pageview(`burst-${index}`, `/b${index}/${"x".repeat(1500)}`),
+    );
+    expect((await server.postEvent(batch)).status).toBe(201);
+    // A dashboard taking every event as its own frame gets them until it falls WS_BACKPRESSURE_BYTES
+    // behind (then it is dropped, as any slow reader); each of its frames is small all the same.
+    await eventually(() =>
+      each.frames.some((frame) => frame.type === "visitor_update" && frame.data.event),
+    );
+    await eventually(() => batching.frames.some((frame) => frame.type === "visitor_batch"));
+    const batches = batching.frames.filter((frame) => frame.type === "visitor_batch");
+    const delivered = batches.reduce(
+      (sum, frame) => sum + (frame.data.events as unknown[]).length,
+      0,
+    );
+    const dropped = batches.reduce((sum, frame) => sum + Number(frame.data.dropped ?? 0), 0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(
+      delivered +
+        dropped +
+        batching.frames.filter((frame) => frame.type === "visitor_update").length,
+    ).toBe(500);
+    // Events and sessions each within BATCH_MAX_BYTES, stats within STATS_MAX_BYTES: ~330 KB.
+    expect(Math.max(...sizes)).toBeLessThan(2 * BATCH_MAX_BYTES + STATS_MAX_BYTES + 8192);
   });
 });

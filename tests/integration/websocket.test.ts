@@ -1,45 +1,20 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import {
   DashboardClient,
   eventually,
   type Frame,
   pageview,
-  startTestServer,
   TEST_TOKEN,
   type TestServer,
 } from "../support/server.ts";
+import { useTestServers } from "../support/test-servers.ts";
 
 // Every test starts its own server (fresh counters make frame counts exact) and leaves nothing behind.
-const servers: TestServer[] = [];
-const dashboards: DashboardClient[] = [];
-const rawSockets: Socket[] = [];
-
-function start(env: Record<string, string> = {}): TestServer {
-  // A short graceful phase keeps stop() quick when a client is slow to answer the close.
-  const server = startTestServer({ SHUTDOWN_TIMEOUT_SECONDS: "0.5", ...env });
-  servers.push(server);
-  return server;
-}
+const { start, dashboard, rawSocket } = useTestServers();
 
 /** The dashboard URL that asks for coalescing, as Footfall's own dashboard connects. */
 const batchingUrl = (server: TestServer) => `${server.wsUrl}&batch=1`;
-
-async function dashboard(url: string): Promise<DashboardClient> {
-  const client = await DashboardClient.connect(url);
-  dashboards.push(client);
-  return client;
-}
-
-afterEach(async () => {
-  for (const client of dashboards.splice(0)) {
-    // Every frame a test received matched the protocol's schema.
-    expect(client.protocolErrors).toEqual([]);
-    client.close();
-  }
-  for (const socket of rawSockets.splice(0)) socket.destroy();
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
-});
 
 interface WireEvent {
   session_id: string;
@@ -112,7 +87,7 @@ function rawUpgrade(
   ];
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port) });
-    rawSockets.push(socket);
+    rawSocket(socket);
     let received = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);

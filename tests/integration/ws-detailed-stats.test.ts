@@ -1,37 +1,25 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ManualClock } from "../../services/clock.ts";
 import {
-  DashboardClient,
+  type DashboardClient,
   eventually,
   type Frame,
   pageview,
-  startTestServer,
   type TestServer,
 } from "../support/server.ts";
+import { useTestServers } from "../support/test-servers.ts";
 
-const servers: TestServer[] = [];
-const dashboards: DashboardClient[] = [];
-
-afterEach(async () => {
-  for (const client of dashboards.splice(0)) {
-    // Every frame a test received matched the protocol's schema.
-    expect(client.protocolErrors).toEqual([]);
-    client.close();
-  }
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
-});
+const running = useTestServers();
 
 /** A server on a clock the test moves, so the cache window and the minute are exact. */
 function start(env: Record<string, string> = {}) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
-  const server = startTestServer({ SHUTDOWN_TIMEOUT_SECONDS: "0.5", ...env }, { clock });
-  servers.push(server);
+  const server = running.start(env, { clock });
   return { server, clock, hub: server.services.hub };
 }
 
 async function dashboard(server: TestServer): Promise<DashboardClient> {
-  const client = await DashboardClient.connect(server.wsUrl);
-  dashboards.push(client);
+  const client = await running.dashboard(server.wsUrl);
   await client.next("user_connected");
   return client;
 }

@@ -1,42 +1,11 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
-import {
-  DashboardClient,
-  eventually,
-  type Frame,
-  pageview,
-  startTestServer,
-  type TestServer,
-  temporaryDataDir,
-} from "../support/server.ts";
+import { describe, expect, test } from "bun:test";
+import { type DashboardClient, eventually, type Frame, pageview } from "../support/server.ts";
+import { useTestServers } from "../support/test-servers.ts";
 
 // A dashboard that reconnects with the last log position it saw (`?since=`) is first sent what it
 // missed, so a dropped connection or a restart leaves no gap in its feed.
 
-const servers: TestServer[] = [];
-const clients: DashboardClient[] = [];
-const dataDirs: string[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) {
-    expect(client.protocolErrors).toEqual([]);
-    client.close();
-  }
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
-  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function start(env: Record<string, string> = {}): TestServer {
-  const server = startTestServer({ SHUTDOWN_TIMEOUT_SECONDS: "0.5", ...env });
-  servers.push(server);
-  return server;
-}
-
-async function dashboard(url: string): Promise<DashboardClient> {
-  const client = await DashboardClient.connect(url);
-  clients.push(client);
-  return client;
-}
+const { start, stop, dashboard, dataDir: temporaryDataDir } = useTestServers();
 
 interface WireEvent {
   session_id: string;
@@ -129,9 +98,8 @@ describe("log positions and resuming", () => {
 
   test("after a server restart a dashboard resumes from its position and misses nothing", async () => {
     const dataDir = temporaryDataDir();
-    dataDirs.push(dataDir);
-    const before = startTestServer({ DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_SECONDS: "0.5" });
-    const client = await DashboardClient.connect(`${before.wsUrl}&batch=1`);
+    const before = start({ DATA_DIR: dataDir });
+    const client = await dashboard(`${before.wsUrl}&batch=1`);
     for (let i = 0; i < 5; i++)
       await before.postEvent(pageview(`r-${i}`, "/", { metadata: { seq: i } }));
     await eventually(() => eventsReceived(client).length === 5);
@@ -140,7 +108,7 @@ describe("log positions and resuming", () => {
     // Accepted after the dashboard's connection went, before the server did.
     for (let i = 5; i < 8; i++)
       await before.postEvent(pageview(`r-${i}`, "/", { metadata: { seq: i } }));
-    await before.stop();
+    await stop(before);
 
     const after = start({ DATA_DIR: dataDir });
     const resumed = await dashboard(`${after.wsUrl}&batch=1&since=${since}`);

@@ -1,50 +1,27 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
 import {
-  DashboardClient,
+  type DashboardClient,
   eventually,
   type Frame,
-  startTestServer,
   type TestServer,
-  temporaryDataDir,
 } from "../support/server.ts";
+import { useTestServers } from "../support/test-servers.ts";
 
 // The earlier system's React dashboard, as /tmp/seed-spec.md §2 describes it: it connects with no
 // option (only the token added), asks for detailed stats on open, reads `visitor_update`,
 // `session_activity`, `detailed_stats_response`, `alert`, `user_connected/disconnected`, and
 // ignores every other type.
 
-const servers: TestServer[] = [];
-const clients: DashboardClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) {
-    // Every frame a test received matched the protocol's schema.
-    expect(client.protocolErrors).toEqual([]);
-    client.close();
-  }
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
-});
-
-function start(env: Record<string, string> = {}): TestServer {
-  const server = startTestServer({ SHUTDOWN_TIMEOUT_SECONDS: "0.5", ...env });
-  servers.push(server);
-  return server;
-}
+const { start, stop, dashboard, dataDir: temporaryDataDir } = useTestServers();
 
 /** Connects as the seed's dashboard does, and sends what it sends on open. */
 async function seedDashboard(server: TestServer): Promise<DashboardClient> {
-  const client = await DashboardClient.connect(server.wsUrl);
-  clients.push(client);
+  const client = await dashboard(server.wsUrl);
   client.send('{"type":"request_detailed_stats"}');
   return client;
 }
 
-async function batchingDashboard(server: TestServer): Promise<DashboardClient> {
-  const client = await DashboardClient.connect(`${server.wsUrl}&batch=1`);
-  clients.push(client);
-  return client;
-}
+const batchingDashboard = (server: TestServer) => dashboard(`${server.wsUrl}&batch=1`);
 
 const DEVICES = ["mobile", "desktop", "tablet"];
 const COUNTRIES = ["India", "USA", "UK", "Germany"];
@@ -239,26 +216,21 @@ describe("the seed's dashboard against Footfall", () => {
 
   test("after a restart a dashboard still learns of the spike in progress and today's milestone, as first announced", async () => {
     const dataDir = temporaryDataDir();
-    try {
-      const env = { ALERT_THRESHOLD: "5", DATA_DIR: dataDir };
-      const before = start(env);
-      const watching = await seedDashboard(before);
-      const events = Array.from({ length: 100 }, (_, n) => seedEvent(n, `spiker-${n % 6}`));
-      expect((await before.postEvent(events)).status).toBe(201);
-      const announced = await watching.next("alert", (frame) => frame.data.kind === "milestone");
-      await watching.next("alert", (frame) => frame.data.kind === "spike");
-      await before.stop();
-      servers.splice(servers.indexOf(before), 1);
+    const env = { ALERT_THRESHOLD: "5", DATA_DIR: dataDir };
+    const before = start(env);
+    const watching = await seedDashboard(before);
+    const events = Array.from({ length: 100 }, (_, n) => seedEvent(n, `spiker-${n % 6}`));
+    expect((await before.postEvent(events)).status).toBe(201);
+    const announced = await watching.next("alert", (frame) => frame.data.kind === "milestone");
+    await watching.next("alert", (frame) => frame.data.kind === "spike");
+    await stop(before);
 
-      const after = start(env);
-      const client = await seedDashboard(after);
-      await client.next("detailed_stats_response");
-      const alerts = client.ofType("alert");
-      expect(alerts.map((frame) => frame.data.kind)).toEqual(["milestone", "spike"]);
-      expect(alerts[0]?.data.timestamp).toBe(announced.data.timestamp as string);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    const after = start(env);
+    const client = await seedDashboard(after);
+    await client.next("detailed_stats_response");
+    const alerts = client.ofType("alert");
+    expect(alerts.map((frame) => frame.data.kind)).toEqual(["milestone", "spike"]);
+    expect(alerts[0]?.data.timestamp).toBe(announced.data.timestamp as string);
   });
 
   test("connecting when no spike is in progress, it is sent no alert", async () => {

@@ -1,27 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
-import {
-  DashboardClient,
-  eventually,
-  pageview,
-  startTestServer,
-  TEST_TOKEN,
-  type TestServer,
-} from "../support/server.ts";
+import { eventually, pageview, TEST_TOKEN, type TestServer } from "../support/server.ts";
+import { useTestServers } from "../support/test-servers.ts";
 
-const servers: TestServer[] = [];
-const dashboards: DashboardClient[] = [];
-const rawSockets: Socket[] = [];
-
-afterEach(async () => {
-  for (const client of dashboards.splice(0)) {
-    // Every frame a test received matched the protocol's schema.
-    expect(client.protocolErrors).toEqual([]);
-    client.close();
-  }
-  for (const socket of rawSockets.splice(0)) socket.destroy();
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
-});
+const { start, dashboard, rawSocket } = useTestServers();
 
 /** A client-to-server WebSocket text frame (clients must mask theirs). */
 function maskedTextFrame(text: string): Buffer {
@@ -40,7 +22,7 @@ function stalledDashboard(server: TestServer, filter: Record<string, string>): P
   const { hostname, port } = new URL(server.url);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port) });
-    rawSockets.push(socket);
+    rawSocket(socket);
     let received = "";
     let upgraded = false;
     const onData = (chunk: Buffer) => {
@@ -101,7 +83,6 @@ const PER_SOCKET = 512 * KIB;
 const TOTAL = 1024 * KIB;
 /** Events go out one frame each (no coalescing), so queues grow in small, even steps. */
 const LIMITS = {
-  SHUTDOWN_TIMEOUT_SECONDS: "0.5",
   WS_BACKPRESSURE_BYTES: String(PER_SOCKET),
   WS_TOTAL_BACKPRESSURE_BYTES: String(TOTAL),
   WS_MAX_FRAMES_PER_SECOND: "1000",
@@ -121,11 +102,9 @@ async function postPadded(server: TestServer, site: string, id: string): Promise
 
 describe("slow readers", () => {
   test("past WS_TOTAL_BACKPRESSURE_BYTES the dashboards with the most unsent bytes are dropped first, and a reading one keeps receiving", async () => {
-    const server = startTestServer(LIMITS);
-    servers.push(server);
+    const server = start(LIMITS);
     const { hub } = server.services;
-    const reading = await DashboardClient.connect(server.wsUrl);
-    dashboards.push(reading);
+    const reading = await dashboard(server.wsUrl);
 
     let posted = 0;
     let highest = 0;
@@ -173,8 +152,7 @@ describe("slow readers", () => {
   });
 
   test("the unsent total falls back to zero when stalled dashboards go away", async () => {
-    const server = startTestServer(LIMITS);
-    servers.push(server);
+    const server = start(LIMITS);
     const { hub } = server.services;
     const stalled = await stalledDashboard(server, {});
     let posted = 0;
