@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
-import { bySchema, jsonOrTextBody } from "../middlewares/json-body.ts";
+import { bySchema } from "../middlewares/json-body.ts";
 import {
   customerVisitCountSchema,
   customerVisitQuerySchema,
@@ -10,16 +10,10 @@ import {
   visitInputSchema,
 } from "../schemas/compat.ts";
 import type { Services } from "../services/container.ts";
-import {
-  errorResponses,
-  jsonResponse,
-  newRouter,
-  publicAccess,
-  tokenAuth,
-} from "./route-contract.ts";
+import { ingestionErrors, publicIngestion } from "./public-ingestion.ts";
+import { errorResponses, jsonResponse, newRouter, tokenAuth } from "./route-contract.ts";
 
 const tags = ["Compatibility"];
-// As for events: the router must not validate the body itself (see routes/events.ts).
 const visitBodyReference = { $ref: "#/components/schemas/VisitInput" };
 
 /**
@@ -36,32 +30,15 @@ export function hitCounterRoutes(config: Services["config"]) {
         path: "/visit",
         summary: "Hit counter (compatibility): track a customer's visit from a device",
         tags,
-        ...publicAccess,
-        middleware: jsonOrTextBody(
-          config.limits.maxEventBytes,
-          bySchema(visitInputSchema, "Invalid visit", "Invalid visit data"),
-        ),
-        request: {
-          body: {
-            required: true,
-            content: {
-              "application/json": { schema: visitBodyReference },
-              "text/plain": { schema: visitInputSchema },
-            },
-          },
-        },
+        ...publicIngestion({
+          maxBytes: config.limits.maxEventBytes,
+          validate: bySchema(visitInputSchema, "Invalid visit", "Invalid visit data"),
+          jsonSchema: visitBodyReference,
+          textSchema: visitInputSchema,
+        }),
         responses: {
           201: jsonResponse(messageSchema, "Tracked"),
-          ...errorResponses(
-            "validation_error",
-            "forbidden_origin",
-            "request_timeout",
-            "payload_too_large",
-            "unsupported_media_type",
-            "rate_limited",
-            "shutting_down",
-            "storage_unavailable",
-          ),
+          ...ingestionErrors(),
         },
       }),
       async (c) => {

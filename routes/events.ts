@@ -1,17 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Config } from "../config/index.ts";
-import { jsonOrTextBody } from "../middlewares/json-body.ts";
 import { ApiError, type IssueLike, MAX_LISTED_ISSUES, validationError } from "../schemas/errors.ts";
 import { type EventInput, eventBatchSchema, eventInputSchema } from "../schemas/event.ts";
 import { eventAcceptedSchema } from "../schemas/responses.ts";
 import { corkedBody } from "./corked-body.ts";
-import {
-  errorResponses,
-  jsonResponse,
-  newRouter,
-  publicAccess,
-  serialisedJson,
-} from "./route-contract.ts";
+import { ingestionErrors, publicIngestion } from "./public-ingestion.ts";
+import { jsonResponse, newRouter, serialisedJson } from "./route-contract.ts";
 
 /** The events of a body: one event, or a batch (an array) accepted or refused whole. */
 interface EventBody {
@@ -19,9 +13,7 @@ interface EventBody {
   batch: boolean;
 }
 
-// The body is validated by readEvents (indexed paths in a batch), so the router must not apply
-// a schema of its own: it does so for JSON media types only, so `application/json` is described
-// by reference and `text/plain` by the schemas themselves (which puts them in the components).
+// The body is validated by readEvents (indexed paths in a batch), not by the router.
 const eventBodyReference = {
   anyOf: [{ $ref: "#/components/schemas/EventInput" }, { $ref: "#/components/schemas/EventBatch" }],
 };
@@ -35,32 +27,18 @@ function eventRoute(limits: Config["limits"]) {
     description:
       "Public. `text/plain` is what `navigator.sendBeacon` sends. The 201 is sent once the events are durable.",
     tags: ["Ingestion"],
-    ...publicAccess,
-    middleware: jsonOrTextBody(limits.maxBatchBytes, readEvents(limits)),
-    request: {
-      body: {
-        required: true,
-        content: {
-          "application/json": { schema: eventBodyReference },
-          "text/plain": { schema: eventBodySchema },
-        },
-      },
-    },
+    ...publicIngestion({
+      maxBytes: limits.maxBatchBytes,
+      validate: readEvents(limits),
+      jsonSchema: eventBodyReference,
+      textSchema: eventBodySchema,
+    }),
     responses: {
       201: jsonResponse(
         eventAcceptedSchema,
         "Accepted, with the current stats of the event's site",
       ),
-      ...errorResponses(
-        "validation_error",
-        "forbidden_origin",
-        "request_timeout",
-        "payload_too_large",
-        "unsupported_media_type",
-        "rate_limited",
-        "shutting_down",
-        "storage_unavailable",
-      ),
+      ...ingestionErrors(),
     },
   });
 }
