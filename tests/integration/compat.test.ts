@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DashboardClient, startTestServer, type TestServer } from "../support/server.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServers } from "../support/test-servers.ts";
 
 function post(server: TestServer, path: string, body?: unknown) {
   return server.request(path, {
@@ -8,6 +9,8 @@ function post(server: TestServer, path: string, body?: unknown) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
+
+const { start, dashboard: connect } = useTestServers();
 
 describe("hit counter compatibility API (seed 000)", () => {
   let server: TestServer;
@@ -70,21 +73,14 @@ describe("hit counter compatibility API (seed 000)", () => {
   });
 
   test("ids with invisible format characters are refused, and lone surrogates do not split a customer", async () => {
-    for (const id of ["c\u200b1", "c\u202e1"]) {
-      const response = await post(server, "/api/visit", {
-        customerId: id,
-        deviceId: "d",
-        websiteId: "site-fmt",
-      });
-      expect(response.status).toBe(400);
-    }
-    for (const id of ["lone\ud800", "lone\udbff"]) {
-      const response = await post(server, "/api/visit", {
-        customerId: id,
-        deviceId: "d",
-        websiteId: "site-lone",
-      });
-      expect(response.status).toBe(201);
+    for (const [customerId, websiteId, status] of [
+      ["c\u200b1", "site-fmt", 400],
+      ["c\u202e1", "site-fmt", 400],
+      ["lone\ud800", "site-lone", 201],
+      ["lone\udbff", "site-lone", 201],
+    ] as const) {
+      const response = await post(server, "/api/visit", { customerId, deviceId: "d", websiteId });
+      expect(response.status).toBe(status);
     }
     const overall = await server.request("/api/overall-visit-count?websiteId=site-lone", {
       auth: true,
@@ -162,7 +158,7 @@ describe("hit counter compatibility API (seed 000)", () => {
   });
 
   test("a visit is an ordinary event: it reaches dashboards and the live counters", async () => {
-    const dashboard = await DashboardClient.connect(server.wsUrl);
+    const dashboard = await connect(server.wsUrl);
     await post(server, "/api/visit", { customerId: "c9", deviceId: "watch", websiteId: "site-z" });
     const update = await dashboard.next(
       "visitor_update",
@@ -177,7 +173,6 @@ describe("hit counter compatibility API (seed 000)", () => {
       await server.request("/api/analytics/summary?site=site-z", { auth: true })
     ).json();
     expect(summary.data.summary.total_today).toBe(1);
-    dashboard.close();
   });
 });
 
@@ -260,32 +255,27 @@ describe("country tracker compatibility API (seed 001)", () => {
 
 describe("rate limiting on the compatibility ingestion routes", () => {
   test("one per-IP budget covers /api/v1/stats, /api/visit and /api/events alike", async () => {
-    const server = startTestServer({ RATE_LIMIT_PER_MINUTE: "3" });
-    try {
-      expect((await post(server, "/api/v1/stats?countryCode=FR")).status).toBe(201);
-      expect(
-        (await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" }))
-          .status,
-      ).toBe(201);
-      expect(
-        (await server.postEvent({ type: "pageview", page: "/", session_id: "s" })).status,
-      ).toBe(201);
-      for (const limited of [
-        await post(server, "/api/v1/stats?countryCode=FR"),
-        await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" }),
-        await server.postEvent({ type: "pageview", page: "/", session_id: "s" }),
-      ]) {
-        expect(limited.status).toBe(429);
-        const body = await limited.json();
-        expect(body.code).toBe("rate_limited");
-        // The tracker's tests look for these words in `error`.
-        expect(body.error).toContain("Too many requests");
-      }
-      const stats = await (await server.request("/api/v1/stats", { auth: true })).json();
-      expect(stats).toEqual({ fr: 1 });
-    } finally {
-      await server.stop();
+    const server = start({ RATE_LIMIT_PER_MINUTE: "3" });
+    expect((await post(server, "/api/v1/stats?countryCode=FR")).status).toBe(201);
+    expect(
+      (await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" })).status,
+    ).toBe(201);
+    expect((await server.postEvent({ type: "pageview", page: "/", session_id: "s" })).status).toBe(
+      201,
+    );
+    for (const limited of [
+      await post(server, "/api/v1/stats?countryCode=FR"),
+      await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" }),
+      await server.postEvent({ type: "pageview", page: "/", session_id: "s" }),
+    ]) {
+      expect(limited.status).toBe(429);
+      const body = await limited.json();
+      expect(body.code).toBe("rate_limited");
+      // The tracker's tests look for these words in `error`.
+      expect(body.error).toContain("Too many requests");
     }
+    const stats = await (await server.request("/api/v1/stats", { auth: true })).json();
+    expect(stats).toEqual({ fr: 1 });
   });
 });
 
@@ -293,65 +283,53 @@ describe("COMPAT_PUBLIC_READS", () => {
   const TRACKER_ORIGIN = "http://localhost:3001";
 
   test("by default the compatibility reads need the token, and a foreign page can read the 401", async () => {
-    const server = startTestServer();
-    try {
-      const response = await server.request("/api/v1/stats", {
-        headers: { origin: TRACKER_ORIGIN },
-      });
-      expect(response.status).toBe(401);
-      expect(response.headers.get("access-control-allow-origin")).toBe("*");
-      const document = await (await server.request("/api/openapi.json")).json();
-      expect(document.paths["/api/v1/stats"].get.security).toEqual([
-        { bearer: [] },
-        { tokenQuery: [] },
-      ]);
-    } finally {
-      await server.stop();
-    }
+    const server = start();
+    const response = await server.request("/api/v1/stats", {
+      headers: { origin: TRACKER_ORIGIN },
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    const document = await (await server.request("/api/openapi.json")).json();
+    expect(document.paths["/api/v1/stats"].get.security).toEqual([
+      { bearer: [] },
+      { tokenQuery: [] },
+    ]);
   });
 
   test("true opens the three compatibility reads, from any origin, and nothing else", async () => {
-    const server = startTestServer({ COMPAT_PUBLIC_READS: "true" });
-    try {
-      await fetch(`${server.url}/api/v1/stats?countryCode=PT`, { method: "POST" });
-      await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" });
-      // As the tracker's frontend polls it: GET from its own origin, no token, no options.
-      const stats = await server.request("/api/v1/stats", { headers: { origin: TRACKER_ORIGIN } });
-      expect(stats.status).toBe(200);
-      expect(stats.headers.get("access-control-allow-origin")).toBe("*");
-      expect(await stats.json()).toEqual({ pt: 1 });
-      const customer = await server.request("/api/customer-visit-count?customerId=c&websiteId=w");
-      expect(await customer.json()).toEqual({ count: 1, devices: 1 });
-      const overall = await server.request("/api/overall-visit-count?websiteId=w");
-      expect(await overall.json()).toEqual({ count: 1, unique_customers: 1 });
-      for (const path of [
-        "/api/analytics/summary",
-        "/api/analytics/sessions",
-        "/api/analytics/detailed",
-        "/api/status",
-        "/api/events/export",
-      ]) {
-        expect((await server.request(path)).status).toBe(401);
-      }
-      const document = await (await server.request("/api/openapi.json")).json();
-      expect(document.paths["/api/v1/stats"].get.security).toEqual([]);
-      expect(document.paths["/api/analytics/summary"].get.security).not.toEqual([]);
-    } finally {
-      await server.stop();
+    const server = start({ COMPAT_PUBLIC_READS: "true" });
+    await fetch(`${server.url}/api/v1/stats?countryCode=PT`, { method: "POST" });
+    await post(server, "/api/visit", { customerId: "c", deviceId: "d", websiteId: "w" });
+    // As the tracker's frontend polls it: GET from its own origin, no token, no options.
+    const stats = await server.request("/api/v1/stats", { headers: { origin: TRACKER_ORIGIN } });
+    expect(stats.status).toBe(200);
+    expect(stats.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await stats.json()).toEqual({ pt: 1 });
+    const customer = await server.request("/api/customer-visit-count?customerId=c&websiteId=w");
+    expect(await customer.json()).toEqual({ count: 1, devices: 1 });
+    const overall = await server.request("/api/overall-visit-count?websiteId=w");
+    expect(await overall.json()).toEqual({ count: 1, unique_customers: 1 });
+    for (const path of [
+      "/api/analytics/summary",
+      "/api/analytics/sessions",
+      "/api/analytics/detailed",
+      "/api/status",
+      "/api/events/export",
+    ]) {
+      expect((await server.request(path)).status).toBe(401);
     }
+    const document = await (await server.request("/api/openapi.json")).json();
+    expect(document.paths["/api/v1/stats"].get.security).toEqual([]);
+    expect(document.paths["/api/analytics/summary"].get.security).not.toEqual([]);
   });
 
   test("with CORS_ORIGINS a list, the tracker's origin on it reads the counts", async () => {
-    const server = startTestServer({
+    const server = start({
       COMPAT_PUBLIC_READS: "true",
       CORS_ORIGINS: `${TRACKER_ORIGIN}, https://shop.example`,
     });
-    try {
-      const stats = await server.request("/api/v1/stats", { headers: { origin: TRACKER_ORIGIN } });
-      expect(stats.status).toBe(200);
-      expect(stats.headers.get("access-control-allow-origin")).toBe(TRACKER_ORIGIN);
-    } finally {
-      await server.stop();
-    }
+    const stats = await server.request("/api/v1/stats", { headers: { origin: TRACKER_ORIGIN } });
+    expect(stats.status).toBe(200);
+    expect(stats.headers.get("access-control-allow-origin")).toBe(TRACKER_ORIGIN);
   });
 });

@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pino from "pino";
-import { loadConfig } from "../../config/index.ts";
-import { type RunningServer, startServer } from "../../server.ts";
-import { pageview, startTestServer, TEST_TOKEN, type TestServer } from "../support/server.ts";
+import { pageview, startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServers } from "../support/test-servers.ts";
 
 /** Sends raw bytes over TCP and resolves with everything the server answers until it closes (or `waitMs`). */
 async function rawExchange(
@@ -42,31 +38,19 @@ async function rawExchange(
   return { answer, closed, ms };
 }
 
+const { start } = useTestServers();
+
 describe("a request body that arrives too slowly", () => {
-  let running: RunningServer;
-  let dataDir: string;
+  const running = useTestServers(afterAll);
+  let server: TestServer;
   const logs: { level: number; msg: string; status?: number; path?: string }[] = [];
 
   beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), "footfall-test-"));
-    const config = loadConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      API_TOKEN: TEST_TOKEN,
-      DATA_DIR: dataDir,
-      NODE_ENV: "test",
-      RATE_LIMIT_PER_MINUTE: "0",
-      REQUEST_BODY_TIMEOUT_SECONDS: "0.5",
-    });
     const logger = pino(
       { level: "debug" },
       { write: (line: string) => logs.push(JSON.parse(line)) },
     );
-    running = startServer(config, { logger });
-  });
-  afterAll(async () => {
-    await running.shutdown();
-    rmSync(dataDir, { recursive: true, force: true });
+    server = running.start({ REQUEST_BODY_TIMEOUT_SECONDS: "0.5" }, { logger });
   });
 
   test("is answered 408 request_timeout in the JSON error shape, logged as a warning, not a 500", async () => {
@@ -78,7 +62,7 @@ describe("a request body that arrives too slowly", () => {
       "",
       "",
     ].join("\r\n");
-    const { answer, ms } = await rawExchange(running.url, [head, '{"type":"pageview",'], 5000);
+    const { answer, ms } = await rawExchange(server.url, [head, '{"type":"pageview",'], 5000);
     const [statusLine = ""] = answer.split("\r\n");
     expect(statusLine).toBe("HTTP/1.1 408 Request Timeout");
     expect(ms).toBeLessThan(3000);
@@ -96,12 +80,7 @@ describe("a request body that arrives too slowly", () => {
   });
 
   test("the server keeps serving afterwards", async () => {
-    const response = await fetch(`${running.url}/api/events`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(pageview("after-timeout")),
-    });
-    expect(response.status).toBe(201);
+    expect((await server.postEvent(pageview("after-timeout"))).status).toBe(201);
   });
 });
 
@@ -227,14 +206,10 @@ describe("CORS_ORIGINS set to a list", () => {
   });
 
   test("with CORS_ORIGINS=* any Origin may send events", async () => {
-    const open = startTestServer();
-    try {
-      const response = await open.postEvent(pageview("any-1"), {
-        headers: { origin: "https://anyone.example" },
-      });
-      expect(response.status).toBe(201);
-    } finally {
-      await open.stop();
-    }
+    const open = start();
+    const response = await open.postEvent(pageview("any-1"), {
+      headers: { origin: "https://anyone.example" },
+    });
+    expect(response.status).toBe(201);
   });
 });

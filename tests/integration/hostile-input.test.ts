@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { pageview, startTestServer, type TestServer, temporaryDataDir } from "../support/server.ts";
+import { pageview, startTestServer, type TestServer } from "../support/server.ts";
+import { useTestServers } from "../support/test-servers.ts";
 
 interface StoredEvent {
   session_id: string;
@@ -100,25 +101,22 @@ describe("sizes: metadata keys and the events of a batch", () => {
   });
 });
 
+const { start, stop, dataDir: temporaryDataDir } = useTestServers();
+
 describe("ill-formed and invisible characters", () => {
   test("lone surrogates are replaced by U+FFFD before counting, so a restart answers the same", async () => {
     const dataDir = temporaryDataDir();
-    let server = startTestServer({ DATA_DIR: dataDir });
-    try {
-      expect((await server.postEvent(pageview("lone\ud800", "/lone\ud800"))).status).toBe(201);
-      expect((await server.postEvent(pageview("lone\udbff", "/lone\udfff"))).status).toBe(201);
-      const summary = async () =>
-        (await (await server.request("/api/analytics/summary", { auth: true })).json()).data
-          .summary;
-      const live = await summary();
-      expect(live.pages_visited).toEqual({ "/lone\ufffd": 2 });
-      expect(live.total_active).toBe(1);
-      await server.stop();
-      server = startTestServer({ DATA_DIR: dataDir });
-      expect(await summary()).toEqual(live);
-    } finally {
-      await server.stop();
-    }
+    let server = start({ DATA_DIR: dataDir });
+    expect((await server.postEvent(pageview("lone\ud800", "/lone\ud800"))).status).toBe(201);
+    expect((await server.postEvent(pageview("lone\udbff", "/lone\udfff"))).status).toBe(201);
+    const summary = async () =>
+      (await (await server.request("/api/analytics/summary", { auth: true })).json()).data.summary;
+    const live = await summary();
+    expect(live.pages_visited).toEqual({ "/lone\ufffd": 2 });
+    expect(live.total_active).toBe(1);
+    await stop(server);
+    server = start({ DATA_DIR: dataDir });
+    expect(await summary()).toEqual(live);
   });
 
   describe("on one server", () => {

@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../config/index.ts";
 import { type ServerFrameType, serverFrameSchema } from "../../schemas/websocket-protocol.ts";
-import { type RunningServer, startServer } from "../../server.ts";
-import type { Clock } from "../../services/clock.ts";
+import { type RunningServer, type StartOptions, startServer } from "../../server.ts";
 
 export const TEST_TOKEN = "test-token-0123456789abcdef";
 
@@ -23,7 +22,7 @@ export interface TestServer extends RunningServer {
 /** A real Bun.serve on port 0 with its own temporary DATA_DIR (removed on stop), unless one is given. */
 export function startTestServer(
   env: Record<string, string> = {},
-  options: { clock?: Clock } = {},
+  options: StartOptions = {},
 ): TestServer {
   const ownsDataDir = env.DATA_DIR === undefined;
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), "footfall-test-"));
@@ -37,7 +36,7 @@ export function startTestServer(
     RATE_LIMIT_PER_MINUTE: "0",
     ...env,
   });
-  const running = startServer(config, { clock: options.clock });
+  const running = startServer(config, options);
   const { url } = running;
   const request = (path: string, init: RequestInit & { auth?: boolean } = {}) => {
     const { auth, ...rest } = init;

@@ -1,13 +1,13 @@
 import { afterEach, expect } from "bun:test";
 import { rmSync } from "node:fs";
 import type { Socket } from "node:net";
-import type { Clock } from "../../services/clock.ts";
+import type { StartOptions } from "../../server.ts";
 import { DashboardClient, startTestServer, type TestServer, temporaryDataDir } from "./server.ts";
 
 /** What a test file starts (servers, dashboards, raw sockets, data directories), undone for it. */
 export interface TestServers {
   /** A server on port 0; a short graceful phase keeps stop() quick when a client is slow to answer the close. */
-  start(env?: Record<string, string>, options?: { clock?: Clock }): TestServer;
+  start(env?: Record<string, string>, options?: StartOptions): TestServer;
   /** Stops one server now (a restart), rather than with the others. */
   stop(server: TestServer): Promise<void>;
   /** A dashboard connected to `url`; every frame it receives must match the protocol's schema. */
