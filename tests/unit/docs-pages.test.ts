@@ -76,9 +76,11 @@ describe("the README and the docs pages", () => {
     expect(readme).toContain("npm install && npm start");
     expect(readme).toContain("npm test ");
     expect(packageScripts.start).toBe("bun index.ts");
-    expect(packageScripts.test).toBe("bun test --timeout 30000");
+    expect(packageScripts.test).toBe("bun test --timeout 30000 --parallel=2");
     expect(readme).toContain("`npm start` runs `bun index.ts`");
-    expect(readme).toContain("`npm test` runs `bun test --timeout 30000`");
+    expect(readme.replace(/\s+/g, " ")).toContain(
+      "`npm test` runs `bun test --timeout 30000 --parallel=2`",
+    );
   });
 
   test("every `npm run` or `bun run` script the README and the docs mention is in package.json", () => {
