@@ -97,6 +97,8 @@ export class AnalyticsStore implements Projection {
 
   tick(step: Step): void {
     this.sessions.expire(step.now);
+    this.visitors.prune(step.now);
+    if (this.today.rollOver(step.now)) this.version++;
     this.handOver(step);
   }
 
@@ -138,11 +140,11 @@ export class AnalyticsStore implements Projection {
 
   private cachedStats(filter: DimensionFilter): CachedStats {
     const now = this.clock.now();
-    if (this.today.rollOver(now)) this.version++;
     if (this.statsCacheVersion !== this.version || now >= this.statsCacheUntil) {
       this.statsCache.clear();
       this.statsCacheVersion = this.version;
-      this.statsCacheUntil = this.sessions.nextTimeoutAt();
+      // A cached answer lasts until a session would time out or the day end, whichever is first.
+      this.statsCacheUntil = Math.min(this.sessions.nextTimeoutAt(), this.today.endsAt);
     }
     const key = `${filter.site ?? ""}\u0001${filter.country ?? ""}\u0001${filter.page ?? ""}`;
     let cached = this.statsCache.get(key);

@@ -75,6 +75,16 @@ export class DailyCounters {
     return !isFirstDay;
   }
 
+  /** When the counted day ends: from then on reads answer an empty day until `rollOver`. */
+  get endsAt(): number {
+    return this.dayEndsAt;
+  }
+
+  /** Reads never roll the day over (the clock's tick does): past the day they answer it empty. */
+  private counts(now: number): boolean {
+    return now >= this.dayStartsAt && now < this.dayEndsAt;
+  }
+
   recordPageview(dimensions: Dimensions, device: string, now: number): void {
     this.rollOver(now);
     const folded = this.fold(dimensions);
@@ -84,8 +94,7 @@ export class DailyCounters {
   }
 
   total(filter: DimensionFilter, now: number): number {
-    this.rollOver(now);
-    return this.pageviews.get(filter);
+    return this.counts(now) ? this.pageviews.get(filter) : 0;
   }
 
   /**
@@ -93,7 +102,7 @@ export class DailyCounters {
    * distinct pages; with a page filter, only that page. O(statsMaxPages) whatever the pages.
    */
   pagesVisited(filter: DimensionFilter, now: number): PagesVisited {
-    this.rollOver(now);
+    if (!this.counts(now)) return { listed: [], other: 0, distinct: 0 };
     if (filter.page !== undefined) {
       const views = this.pageviews.get(filter);
       return views > 0
@@ -108,7 +117,7 @@ export class DailyCounters {
 
   /** The `limit` (at most TOP_PAGES) most viewed pages, ties by name; `(other)` is not a page. */
   topPages(filter: DimensionFilter, limit: number, now: number): { page: string; views: number }[] {
-    this.rollOver(now);
+    if (!this.counts(now)) return [];
     return this.pageviews
       .topPages(filter)
       .slice(0, Math.min(limit, TOP_PAGES))
@@ -117,12 +126,12 @@ export class DailyCounters {
 
   /** Today's pageviews by device, narrowed by site and country (a page filter is not kept). */
   deviceBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
-    this.rollOver(now);
+    if (!this.counts(now)) return countsOf([]);
     return countsOf(this.devices.pages({ site: filter.site, country: filter.country }));
   }
 
   countryBreakdown(filter: DimensionFilter, now: number): Record<string, number> {
-    this.rollOver(now);
+    if (!this.counts(now)) return countsOf([]);
     const countries =
       filter.country !== undefined ? [filter.country] : [...this.countryKeys.keys(), OTHER];
     const breakdown: [string, number][] = [];

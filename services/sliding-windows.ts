@@ -20,12 +20,25 @@ export class DistinctWindow {
     }
   }
 
+  /**
+   * Keys seen within the window before `now`. A read changes nothing: it steps over the keys that
+   * left the window since the last `prune` (the clock's tick, at most a second's worth).
+   */
   count(now: number): number {
+    let left = 0;
+    for (const [, seenAt] of this.lastSeen.oldestFirst()) {
+      if (now - seenAt < this.windowMs) break;
+      left++;
+    }
+    return this.lastSeen.size - left;
+  }
+
+  /** Forgets the keys that left the window (on the clock's tick). */
+  prune(now: number): void {
     for (let key = this.lastSeen.oldestKey(); key !== undefined; key = this.lastSeen.oldestKey()) {
       if (now - (this.lastSeen.get(key) as number) < this.windowMs) break;
       this.lastSeen.delete(key);
     }
-    return this.lastSeen.size;
   }
 
   exportState(): [string, number][] {

@@ -72,6 +72,39 @@ describe("reads never end sessions", () => {
   });
 });
 
+describe("reads never move time on", () => {
+  test("past midnight reads answer an empty day without rolling it over, and the tick rolls it", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 23, 59, 30));
+    const { live, pipeline, send } = pipelineOf(clock);
+    await send("a");
+    expect(live.totalToday()).toBe(1);
+    clock.advance(60_000);
+    const exported = JSON.stringify(live.exportState());
+    expect(live.totalToday()).toBe(0);
+    expect(live.currentStats()).toMatchObject({ total_today: 0, pages_visited: {} });
+    expect(live.detailed()).toMatchObject({ country_breakdown: {}, top_pages: [] });
+    expect(JSON.stringify(live.exportState())).toBe(exported);
+    pipeline.tick(clock.now());
+    expect(live.exportState().today.day).toBe("2026-01-02");
+  });
+
+  test("the last minute's visitors fall as time passes, but reads forget none; the tick does", async () => {
+    const clock = new ManualClock();
+    const { live, pipeline, send } = pipelineOf(clock);
+    await send("a");
+    clock.advance(30_000);
+    await send("b");
+    clock.advance(31_000);
+    const exported = JSON.stringify(live.exportState().visitors);
+    expect(live.visitorsLastMinute()).toBe(1);
+    expect(live.visitorsLastMinute()).toBe(1);
+    expect(JSON.stringify(live.exportState().visitors)).toBe(exported);
+    pipeline.tick(clock.now());
+    expect(live.exportState().visitors).toHaveLength(1);
+    expect(live.visitorsLastMinute()).toBe(1);
+  });
+});
+
 describe("the pipeline", () => {
   test("replay applies the log through the same projections, and ends in the same state", async () => {
     const clock = new ManualClock();
