@@ -80,6 +80,15 @@ export function renderMarkdown(results: Results): string {
       "< 150 MB",
       verdict(Number(scale.rss_mb) < 150),
     ]);
+    const health = scale.idle_health_ms as { p50: number; p99: number; max: number } | undefined;
+    if (health) {
+      rows.push([
+        "4. Snapshots of that state every 5 s, written in turns",
+        `/health read every 5 ms while idle: p50 ${health.p50} ms, p99 ${health.p99} ms, slowest ${health.max} ms (the longest the event loop was held, garbage collection included)`,
+        "slowest ≈ 50 ms",
+        verdict(health.max <= 60),
+      ]);
+    }
   }
   for (const [path, latency] of Object.entries(reads ?? {})) {
     const isSummary = path.startsWith("/api/analytics/summary");
