@@ -89,6 +89,12 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, { message: "expected a header name such as X-Real-IP" })
     .optional(),
+  // A MaxMind GeoLite2/GeoIP2 .mmdb file; unset: the IP-to-country database shipped with Footfall.
+  GEOIP_DATABASE: z.string().min(1).optional(),
+  COUNTRY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, { message: "expected a header name such as CF-IPCountry" })
+    .optional(),
   WEBSOCKET_PORT: port.optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),

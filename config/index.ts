@@ -34,6 +34,10 @@ export const configSchema = envSchema.transform((e) =>
     }),
     /** A header a trusted proxy sets to the client address (X-Real-IP and the like); unset: none. */
     clientIpHeader: e.CLIENT_IP_HEADER?.toLowerCase(),
+    /** The tracker endpoint's IP database: a MaxMind file; unset: the shipped country database. */
+    geoipDatabase: e.GEOIP_DATABASE,
+    /** A country header a trusted proxy sets (CF-IPCountry and the like); read only with TRUST_PROXY. */
+    countryHeader: e.COUNTRY_HEADER?.toLowerCase(),
     websocketPort: e.WEBSOCKET_PORT,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,

@@ -20,6 +20,24 @@ export interface VisitorEvent {
   device: string;
   referrer?: string;
   user_id?: string;
+  /** The landing page's campaign parameters, as sent. */
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_content?: string;
+  utm_term?: string;
+  // Filled in from the request on events through /api/collect only (services/enrich).
+  /** The referrer's host, named when well known, or `Direct / None`. */
+  source?: string;
+  browser?: string;
+  browser_version?: string;
+  os?: string;
+  os_version?: string;
+  /** A hash of the day's salt, the site, the IP and the User-Agent: no cookie, no IP kept. */
+  visitor_id?: string;
+  /** From a MaxMind City database (GEOIP_DATABASE) only. */
+  region?: string;
+  city?: string;
   metadata: Record<string, MetadataValue>;
   /** The client's clock, as sent; null when it sent none. */
   timestamp: string | null;

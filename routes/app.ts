@@ -13,8 +13,10 @@ import { refuseForeignOrigins } from "../middlewares/origin.ts";
 import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { requestLogger } from "../middlewares/request-logger.ts";
 import type { Services } from "../services/container.ts";
+import { VisitorEnricher } from "../services/enrich/visitor-enricher.ts";
 import { analyticsRoutes } from "./analytics.ts";
 import { apiDocument, documentedEndpoints } from "./api-document.ts";
+import { collectRoutes } from "./collect.ts";
 import { countryTrackerRoutes } from "./compat-country.ts";
 import { hitCounterRoutes } from "./compat-hit-counter.ts";
 import { docsRoutes } from "./docs.ts";
@@ -69,7 +71,7 @@ export function createApp(services: Services) {
   const limitIngestion = ingestionRateLimit(config.rateLimitPerMinute);
   app.on(
     "POST",
-    ["/api/events", "/api/visit", "/api/v1/stats"],
+    ["/api/events", "/api/collect", "/api/visit", "/api/v1/stats"],
     refuseWhileDraining,
     refuseForeignOrigins(config.corsOrigins),
     limitIngestion,
@@ -78,10 +80,20 @@ export function createApp(services: Services) {
   let endpoints: Readonly<Record<string, string>> = {};
   let document: string | undefined;
   app.route("/api/events", eventRoutes(config.limits));
+  const enricher = new VisitorEnricher({
+    clock: services.clock,
+    geoipDatabase: config.geoipDatabase,
+  });
+  // The user's own database is opened now, so a wrong GEOIP_DATABASE stops start-up.
+  if (config.geoipDatabase !== undefined) enricher.open();
+  app.route("/api/collect", collectRoutes(config, enricher));
   app.route("/api/analytics", analyticsRoutes());
   app.route("/api/analytics", historyRoutes());
   app.route("/api/events", exportRoutes());
-  app.route("/", statusRoutes());
+  app.route(
+    "/",
+    statusRoutes(() => enricher.bots_filtered),
+  );
   app.openAPIRegistry.registerPath(websocketRoute);
   app.route("/api", hitCounterRoutes(config));
   app.route("/api/v1", countryTrackerRoutes(config));

@@ -14,10 +14,10 @@ interface EventBody {
 }
 
 // The body is validated by readEvents (indexed paths in a batch), not by the router.
-const eventBodyReference = {
+export const eventBodyReference = {
   anyOf: [{ $ref: "#/components/schemas/EventInput" }, { $ref: "#/components/schemas/EventBatch" }],
 };
-const eventBodySchema = z.union([eventInputSchema, eventBatchSchema]);
+export const eventBodySchema = z.union([eventInputSchema, eventBatchSchema]);
 
 function eventRoute(limits: Config["limits"]) {
   return createRoute({
@@ -65,7 +65,7 @@ export function eventRoutes(limits: Config["limits"]) {
 }
 
 /** Validates a parsed body as one event or a batch, within the event and batch limits. */
-function readEvents(limits: Config["limits"]) {
+export function readEvents(limits: Config["limits"]) {
   return (value: unknown, bytes: number): EventBody => {
     if (!Array.isArray(value)) {
       if (bytes > limits.maxEventBytes) {

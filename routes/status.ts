@@ -54,7 +54,8 @@ const statusRoute = createRoute({
   },
 });
 
-export function statusRoutes() {
+/** `botsFiltered`: events the tracker endpoint dropped as bots' since start. */
+export function statusRoutes(botsFiltered: () => number) {
   return newRouter()
     .openapi(healthRoute, (c) => {
       const { clock, startedAt } = c.var.services;
@@ -88,6 +89,7 @@ export function statusRoutes() {
             },
             dashboard_actions: hub.actionCounts(),
             ...live.status(),
+            bots_filtered: botsFiltered(),
             compat: compat.fill(),
             storage: { durability: config.storage.durability, ...database.log.stats() },
             memory: memory(),

@@ -92,6 +92,22 @@ function withoutDialect(schema: Record<string, unknown>): Record<string, unknown
   return rest;
 }
 
+/** The landing page's campaign parameters, as the tracker reads them from its query string. */
+export const CAMPAIGN_FIELDS = [
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "utm_content",
+  "utm_term",
+] as const;
+const campaignFields = {
+  utm_source: label(256).optional().describe("also the landing URL's `ref` or `source`"),
+  utm_medium: label(256).optional(),
+  utm_campaign: label(256).optional(),
+  utm_content: label(256).optional(),
+  utm_term: label(256).optional(),
+};
+
 /** One visitor event as a website sends it: the earlier servers' fields, plus optional extras. */
 export const eventInputSchema = z
   .object({
@@ -106,6 +122,7 @@ export const eventInputSchema = z
     user_id: label(256).optional(),
     title: text(512).optional(),
     metadata: metadataSchema.optional(),
+    ...campaignFields,
   })
   .refine((event) => event.session_id !== undefined || event.sessionId !== undefined, {
     message: "session_id is required",

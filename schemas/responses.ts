@@ -83,6 +83,27 @@ export const visitorEventSchema = z
     device: z.string(),
     referrer: z.string().optional(),
     user_id: z.string().optional(),
+    utm_source: z.string().optional(),
+    utm_medium: z.string().optional(),
+    utm_campaign: z.string().optional(),
+    utm_content: z.string().optional(),
+    utm_term: z.string().optional(),
+    source: z
+      .string()
+      .optional()
+      .describe("tracker events: the referrer's host, named when well known, or `Direct / None`"),
+    browser: z.string().optional().describe("tracker events: from the User-Agent"),
+    browser_version: z.string().optional().describe("tracker events: the major version"),
+    os: z.string().optional().describe("tracker events: from the User-Agent"),
+    os_version: z.string().optional().describe("tracker events: the major version"),
+    visitor_id: z
+      .string()
+      .optional()
+      .describe(
+        "tracker events: a hash of the day's random salt, the site, the IP and the User-Agent",
+      ),
+    region: z.string().optional().describe("tracker events, with a City GEOIP_DATABASE"),
+    city: z.string().optional().describe("tracker events, with a City GEOIP_DATABASE"),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
     timestamp: z
       .string()
@@ -173,6 +194,9 @@ const memorySchema = z.object({
   heap_total: z.number().int(),
 });
 
+/** POST /api/collect's whole answer: the tracker never reads it. */
+export const collectAcceptedSchema = z.object({ success: z.literal(true) });
+
 export const statusResponseSchema = z
   .object({
     success: z.literal(true),
@@ -203,6 +227,10 @@ export const statusResponseSchema = z
       events_received: z.number().int(),
       events_last_minute: z.number().int(),
       events_per_second: z.number().describe("over the last minute"),
+      bots_filtered: z
+        .number()
+        .int()
+        .describe("events to /api/collect dropped since start: a bot's or an empty User-Agent"),
       active_sessions: fillSchema,
       live_state: z
         .object({ bytes: z.number().int(), max_bytes: z.number().int() })

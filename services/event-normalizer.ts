@@ -1,5 +1,5 @@
 import type { MetadataValue, VisitorEvent } from "../interfaces/analytics.ts";
-import type { EventInput } from "../schemas/event.ts";
+import { CAMPAIGN_FIELDS, type EventInput } from "../schemas/event.ts";
 
 const ABSOLUTE_URL = /^[a-z][a-z\d+.-]*:\/\//i;
 
@@ -44,5 +44,9 @@ export function toVisitorEvent(input: EventInput, receivedAt: number): VisitorEv
   if (input.title !== undefined) event.title = input.title;
   if (referrer !== undefined && referrer !== "") event.referrer = referrer;
   if (input.user_id !== undefined) event.user_id = input.user_id;
+  for (const field of CAMPAIGN_FIELDS) {
+    const value = input[field];
+    if (value !== undefined) event[field] = value;
+  }
   return event;
 }

@@ -19,13 +19,16 @@ export class Ingestion {
 
   /**
    * Resolves once the events are durable and counted, with the current stats of their site as
-   * JSON. Every request answered after one group commit shares one computation of those stats.
+   * JSON. `enrich` completes each event from its request (the tracker endpoint only). Every request answered after one group commit shares one computation of those stats.
    */
   async accept(
     inputs: readonly EventInput[],
+    enrich?: (event: VisitorEvent) => void,
   ): Promise<{ events: VisitorEvent[]; statsJson: string }> {
     const receivedAt = this.clock.now();
     const events = inputs.map((input) => toVisitorEvent(input, receivedAt));
+    // The tracker endpoint's enrichment, before the log: stored and replayed with the event.
+    if (enrich !== undefined) for (const event of events) enrich(event);
     await this.log.append(events, receivedAt);
     const site = events[events.length - 1]?.site;
     return { events, statsJson: this.live.currentStatsJson({ site }) };

@@ -41,6 +41,28 @@ interface EventRow {
 }
 
 /**
+ * Optional text columns a row holds as the event's field of the same name (null: absent). Older
+ * databases gain them, empty, by migration 5.
+ */
+const OPTIONAL_COLUMNS = [
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "utm_content",
+  "utm_term",
+  "source",
+  "browser",
+  "browser_version",
+  "os",
+  "os_version",
+  "visitor_id",
+  "region",
+  "city",
+] as const satisfies readonly (keyof VisitorEvent)[];
+
+type OptionalRow = { [Column in (typeof OPTIONAL_COLUMNS)[number]]?: string | null };
+
+/**
  * The event log on SQLite, with group commit: every append made while the event loop
  * is busy (a commit included) joins one transaction on the next turn. There is no fixed delay:
  * an append on an idle server commits on the very next turn. `append` resolves only once the
@@ -73,8 +95,8 @@ export class SqliteEventLog implements EventLog {
     this.db = db;
     this.insert = db.query(
       `INSERT INTO events (received_at, client_timestamp, type, name, site, page, host, title,
-         session_id, user_id, country, device, referrer, metadata)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         session_id, user_id, country, device, referrer, metadata, ${OPTIONAL_COLUMNS.join(", ")})
+       VALUES (${new Array(14 + OPTIONAL_COLUMNS.length).fill("?").join(", ")})`,
     );
     this.commitBatch = db.transaction((batch: Pending[]) => {
       for (const { events, receivedAt, committed } of batch) {
@@ -94,6 +116,7 @@ export class SqliteEventLog implements EventLog {
             event.device,
             event.referrer ?? null,
             JSON.stringify(event.metadata),
+            ...OPTIONAL_COLUMNS.map((column) => event[column] ?? null),
           );
           committed.push({ position: Number(lastInsertRowid), event, receivedAt });
         }
@@ -244,7 +267,7 @@ export class SqliteEventLog implements EventLog {
   }
 }
 
-export function fromRow(row: EventRow): LoggedEvent {
+export function fromRow(row: EventRow & OptionalRow): LoggedEvent {
   const event: VisitorEvent = {
     type: row.type,
     page: row.page,
@@ -262,5 +285,9 @@ export function fromRow(row: EventRow): LoggedEvent {
   if (row.title !== null) event.title = row.title;
   if (row.referrer !== null) event.referrer = row.referrer;
   if (row.user_id !== null) event.user_id = row.user_id;
+  for (const column of OPTIONAL_COLUMNS) {
+    const value = row[column];
+    if (value !== null && value !== undefined) event[column] = value;
+  }
   return { id: row.id, event, receivedAt: row.received_at };
 }

@@ -105,6 +105,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description:
+      "events' campaign parameters and what the tracker endpoint learns of the visitor (never the IP)",
+    sql: `
+      ALTER TABLE events ADD COLUMN utm_source TEXT;
+      ALTER TABLE events ADD COLUMN utm_medium TEXT;
+      ALTER TABLE events ADD COLUMN utm_campaign TEXT;
+      ALTER TABLE events ADD COLUMN utm_content TEXT;
+      ALTER TABLE events ADD COLUMN utm_term TEXT;
+      ALTER TABLE events ADD COLUMN source TEXT;
+      ALTER TABLE events ADD COLUMN browser TEXT;
+      ALTER TABLE events ADD COLUMN browser_version TEXT;
+      ALTER TABLE events ADD COLUMN os TEXT;
+      ALTER TABLE events ADD COLUMN os_version TEXT;
+      ALTER TABLE events ADD COLUMN visitor_id TEXT;
+      ALTER TABLE events ADD COLUMN region TEXT;
+      ALTER TABLE events ADD COLUMN city TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

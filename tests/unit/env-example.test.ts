@@ -46,6 +46,8 @@ describe("configuration", () => {
       rateLimitPerMinute: 100,
       trustProxy: { hops: 0, addresses: [] },
       clientIpHeader: undefined,
+      geoipDatabase: undefined,
+      countryHeader: undefined,
       websocketPort: undefined,
       logLevel: "info",
       apiToken: undefined,

@@ -1,0 +1,69 @@
+import type { VisitorEvent } from "../../interfaces/analytics.ts";
+import type { Clock } from "../clock.ts";
+import { isBotUserAgent } from "./bots.ts";
+import { CountryLookup, isoCountry } from "./country.ts";
+import { sourceOf } from "./source.ts";
+import { UserAgentCache } from "./user-agent.ts";
+import { VisitorIds } from "./visitor-id.ts";
+
+/** What the request itself says of the visitor. The IP is used for lookups here, never kept. */
+export interface VisitorRequest {
+  ip: string;
+  userAgent: string;
+  /** A trusted proxy's country header (CF-IPCountry and the like), when configured. */
+  proxyCountry?: string;
+}
+
+/**
+ * Fills in, on events from the tracker endpoint, what the request tells of the visitor: country
+ * (region and city with a City database), browser, OS, device class, a cookieless visitor id and
+ * the source. API clients' events are never enriched: their IP and User-Agent are a server's.
+ */
+export class VisitorEnricher {
+  private readonly userAgents = new UserAgentCache();
+  private readonly visitorIds: VisitorIds;
+  private readonly countries: CountryLookup;
+  private botsFiltered = 0;
+
+  constructor(options: { clock: Clock; geoipDatabase?: string }) {
+    this.visitorIds = new VisitorIds(options.clock);
+    this.countries = new CountryLookup(options.geoipDatabase);
+  }
+
+  /** Opens the IP database now, so a bad GEOIP_DATABASE stops start-up. */
+  open(): void {
+    this.countries.open();
+  }
+
+  /** True, and counted as `count` filtered events, when the User-Agent is a bot's or empty. */
+  refuseBot(userAgent: string, count: number): boolean {
+    if (!isBotUserAgent(userAgent)) return false;
+    this.botsFiltered += count;
+    return true;
+  }
+
+  get bots_filtered(): number {
+    return this.botsFiltered;
+  }
+
+  enrich(event: VisitorEvent, request: VisitorRequest): void {
+    const location = this.countries.locate(request.ip);
+    if (event.country === "unknown") {
+      const country = isoCountry(request.proxyCountry) ?? location.country;
+      if (country) event.country = country;
+    }
+    if (location.region) event.region = location.region;
+    if (location.city) event.city = location.city;
+
+    const agent = this.userAgents.parse(request.userAgent);
+    if (agent.browser) event.browser = agent.browser;
+    if (agent.browser_version) event.browser_version = agent.browser_version;
+    if (agent.os) event.os = agent.os;
+    if (agent.os_version) event.os_version = agent.os_version;
+    if (event.device === "unknown" && agent.device) event.device = agent.device;
+
+    event.visitor_id = this.visitorIds.idFor(event.site, request.ip, request.userAgent);
+    const siteHosts = event.host === undefined ? [event.site] : [event.host, event.site];
+    event.source = sourceOf(event.referrer, siteHosts);
+  }
+}
