@@ -17,6 +17,9 @@ type Footfall = ((name: string, properties?: Record<string, unknown>) => void) &
 const MAX_PROPERTIES = 30;
 const MAX_STRING = 1024;
 const MAX_KEY_LENGTH = 64;
+const MAX_CAMPAIGN = 256;
+// The landing URL's campaign parameters, the only part of its query string that is sent.
+const CAMPAIGN = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"];
 
 const page = window as unknown as { footfall?: Footfall };
 // Only set while this script first runs, so it is read now.
@@ -36,7 +39,7 @@ if (
 }
 
 function start(): void {
-  const endpoint = option("api") || new URL("/api/events", script?.src || location.href).href;
+  const endpoint = option("api") || new URL("/api/collect", script?.src || location.href).href;
   const site = option("site") || location.hostname;
   const withHash = option("hash") != null;
   const device = deviceClass(navigator.userAgent, screen.width, navigator.maxTouchPoints);
@@ -67,6 +70,7 @@ function start(): void {
     metadata: Record<string, Scalar>,
     name?: string,
     activity = true,
+    campaign: Record<string, string> = {},
   ): void => {
     const session_id = session(activity);
     if (session_id === undefined) return;
@@ -78,6 +82,7 @@ function start(): void {
       site,
       title: document.title.slice(0, 512) || undefined,
       metadata: { ...metadata, device },
+      ...campaign,
     });
     // A string beacon goes as text/plain: no CORS preflight, and it survives the page closing.
     if (!navigator.sendBeacon?.(endpoint, body)) {
@@ -100,8 +105,24 @@ function start(): void {
     if (landing && document.referrer && new URL(document.referrer).host !== location.host) {
       metadata.referrer = document.referrer.slice(0, 2048);
     }
+    const campaign: Record<string, string> = {};
+    if (landing) {
+      const query = new URLSearchParams(location.search);
+      const read = (name: string) => {
+        const value = query.get(name)?.trim();
+        // What the schema would refuse (controls, invisible characters) is left out, not the event.
+        return value && !/[\p{Cc}\p{Cf}]/u.test(value) ? value.slice(0, MAX_CAMPAIGN) : undefined;
+      };
+      for (const field of CAMPAIGN) {
+        const value = read(field);
+        if (value) campaign[field] = value;
+      }
+      // `ref` and `source` are the short forms of utm_source some links use.
+      const short = read("ref") || read("source");
+      if (short && !campaign.utm_source) campaign.utm_source = short;
+    }
     landing = false;
-    send("pageview", metadata);
+    send("pageview", metadata, undefined, true, campaign);
   };
 
   const custom = (name: unknown, properties?: unknown): void => {

@@ -19,6 +19,9 @@ import { SESSION_IDLE_MS, SESSION_KEY } from "../../tracker/session.ts";
 import { hasChromium, launchBrowser } from "../support/browser.ts";
 import { eventually, startTestServer, type TestServer } from "../support/server.ts";
 
+const DESKTOP_CHROME =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36";
+
 // Longer than the waits below, so a missing event fails with what did arrive, not a timeout.
 setDefaultTimeout(30_000);
 
@@ -29,7 +32,7 @@ type WithFootfall = { footfall?: (name: string, properties?: Record<string, unkn
 interface WatchedPage {
   page: Page;
   errors: string[];
-  /** Event bodies the page posted to /api/events, as the browser saw them. */
+  /** Event bodies the page posted to /api/collect, as the browser saw them. */
   sent: Record<string, unknown>[];
   /** How each of those went, as Chromium classes it: "ping" for a beacon, "fetch" for fetch. */
   transports: string[];
@@ -96,7 +99,9 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
   });
 
   async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
-    const context = await browser.newContext(options);
+    // Headless Chromium names itself HeadlessChrome, a bot's name to /api/collect: a visitor's
+    // browser is a desktop Chrome unless the test says otherwise.
+    const context = await browser.newContext({ userAgent: DESKTOP_CHROME, ...options });
     contexts.push(context);
     return context;
   }
@@ -109,7 +114,7 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
     });
     page.on("pageerror", (error) => watched.errors.push(error.message));
     page.on("request", (request) => {
-      if (new URL(request.url()).pathname === "/api/events") {
+      if (new URL(request.url()).pathname === "/api/collect") {
         watched.sent.push(JSON.parse(request.postData() ?? "null"));
         watched.transports.push(request.resourceType());
       }
@@ -288,9 +293,9 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       expect(await context.cookies()).toEqual([]);
       expect(await demo.page.evaluate(() => document.cookie)).toBe("");
       expect(await embedded.page.evaluate(() => document.cookie)).toBe("");
-      // Every response, the pages, /tracker.js and /api/events included, and every request.
+      // Every response, the pages, /tracker.js and /api/collect included, and every request.
       expect(responses.map((response) => new URL(response.url()).pathname)).toContain(
-        "/api/events",
+        "/api/collect",
       );
       const cookieHeaders = await Promise.all(
         responses.map(async (response) => [
@@ -513,7 +518,7 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       await eventually(() => posts().every((request) => request.status !== undefined), 10_000);
       expect(posts()).toHaveLength(3);
       for (const post of posts()) {
-        expect(post).toMatchObject({ method: "POST", path: "/api/events", status: 201 });
+        expect(post).toMatchObject({ method: "POST", path: "/api/collect", status: 202 });
         expect(post.contentType).toMatch(/^text\/plain(;|$)/);
         // A beacon with a CORS-safelisted type goes no-cors: nothing to preflight.
         expect(post.fetchMode).toBe("no-cors");
@@ -566,12 +571,12 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       expect(posts()).toEqual([
         {
           method: "POST",
-          path: "/api/events",
+          path: "/api/collect",
           contentType: "text/plain",
           // A fetch, not a beacon (which would be no-cors); still simple enough for no preflight.
           fetchMode: "cors",
           site: "fallback",
-          status: 201,
+          status: 202,
         },
       ]);
       expect(wire.filter((request) => request.method === "OPTIONS")).toEqual([]);
@@ -579,7 +584,7 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       const calls = await page.evaluate(() => (window as { fetchCalls?: unknown[] }).fetchCalls);
       expect(calls).toEqual([
         {
-          url: `${gatewayUrl}/api/events`,
+          url: `${gatewayUrl}/api/collect`,
           method: "POST",
           keepalive: true,
           contentType: "text/plain",
@@ -590,7 +595,7 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
 
     test("data-api sends events where it says, when the script is served from elsewhere", async () => {
       const context = await newContext();
-      // The website serves its own copy of the script: its origin has no /api/events.
+      // The website serves its own copy of the script: its origin has no /api/collect.
       const { page, errors } = await open(context, `${websiteUrl}/self-hosted?site=self`);
       const [pageview] = await receivedEvents(ofSession(await storedSessionId(page)), 1);
       expect(pageview).toMatchObject({ page: "/self-hosted", site: "self" });
@@ -633,6 +638,54 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       expect(events[1]?.page).toBe("/demo/pricing");
       expect(events[1]?.referrer).toBeUndefined();
       expect(errors).toEqual([]);
+    });
+
+    test("the landing URL's campaign parameters, and only those, are sent; the server adds browser, OS, visitor id and source", async () => {
+      const context = await newContext();
+      const watched = await open(
+        context,
+        `${websiteUrl}/plain?site=campaign&utm_medium=email&utm_campaign=spring&ref=newsletter&email=someone%40example.com`,
+      );
+      const { page, errors } = watched;
+      const sessionId = await storedSessionId(page);
+      await page.evaluate(() => history.pushState({}, "", "/plain/next?utm_source=later"));
+      const [sent] = await sentEvents(watched, 2);
+      expect(sent).toMatchObject({
+        utm_source: "newsletter",
+        utm_medium: "email",
+        utm_campaign: "spring",
+      });
+      expect(JSON.stringify(watched.sent)).not.toContain("example.com");
+      expect(watched.sent[1]).not.toHaveProperty("utm_source");
+      const [landing, next] = await receivedEvents(ofSession(sessionId), 2);
+      // One visitor: the same id on both pages (read before toMatchObject, which Bun lets touch it).
+      expect(next?.visitor_id).toMatch(/^[\w-]{22}$/);
+      expect(next?.visitor_id).toBe(landing?.visitor_id as string);
+      expect(landing).toMatchObject({
+        page: "/plain",
+        utm_source: "newsletter",
+        utm_medium: "email",
+        utm_campaign: "spring",
+        browser: "Chrome",
+        browser_version: "140",
+        os: "Linux",
+        source: "Direct / None",
+      });
+      expect(errors).toEqual([]);
+    });
+
+    test("a headless browser that names itself so is taken for a bot: nothing is counted", async () => {
+      const context = await newContext({
+        userAgent:
+          "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/140.0.0.0 Safari/537.36",
+      });
+      const watched = await open(context, `${websiteUrl}/plain?site=headless`);
+      await sentEvents(watched, 1);
+      const control = await open(await newContext(), `${websiteUrl}/plain?site=headless`);
+      const controlSession = await storedSessionId(control.page);
+      await receivedEvents(ofSession(controlSession), 1);
+      const fromSite = (await recentEvents()).filter((event) => event.site === "headless");
+      expect(fromSite.map((event) => event.session_id)).toEqual([controlSession]);
     });
 
     test("with data-hash, a hash change is a pageview of the path and hash", async () => {
@@ -723,7 +776,7 @@ async function websitePage(url: URL, footfallUrl: string): Promise<Response> {
     "/plain": tracker(),
     "/hash": tracker(" data-hash"),
     "/respect-dnt": tracker(" data-respect-dnt"),
-    "/self-hosted": `<script defer src="/js/analytics.js" data-site="${site}" data-api="${footfallUrl}/api/events"></script>`,
+    "/self-hosted": `<script defer src="/js/analytics.js" data-site="${site}" data-api="${footfallUrl}/api/collect"></script>`,
     "/queued": `<script>
       window.footfall=window.footfall||function(){(window.footfall.q=window.footfall.q||[]).push(arguments)};
       footfall("early", { step: 1, ok: true, label: "first", none: null, nested: { a: 1 }, fn: function () {} });
