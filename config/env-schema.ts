@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { z } from "zod";
 
@@ -90,7 +91,11 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9-]+$/, { message: "expected a header name such as X-Real-IP" })
     .optional(),
   // A MaxMind GeoLite2/GeoIP2 .mmdb file; unset: the IP-to-country database shipped with Footfall.
-  GEOIP_DATABASE: z.string().min(1).optional(),
+  GEOIP_DATABASE: z
+    .string()
+    .min(1)
+    .refine((path) => existsSync(path), { message: "no such file" })
+    .optional(),
   COUNTRY_HEADER: z
     .string()
     .regex(/^[A-Za-z0-9-]+$/, { message: "expected a header name such as CF-IPCountry" })

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
+import { loadConfig } from "../../config/index.ts";
 import {
   DashboardClient,
   eventually,
@@ -186,6 +187,9 @@ describe("POST /api/collect behind a trusted proxy", () => {
       await collect(server, pageview("c-private"), { "x-forwarded-for": "81.2.69.160" });
       await eventually(() => JSON.stringify(dashboard.frames).includes("c-private"));
       expect(JSON.stringify(dashboard.frames)).not.toContain("81.2.69.160");
+      // The enriched fields are part of the protocol's event frame.
+      expect(JSON.stringify(dashboard.frames)).toContain('"visitor_id"');
+      expect(dashboard.protocolErrors).toEqual([]);
       const stored = await eventOf(server, "c-private");
       expect(stored?.country).toBe("GB");
       expect(JSON.stringify(stored)).not.toContain("81.2.69.160");
@@ -238,5 +242,24 @@ describe("enriched events are stored durably", () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("GEOIP_DATABASE", () => {
+  test("a MaxMind-format file of the user's own is read instead of the shipped one", async () => {
+    const { SHIPPED_DATABASE } = await import("../../services/enrich/country.ts");
+    const server = startTestServer({ GEOIP_DATABASE: SHIPPED_DATABASE, TRUST_PROXY: "true" });
+    try {
+      await collect(server, pageview("g-1"), { "x-forwarded-for": US_IP });
+      expect((await eventOf(server, "g-1"))?.country).toBe("US");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("a file that does not exist is a configuration error, named", () => {
+    expect(() => loadConfig({ GEOIP_DATABASE: "/nonexistent/GeoLite2-City.mmdb" })).toThrow(
+      'GEOIP_DATABASE="/nonexistent/GeoLite2-City.mmdb": no such file',
+    );
   });
 });
