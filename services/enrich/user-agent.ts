@@ -42,7 +42,11 @@ export function parseUserAgent(userAgent: string): UserAgentInfo {
 export class UserAgentCache {
   private readonly entries = new Map<string, UserAgentInfo>();
 
-  constructor(private readonly capacity = 1000) {}
+  constructor(
+    private readonly capacity = 1000,
+    // Longer strings are parsed but not kept: the cache holds at most capacity × this many characters.
+    private readonly maxKeyLength = 512,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -52,6 +56,7 @@ export class UserAgentCache {
     const known = this.entries.get(userAgent);
     if (known !== undefined) return known;
     const info = parseUserAgent(userAgent);
+    if (userAgent.length > this.maxKeyLength) return info;
     if (this.entries.size >= this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);

@@ -89,6 +89,13 @@ describe("the User-Agent's browser, OS and device class", () => {
     expect(cache.parse(USER_AGENTS.chrome)).not.toBe(first);
     expect(cache.parse(USER_AGENTS.chrome)).toEqual(first);
   });
+
+  test("a User-Agent longer than the cache keeps is parsed but not kept", () => {
+    const cache = new UserAgentCache(10, 200);
+    const long = `${USER_AGENTS.chrome} ${"x".repeat(200)}`;
+    expect(cache.parse(long)).toMatchObject({ browser: "Chrome" });
+    expect(cache.size).toBe(0);
+  });
 });
 
 describe("the country of an IP, from the shipped database", () => {
