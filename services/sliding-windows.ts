@@ -13,6 +13,9 @@ export class DistinctWindow {
   ) {}
 
   touch(key: string, now: number): void {
+    // Writes forget what left the window (amortised O(1)), so a read steps over at most what left
+    // since the last event or tick, even when no tick runs (a replay).
+    this.prune(now);
     this.lastSeen.touch(key, now);
     if (this.lastSeen.size > this.maxKeys) {
       const stalest = this.lastSeen.oldestKey();
@@ -22,7 +25,7 @@ export class DistinctWindow {
 
   /**
    * Keys seen within the window before `now`. A read changes nothing: it steps over the keys that
-   * left the window since the last `prune` (the clock's tick, at most a second's worth).
+   * left the window since the last event or tick (at most a second's worth).
    */
   count(now: number): number {
     let left = 0;
