@@ -2,8 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Config } from "../config/index.ts";
 import { collectAcceptedSchema } from "../schemas/responses.ts";
 import type { VisitorEnricher } from "../services/enrich/visitor-enricher.ts";
-import { eventBodyReference, eventBodySchema, readEvents } from "./events.ts";
-import { ingestionErrors, publicIngestion } from "./public-ingestion.ts";
+import { eventIngestion } from "./events.ts";
+import { ingestionErrors } from "./public-ingestion.ts";
 import { jsonResponse, newRouter, serialisedJson } from "./route-contract.ts";
 
 const ACCEPTED = '{"success":true}';
@@ -16,12 +16,7 @@ function collectRoute(limits: Config["limits"]) {
     description:
       "Public; what tracker.js sends to. The same event fields and batch rules as `POST /api/events`, `text/plain` or JSON. The event gains the country from the client IP when it carries none (a trusted proxy's COUNTRY_HEADER first), browser, OS and their major versions, the device class when it carries none, a cookieless `visitor_id` and its `source`. The IP is used for these lookups only: never stored, logged or sent to a dashboard. A bot's (or an empty) User-Agent is answered alike but nothing is counted (`bots_filtered` in /api/status).",
     tags: ["Ingestion"],
-    ...publicIngestion({
-      maxBytes: limits.maxBatchBytes,
-      validate: readEvents(limits),
-      jsonSchema: eventBodyReference,
-      textSchema: eventBodySchema,
-    }),
+    ...eventIngestion(limits),
     responses: {
       202: jsonResponse(collectAcceptedSchema, "Accepted, once durable (or dropped as a bot's)"),
       ...ingestionErrors(),

@@ -14,10 +14,20 @@ interface EventBody {
 }
 
 // The body is validated by readEvents (indexed paths in a batch), not by the router.
-export const eventBodyReference = {
+const eventBodyReference = {
   anyOf: [{ $ref: "#/components/schemas/EventInput" }, { $ref: "#/components/schemas/EventBatch" }],
 };
-export const eventBodySchema = z.union([eventInputSchema, eventBatchSchema]);
+const eventBodySchema = z.union([eventInputSchema, eventBatchSchema]);
+
+/** The public JSON-or-text body of events (one or a batch), as /api/events and /api/collect take it. */
+export function eventIngestion(limits: Config["limits"]) {
+  return publicIngestion({
+    maxBytes: limits.maxBatchBytes,
+    validate: readEvents(limits),
+    jsonSchema: eventBodyReference,
+    textSchema: eventBodySchema,
+  });
+}
 
 function eventRoute(limits: Config["limits"]) {
   return createRoute({
@@ -27,12 +37,7 @@ function eventRoute(limits: Config["limits"]) {
     description:
       "Public. `text/plain` is what `navigator.sendBeacon` sends. The 201 is sent once the events are durable.",
     tags: ["Ingestion"],
-    ...publicIngestion({
-      maxBytes: limits.maxBatchBytes,
-      validate: readEvents(limits),
-      jsonSchema: eventBodyReference,
-      textSchema: eventBodySchema,
-    }),
+    ...eventIngestion(limits),
     responses: {
       201: jsonResponse(
         eventAcceptedSchema,
