@@ -6,7 +6,7 @@ import { splitPage, toVisitorEvent } from "../../services/event-normalizer.ts";
 import { toEventView } from "../../services/event-view.ts";
 import { KeyCap, OTHER } from "../../services/key-cap.ts";
 import { RecencyList } from "../../services/recency-list.ts";
-import { RateWindow, RecentItems } from "../../services/sliding-windows.ts";
+import { DistinctWindow, RateWindow, RecentItems } from "../../services/sliding-windows.ts";
 import { StringPool } from "../../services/string-pool.ts";
 
 describe("CounterCube", () => {
@@ -163,6 +163,15 @@ describe("RecencyList", () => {
 });
 
 describe("windows", () => {
+  test("the last minute's window forgets on each event what left it, so it holds only the last minute even with no tick (a replay)", () => {
+    const window = new DistinctWindow(60_000, 1_000_000);
+    for (let second = 0; second < 600; second++) window.touch(`visitor-${second}`, second * 1000);
+    expect(window.exportState()).toHaveLength(60);
+    expect(window.count(599_000)).toBe(60);
+    expect(window.count(700_000)).toBe(0);
+    expect(window.exportState()).toHaveLength(60);
+  });
+
   test("the rate window sums the last 60 seconds only", () => {
     const rate = new RateWindow();
     rate.record(0, 5);
