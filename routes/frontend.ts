@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { serviceInfoSchema } from "../schemas/responses.ts";
+import { serviceInfoSchema } from "../schemas/server-responses.ts";
 import { builtOnce, withEtag } from "./built-asset.ts";
 import { newRouter, publicAccess } from "./route-contract.ts";
 import { serviceInfo } from "./status.ts";

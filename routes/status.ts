@@ -2,7 +2,11 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { VERSION } from "../config/version.ts";
 import type { AppEnv } from "../interfaces/app-env.ts";
-import { healthSchema, type ServiceInfo, statusResponseSchema } from "../schemas/responses.ts";
+import {
+  healthSchema,
+  type ServiceInfo,
+  statusResponseSchema,
+} from "../schemas/server-responses.ts";
 import type { Services } from "../services/container.ts";
 import {
   errorResponses,

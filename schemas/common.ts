@@ -13,6 +13,8 @@ const FORMAT = /^\P{Cf}*$/u;
 
 /** Both rules above as one pattern, for the API document (its generator keeps one regex, with flags). */
 const PRINTABLE_PATTERN = "^[^\\p{Cc}\\p{Cf}]*$";
+/** Neither a control nor a format character (a fast check before the schemas word the refusal). */
+export const PRINTABLE = new RegExp(PRINTABLE_PATTERN, "u");
 
 /**
  * A trimmed, printable label (counter keys, identifiers): control and invisible format
@@ -45,7 +47,8 @@ export const key = (max: number) =>
 
 /** C0 controls but tab, line feed and carriage return, and DEL: NUL and the like carry no text. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const C0_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+export const C0_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const C0_CONTROLS = new RegExp(C0_CONTROL.source, "g");
 
 /** Free text (titles, referrers, metadata values): kept as sent, less NUL and other C0 controls. */
 export const text = (max: number) =>

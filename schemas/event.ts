@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { key, label, text } from "./common.ts";
+import { C0_CONTROL, key, label, PRINTABLE, text } from "./common.ts";
 
 export const EVENT_TYPES = ["pageview", "click", "session_end", "custom"] as const;
 export const MAX_EXTRA_METADATA = 30;
@@ -21,9 +21,6 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
 // Fast paths for the common case (the schemas above decide, and word the message, otherwise).
-const PLAIN_KEY = /^[^\p{Cc}\p{Cf}]*$/u;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const HAS_C0 = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const isPlainScalar = (value: unknown) =>
   value === null ||
   typeof value === "number" ||
@@ -31,7 +28,7 @@ const isPlainScalar = (value: unknown) =>
   (typeof value === "string" &&
     value.length <= 1024 &&
     value.isWellFormed() &&
-    !HAS_C0.test(value));
+    !C0_CONTROL.test(value));
 
 /**
  * Metadata, parsed here rather than by z.object: zod never copies a `__proto__` key (assigning it
@@ -46,7 +43,7 @@ export const metadataSchema = z
     for (const [rawKey, value] of Object.entries(input)) {
       let name = rawKey;
       const plain = rawKey.length <= MAX_METADATA_KEY_LENGTH && rawKey.isWellFormed();
-      if (!(plain && PLAIN_KEY.test(rawKey))) {
+      if (!(plain && PRINTABLE.test(rawKey))) {
         const parsedKey = metadataKey.safeParse(rawKey);
         if (!parsedKey.success) {
           for (const issue of parsedKey.error.issues) {

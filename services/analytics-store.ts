@@ -12,18 +12,17 @@ import {
   DETAILED_OVERHEAD,
   eventBytes,
   jsonStringBytes,
-  STATS_MAX_BYTES,
   takeWithinBytes,
 } from "./answer-budget.ts";
 import type { Clock } from "./clock.ts";
-import { countsOf, DailyCounters } from "./daily-counters.ts";
+import { DailyCounters } from "./daily-counters.ts";
 import { toEventView } from "./event-view.ts";
-import { OTHER } from "./key-cap.ts";
 import type { AnalyticsStoreOptions, AnalyticsStoreState } from "./live-state.ts";
 import type { EndedSession, EventStep, Projection, Step } from "./pipeline/step.ts";
 import { SessionTracker } from "./session-tracker.ts";
 import { matchesFilter, toSessionListView, toSessionView } from "./session-view.ts";
 import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
+import { StatsAnswers } from "./stats-answers.ts";
 
 export { BREAKDOWN_MAX_BYTES, STATS_MAX_BYTES } from "./answer-budget.ts";
 export type { AnalyticsStoreOptions, AnalyticsStoreState } from "./live-state.ts";
@@ -32,14 +31,6 @@ export const VISITOR_WINDOW_MS = 60_000;
 export const RECENT_EVENTS = 50;
 /** Sessions `detailed()` lists at most. */
 export const DETAILED_SESSIONS = 50;
-
-/** Stats answers kept for the current state only: at most this many filters between changes. */
-const STATS_CACHE_ENTRIES = 256;
-
-interface CachedStats {
-  stats: CurrentStats;
-  json?: string;
-}
 
 /**
  * The live state: active sessions, today's counters, the last minute's visitors and the newest
@@ -51,17 +42,12 @@ export class AnalyticsStore implements Projection {
   readonly sessions: SessionTracker;
   /** Sessions ended since the last step took them. */
   private ended: EndedSession[] = [];
-  /** The stats cache also ends when the oldest session's timeout runs out. */
-  private statsCacheUntil = Number.NEGATIVE_INFINITY;
   private readonly today: DailyCounters;
   private readonly visitors: DistinctWindow;
   private readonly eventRate = new RateWindow();
   private readonly recent = new RecentItems<VisitorEvent>(RECENT_EVENTS);
   private eventsReceived = 0;
-  /** Bumped by every change to the counted state; the stats cache holds one version. */
-  private version = 0;
-  private statsCacheVersion = -1;
-  private readonly statsCache = new Map<string, CachedStats>();
+  private readonly stats: StatsAnswers;
   private readonly answerMaxBytes: number;
 
   constructor(
@@ -73,7 +59,7 @@ export class AnalyticsStore implements Projection {
       maxSessions: options.maxActiveSessions,
       maxBytes: options.maxLiveStateBytes,
       onEnded: (session, reason, now) => {
-        this.version++;
+        this.stats.changed();
         // A timed-out session ended when its timeout ran out, not when it was noticed.
         const endedAt =
           reason === "timeout" ? session.last_activity + options.sessionTimeoutMs : now;
@@ -85,6 +71,7 @@ export class AnalyticsStore implements Projection {
       maxTrackedKeyBytes: options.maxTrackedKeyBytes ?? Number.POSITIVE_INFINITY,
       statsMaxPages: options.statsMaxPages ?? 100,
     });
+    this.stats = new StatsAnswers(this.today, this.sessions);
     this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
     this.answerMaxBytes = options.answerMaxBytes ?? ANSWER_MAX_BYTES;
     this.today.rollOver(clock.now());
@@ -98,7 +85,7 @@ export class AnalyticsStore implements Projection {
   tick(step: Step): void {
     this.sessions.expire(step.now);
     this.visitors.prune(step.now);
-    if (this.today.rollOver(step.now)) this.version++;
+    if (this.today.rollOver(step.now)) this.stats.changed();
     this.handOver(step);
   }
 
@@ -107,7 +94,7 @@ export class AnalyticsStore implements Projection {
   }
 
   private record(event: VisitorEvent, now: number): void {
-    this.version++;
+    this.stats.changed();
     this.eventsReceived++;
     this.eventRate.record(now);
     this.recent.push(event);
@@ -128,48 +115,14 @@ export class AnalyticsStore implements Projection {
    * of state and filter, and shared: callers must not change it (it is frozen).
    */
   currentStats(filter: DimensionFilter = {}): CurrentStats {
-    return this.cachedStats(filter).stats;
+    return this.stats.get(filter, this.clock.now()).stats;
   }
 
   /** `currentStats(filter)` as JSON, serialised once per change of state (every ingestion answer carries it). */
   currentStatsJson(filter: DimensionFilter = {}): string {
-    const cached = this.cachedStats(filter);
+    const cached = this.stats.get(filter, this.clock.now());
     cached.json ??= JSON.stringify(cached.stats);
     return cached.json;
-  }
-
-  private cachedStats(filter: DimensionFilter): CachedStats {
-    const now = this.clock.now();
-    if (this.statsCacheVersion !== this.version || now >= this.statsCacheUntil) {
-      this.statsCache.clear();
-      this.statsCacheVersion = this.version;
-      // A cached answer lasts until a session would time out or the day end, whichever is first.
-      this.statsCacheUntil = Math.min(this.sessions.nextTimeoutAt(), this.today.endsAt);
-    }
-    const key = `${filter.site ?? ""}\u0001${filter.country ?? ""}\u0001${filter.page ?? ""}`;
-    let cached = this.statsCache.get(key);
-    if (cached) return cached;
-    if (this.statsCache.size >= STATS_CACHE_ENTRIES) this.statsCache.clear();
-    const pages = this.today.pagesVisited(filter, now);
-    // The most viewed first, while they fit STATS_MAX_BYTES (always one); the rest is (other).
-    const listed = takeWithinBytes(
-      pages.listed,
-      STATS_MAX_BYTES,
-      ([page]) => jsonStringBytes(page) + 12,
-    ).items;
-    let other = pages.other;
-    for (const [, views] of pages.listed.slice(listed.length)) other += views;
-    const pagesVisited = countsOf(listed);
-    if (other > 0) pagesVisited[OTHER] = other;
-    const stats: CurrentStats = Object.freeze({
-      total_active: this.sessions.count(filter, now),
-      total_today: this.today.total(filter, now),
-      pages_visited: Object.freeze(pagesVisited),
-      pages_total: pages.distinct,
-    });
-    cached = { stats };
-    this.statsCache.set(key, cached);
-    return cached;
   }
 
   visitorsLastMinute(now = this.clock.now()): number {

@@ -18,16 +18,11 @@ export function splitPage(page: string): { page: string; host?: string } {
 
 export function toVisitorEvent(input: EventInput, receivedAt: number): VisitorEvent {
   const { page, host } = splitPage(input.page);
-  // Null-prototype and copied key by key: `__proto__` is an ordinary key here. Metadata stays as
-  // the client sent it; `device` and `referrer` are also lifted out, as every counter reads them.
-  const metadata: Record<string, MetadataValue> = Object.create(null);
-  let device: string | undefined;
-  let referrer: string | undefined;
-  for (const [key, value] of Object.entries(input.metadata ?? {})) {
-    if (key === "device" && typeof value === "string") device = value;
-    else if (key === "referrer" && typeof value === "string") referrer = value;
-    metadata[key] = value;
-  }
+  // Metadata stays as the client sent it (the schema parsed it into a null-prototype object, where
+  // `__proto__` is an ordinary key); `device` and `referrer` are also lifted out, as counters read them.
+  const metadata: Record<string, MetadataValue> = input.metadata ?? Object.create(null);
+  const device = typeof metadata.device === "string" ? metadata.device : undefined;
+  const referrer = typeof metadata.referrer === "string" ? metadata.referrer : undefined;
   const event: VisitorEvent = {
     type: input.type,
     page,

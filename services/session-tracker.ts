@@ -3,15 +3,12 @@ import { CounterCube } from "./counter-cube.ts";
 import { RecencyList } from "./recency-list.ts";
 import {
   dimensionsOf,
-  footprint,
-  JOURNEY_LIMIT,
-  REFERENCE_BYTES,
   RESUME_GRACE_MS,
   type Session,
   type SessionTrackerState,
 } from "./session.ts";
+import { SessionMemory } from "./session-memory.ts";
 import { matchesFilter } from "./session-view.ts";
-import { StringPool } from "./string-pool.ts";
 
 export interface SessionTrackerOptions {
   timeoutMs: number;
@@ -34,9 +31,7 @@ export class SessionTracker {
   private readonly sessions = new RecencyList<Session>();
   private readonly recentlyEnded = new RecencyList<{ session: Session; endedAt: number }>();
   private readonly active = new CounterCube();
-  private readonly strings = new StringPool();
-  /** Estimated bytes of the sessions held (active and recently ended), their pooled strings aside. */
-  private sessionBytes = 0;
+  private readonly memory = new SessionMemory();
   /** The time of the latest event or tick: when a session it ends ended. */
   private lastNow = 0;
 
@@ -113,7 +108,7 @@ export class SessionTracker {
 
   /** Estimated heap bytes of the sessions (active and recently ended) and their strings. */
   get bytes(): number {
-    return this.sessionBytes + this.strings.bytes;
+    return this.memory.bytes;
   }
 
   get maxBytes(): number {
@@ -144,32 +139,18 @@ export class SessionTracker {
     this.sessions.clear();
     this.active.clear();
     this.recentlyEnded.clear();
-    this.strings.clear();
-    this.sessionBytes = 0;
+    this.memory.clear();
     for (const { session, endedAt } of state.recentlyEnded) {
-      this.recentlyEnded.touch(session.session_id, { session: this.pooled(session), endedAt });
+      this.recentlyEnded.touch(session.session_id, {
+        session: this.memory.adopt(session),
+        endedAt,
+      });
     }
     for (const session of state.active) {
-      this.sessions.touch(session.session_id, this.pooled(session));
+      this.sessions.touch(session.session_id, this.memory.adopt(session));
       this.active.add(dimensionsOf(session), 1);
     }
     this.keepWithinBudget(undefined);
-  }
-
-  /** A restored session, its strings shared through the pool and its bytes counted. */
-  private pooled(session: Session): Session {
-    const intern = (value: string) => this.strings.intern(value);
-    const restored = {
-      ...session,
-      site: intern(session.site),
-      country: intern(session.country),
-      device: intern(session.device),
-      current_page: intern(session.current_page),
-      entry_page: intern(session.entry_page),
-      journey: session.journey.map(intern),
-    };
-    this.sessionBytes += footprint(restored);
-    return restored;
   }
 
   get capacity(): number {
@@ -185,19 +166,19 @@ export class SessionTracker {
     if (resumed) return resumed;
     const session: Session = {
       session_id: event.session_id,
-      site: this.strings.intern(event.site),
-      country: this.strings.intern(event.country),
-      device: this.strings.intern(event.device),
+      site: this.memory.intern(event.site),
+      country: this.memory.intern(event.country),
+      device: this.memory.intern(event.device),
       user_id: event.user_id,
       started_at: now,
       last_activity: now,
-      current_page: this.strings.intern(event.page),
-      entry_page: this.strings.intern(event.page),
+      current_page: this.memory.intern(event.page),
+      entry_page: this.memory.intern(event.page),
       journey: [],
       journey_truncated: false,
       page_views: 0,
     };
-    this.sessionBytes += footprint(session);
+    this.memory.hold(session);
     if (event.type === "pageview") this.recordPageview(session, event.page);
     this.sessions.touch(session.session_id, session);
     this.active.add(dimensionsOf(session), 1);
@@ -210,35 +191,23 @@ export class SessionTracker {
     session.last_activity = now;
     if (session.country === "unknown" && event.country !== "unknown") {
       this.active.add(dimensionsOf(session), -1);
-      session.country = this.repool(session.country, event.country);
+      session.country = this.memory.repool(session.country, event.country);
       this.active.add(dimensionsOf(session), 1);
     }
     if (session.device === "unknown" && event.device !== "unknown")
-      session.device = this.repool(session.device, event.device);
+      session.device = this.memory.repool(session.device, event.device);
     if (event.page !== session.current_page) {
       this.active.add(dimensionsOf(session), -1);
-      session.current_page = this.repool(session.current_page, event.page);
+      session.current_page = this.memory.repool(session.current_page, event.page);
       this.active.add(dimensionsOf(session), 1);
     }
     if (event.type === "pageview") this.recordPageview(session, event.page);
     return session;
   }
 
-  /** Lets go of the pooled `previous` and holds `next` instead. */
-  private repool(previous: string, next: string): string {
-    this.strings.release(previous);
-    return this.strings.intern(next);
-  }
-
   private recordPageview(session: Session, page: string): void {
     session.page_views++;
-    session.journey.push(this.strings.intern(page));
-    this.sessionBytes += REFERENCE_BYTES;
-    if (session.journey.length > JOURNEY_LIMIT) {
-      this.strings.release(session.journey.shift() as string);
-      this.sessionBytes -= REFERENCE_BYTES;
-      session.journey_truncated = true;
-    }
+    this.memory.pushJourney(session, page);
   }
 
   private remove(session: Session, reason: SessionEndReason): void {
@@ -246,30 +215,20 @@ export class SessionTracker {
     this.active.add(dimensionsOf(session), -1);
     if (reason === "ended") {
       const replaced = this.recentlyEnded.get(session.session_id);
-      if (replaced) this.release(replaced.session);
+      if (replaced) this.memory.release(replaced.session);
       this.recentlyEnded.touch(session.session_id, { session, endedAt: session.last_activity });
       if (this.recentlyEnded.size > this.options.maxSessions) this.dropStalestEnded();
     } else {
-      this.release(session);
+      this.memory.release(session);
     }
     this.options.onEnded(session, reason, Math.max(this.lastNow, session.last_activity));
-  }
-
-  /** Forgets a session for good: its strings go back to the pool, its bytes off the estimate. */
-  private release(session: Session): void {
-    this.sessionBytes -= footprint(session);
-    for (const value of [session.site, session.country, session.device])
-      this.strings.release(value);
-    this.strings.release(session.current_page);
-    this.strings.release(session.entry_page);
-    for (const page of session.journey) this.strings.release(page);
   }
 
   private dropStalestEnded(): boolean {
     const stalest = this.recentlyEnded.oldestKey();
     if (stalest === undefined) return false;
     const ended = this.recentlyEnded.delete(stalest);
-    if (ended) this.release(ended.session);
+    if (ended) this.memory.release(ended.session);
     return true;
   }
 
@@ -297,7 +256,7 @@ export class SessionTracker {
     if (!ended) return undefined;
     const { session } = ended;
     session.last_activity = now;
-    session.current_page = this.repool(session.current_page, event.page);
+    session.current_page = this.memory.repool(session.current_page, event.page);
     if (event.type === "pageview") this.recordPageview(session, event.page);
     this.sessions.touch(session.session_id, session);
     this.active.add(dimensionsOf(session), 1);

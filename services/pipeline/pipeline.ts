@@ -48,7 +48,12 @@ export class Pipeline {
     }
     const step: Step = { now, ended: [], alerts: [] };
     for (const projection of this.projections) {
-      if (projection.tick) this.guard(projection.name, () => projection.tick?.(step));
+      if (!projection.tick) continue;
+      try {
+        projection.tick(step);
+      } catch (error) {
+        this.onError(projection.name, error);
+      }
     }
     this.runReactions(step);
   }
@@ -129,7 +134,11 @@ export class Pipeline {
   private project(committed: CommittedEvent): EventStep {
     const step: EventStep = { now: committed.receivedAt, committed, ended: [], alerts: [] };
     for (const projection of this.projections) {
-      this.guard(projection.name, () => projection.apply(step));
+      try {
+        projection.apply(step);
+      } catch (error) {
+        this.onError(projection.name, error);
+      }
     }
     this.appliedPosition = committed.position;
     return step;
@@ -137,15 +146,14 @@ export class Pipeline {
 
   private runReactions(step: Step): void {
     if (!step.committed && step.ended.length === 0 && step.alerts.length === 0) return;
-    for (const reaction of this.reactions) this.guard(reaction.name, () => reaction.react(step));
-  }
-
-  /** A projection or reaction that throws is logged; the others and the event's answer go on. */
-  private guard(stage: string, work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      this.onError(stage, error);
+    // A projection or reaction that throws is logged; the others and the event's answer go on
+    // (try/catch in each loop rather than a closure per stage: this runs for every event).
+    for (const reaction of this.reactions) {
+      try {
+        reaction.react(step);
+      } catch (error) {
+        this.onError(reaction.name, error);
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { statusResponseSchema, summaryResponseSchema } from "../../schemas/responses.ts";
+import { summaryResponseSchema } from "../../schemas/responses.ts";
+import { statusResponseSchema } from "../../schemas/server-responses.ts";
 import {
   type DashboardClient,
   eventually,

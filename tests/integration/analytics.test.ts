@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   detailedResponseSchema,
-  healthSchema,
   sessionResponseSchema,
   sessionsResponseSchema,
-  statusResponseSchema,
   summaryResponseSchema,
 } from "../../schemas/responses.ts";
+import { healthSchema, statusResponseSchema } from "../../schemas/server-responses.ts";
 import { pageview, startTestServer, type TestServer } from "../support/server.ts";
 
 const CLIENT_TIMESTAMP = "2026-01-02T03:04:05.678+02:00";

@@ -4,7 +4,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { documentedRoutes } from "../../routes/api-document.ts";
 import { createApp } from "../../routes/app.ts";
 import { jsonResponse, newRouter } from "../../routes/route-contract.ts";
-import { healthSchema } from "../../schemas/responses.ts";
+import { healthSchema } from "../../schemas/server-responses.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 describe("API documentation", () => {

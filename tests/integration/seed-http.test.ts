@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { documentedRoutes } from "../../routes/api-document.ts";
 import { createApp } from "../../routes/app.ts";
-import { serviceInfoSchema } from "../../schemas/responses.ts";
+import { serviceInfoSchema } from "../../schemas/server-responses.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 /** What Postman and newman send with every request. */
