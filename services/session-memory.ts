@@ -1,4 +1,11 @@
-import { footprint, JOURNEY_LIMIT, REFERENCE_BYTES, type Session } from "./session.ts";
+import { DIRECT } from "./enrich/source.ts";
+import {
+  footprint,
+  JOURNEY_LIMIT,
+  REFERENCE_BYTES,
+  type Session,
+  VISIT_FIELDS,
+} from "./session.ts";
 import { StringPool } from "./string-pool.ts";
 
 /**
@@ -47,7 +54,16 @@ export class SessionMemory {
       current_page: intern(session.current_page),
       entry_page: intern(session.entry_page),
       journey: session.journey.map(intern),
+      // Snapshots written before visits kept these lack them.
+      visitor_key: session.visitor_key ?? session.user_id ?? session.session_id,
+      events: session.events ?? session.page_views,
+      source: intern(session.source ?? DIRECT),
     };
+    if (restored.title !== undefined) restored.title = intern(restored.title);
+    for (const field of VISIT_FIELDS) {
+      const value = restored[field];
+      if (value !== undefined) restored[field] = intern(value);
+    }
     this.hold(restored);
     return restored;
   }
@@ -71,5 +87,23 @@ export class SessionMemory {
     this.strings.release(session.current_page);
     this.strings.release(session.entry_page);
     for (const page of session.journey) this.strings.release(page);
+    this.strings.release(session.source);
+    if (session.title !== undefined) this.strings.release(session.title);
+    for (const field of VISIT_FIELDS) {
+      const value = session[field];
+      if (value !== undefined) this.strings.release(value);
+    }
+  }
+
+  /** Sets the pooled `field` of a session from an event: its first value, or a new title. */
+  setVisitField(
+    session: Session,
+    field: (typeof VISIT_FIELDS)[number] | "title",
+    value: string,
+  ): void {
+    const previous = session[field];
+    if (previous === value) return;
+    session[field] =
+      previous === undefined ? this.strings.intern(value) : this.repool(previous, value);
   }
 }

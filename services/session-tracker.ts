@@ -1,11 +1,13 @@
 import type { DimensionFilter, SessionEndReason, VisitorEvent } from "../interfaces/analytics.ts";
 import { CounterCube } from "./counter-cube.ts";
+import { sourceOf } from "./enrich/source.ts";
 import { RecencyList } from "./recency-list.ts";
 import {
   dimensionsOf,
   RESUME_GRACE_MS,
   type Session,
   type SessionTrackerState,
+  VISIT_FIELDS,
 } from "./session.ts";
 import { SessionMemory } from "./session-memory.ts";
 import { matchesFilter } from "./session-view.ts";
@@ -170,6 +172,7 @@ export class SessionTracker {
       country: this.memory.intern(event.country),
       device: this.memory.intern(event.device),
       user_id: event.user_id,
+      visitor_key: event.visitor_id ?? event.user_id ?? event.session_id,
       started_at: now,
       last_activity: now,
       current_page: this.memory.intern(event.page),
@@ -177,7 +180,12 @@ export class SessionTracker {
       journey: [],
       journey_truncated: false,
       page_views: 0,
+      events: 0,
+      source: this.memory.intern(
+        event.utm_source ?? event.source ?? sourceOf(event.referrer, hostsOf(event)),
+      ),
     };
+    this.fillVisit(session, event);
     this.memory.hold(session);
     if (event.type === "pageview") this.recordPageview(session, event.page);
     this.sessions.touch(session.session_id, session);
@@ -202,7 +210,20 @@ export class SessionTracker {
       this.active.add(dimensionsOf(session), 1);
     }
     if (event.type === "pageview") this.recordPageview(session, event.page);
+    this.fillVisit(session, event);
     return session;
+  }
+
+  /** Counts the event and keeps what it tells of the visit: fields still empty, the page's title. */
+  private fillVisit(session: Session, event: VisitorEvent): void {
+    session.events++;
+    if (event.type === "pageview" && event.title !== undefined)
+      this.memory.setVisitField(session, "title", event.title);
+    for (const field of VISIT_FIELDS) {
+      const value = event[field];
+      if (value !== undefined && session[field] === undefined)
+        this.memory.setVisitField(session, field, value);
+    }
   }
 
   private recordPageview(session: Session, page: string): void {
@@ -258,11 +279,15 @@ export class SessionTracker {
     session.last_activity = now;
     session.current_page = this.memory.repool(session.current_page, event.page);
     if (event.type === "pageview") this.recordPageview(session, event.page);
+    this.fillVisit(session, event);
     this.sessions.touch(session.session_id, session);
     this.active.add(dimensionsOf(session), 1);
     return session;
   }
 }
+
+const hostsOf = (event: VisitorEvent) =>
+  event.host === undefined ? [event.site] : [event.host, event.site];
 
 function* valuesOf<V>(entries: Iterable<[string, V]>): Generator<V> {
   for (const [, value] of entries) yield value;

@@ -1,3 +1,5 @@
+import type { VisitorEvent } from "../interfaces/analytics.ts";
+
 // A live session, what it costs in memory, and the dimensions it is counted under.
 
 export const JOURNEY_LIMIT = 50;
@@ -26,6 +28,8 @@ export interface Session {
   country: string;
   device: string;
   user_id?: string;
+  /** Who the visit counts as: the tracker's visitor id, else the user id, else the session. */
+  visitor_key: string;
   started_at: number;
   last_activity: number;
   current_page: string;
@@ -33,11 +37,42 @@ export interface Session {
   journey: string[];
   journey_truncated: boolean;
   page_views: number;
+  /** Every event of the session, pageviews included. */
+  events: number;
+  /** The current page's title, when the events carry one. */
+  title?: string;
+  /** Where the visit came from: its campaign's source, else its referrer's (`Direct / None`). */
+  source: string;
+  referrer?: string;
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_content?: string;
+  utm_term?: string;
+  browser?: string;
+  os?: string;
+  region?: string;
+  city?: string;
 }
+
+/** What a visit keeps of its first event (pooled strings; a later event fills any left empty). */
+export const VISIT_FIELDS = [
+  "referrer",
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "utm_content",
+  "utm_term",
+  "browser",
+  "os",
+  "region",
+  "city",
+] as const satisfies readonly (keyof Session & keyof VisitorEvent)[];
 
 /** A session's estimated bytes beside its pooled strings: O(1). */
 export function footprint(session: Session): number {
-  const ownCharacters = session.session_id.length + (session.user_id?.length ?? 0);
+  const ownCharacters =
+    session.session_id.length + (session.user_id?.length ?? 0) + session.visitor_key.length;
   return SESSION_OVERHEAD + 2 * ownCharacters + REFERENCE_BYTES * session.journey.length;
 }
 
