@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfig } from "../../config/index.ts";
+import { cityDatabase } from "../support/city-database.ts";
 import {
   DashboardClient,
   eventually,
@@ -254,6 +256,32 @@ describe("GEOIP_DATABASE", () => {
       expect((await eventOf(server, "g-1"))?.country).toBe("US");
     } finally {
       await server.stop();
+    }
+  });
+
+  test("a City database adds region and city to the event, and its country", async () => {
+    const dataDir = temporaryDataDir();
+    const file = join(dataDir, "GeoLite2-City.mmdb");
+    writeFileSync(
+      file,
+      cityDatabase("81.2.69.0/24", {
+        country: { iso_code: "GB" },
+        subdivisions: [{ iso_code: "ENG", names: { en: "England" } }],
+        city: { names: { en: "London" } },
+      }),
+    );
+    const server = startTestServer({
+      GEOIP_DATABASE: file,
+      TRUST_PROXY: "true",
+      DATA_DIR: dataDir,
+    });
+    try {
+      await collect(server, pageview("g-city"), { "x-forwarded-for": GB_IP });
+      const event = await eventOf(server, "g-city");
+      expect(event).toMatchObject({ country: "GB", region: "England", city: "London" });
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
