@@ -56,6 +56,13 @@ const REFERRERS = [
   ["https://twitter.com/", 10],
   ["https://www.bing.com/", 5],
 ] as const;
+/** Landing URLs' campaign tags, on some visits (the rest carry none). */
+const CAMPAIGNS = [
+  [undefined, 80],
+  [{ utm_source: "newsletter", utm_medium: "email", utm_campaign: "spring-sale" }, 10],
+  [{ utm_source: "twitter", utm_medium: "social", utm_campaign: "launch" }, 6],
+  [{ utm_source: "google", utm_medium: "cpc", utm_campaign: "brand", utm_term: "footfall" }, 4],
+] as const;
 const TITLES: Record<string, string> = {
   "/": "Home",
   "/products": "Products",
@@ -85,7 +92,10 @@ export interface PlannedEvent {
   event: Record<string, unknown> & { type: string; page: string; session_id: string };
 }
 
-/** One visitor's session: 2 to 8 pageviews with pauses, sometimes a click or a custom event, then session_end. */
+/**
+ * One visitor's session: a third leave after one page (a bounce), the rest view 2 to 8 pages
+ * with pauses; sometimes a click or a custom event; then session_end. Some land from a campaign.
+ */
 export function planSession(
   random: Random,
   options: { id: string; site: string; pauseMs?: number },
@@ -94,7 +104,8 @@ export function planSession(
   const country = weighted(random, COUNTRIES);
   const device = weighted(random, DEVICES);
   const referrer = weighted(random, REFERRERS);
-  const pages = 2 + Math.floor(random() * 7);
+  const campaign = weighted(random, CAMPAIGNS);
+  const pages = random() < 0.35 ? 1 : 2 + Math.floor(random() * 7);
   const plan: PlannedEvent[] = [];
   let at = 0;
   let page: string | undefined;
@@ -110,7 +121,8 @@ export function planSession(
     const metadata: Record<string, string> = { device };
     if (index === 0 && referrer) metadata.referrer = referrer;
     const title = TITLES[page] ?? (page.startsWith("/blog/") ? "Blog" : "Product");
-    plan.push({ at, event: { ...base("pageview", page), title, metadata } });
+    const landing = index === 0 && campaign ? campaign : {};
+    plan.push({ at, event: { ...base("pageview", page), title, ...landing, metadata } });
     if (random() < 0.25)
       plan.push({
         at: at + pauseMs * 0.3,

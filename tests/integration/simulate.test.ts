@@ -27,20 +27,30 @@ describe("the session planner", () => {
     expect(plan(42)).not.toEqual(plan(43));
   });
 
-  test("every planned event passes the server's event schema, with 2 to 8 pageviews and a session_end last", () => {
+  test("every planned event passes the server's event schema, with 1 to 8 pageviews and a session_end last", () => {
     const random = seededRandom(7);
     const countries = new Set<unknown>();
+    let bounces = 0;
+    let fromCampaigns = 0;
     for (let index = 0; index < 300; index++) {
       const plan = planSession(random, { id: `s${index}`, site: "default" });
       for (const { event } of plan) expect(eventInputSchema.safeParse(event).success).toBe(true);
       const pageviews = plan.filter(({ event }) => event.type === "pageview").length;
-      expect(pageviews).toBeGreaterThanOrEqual(2);
+      expect(pageviews).toBeGreaterThanOrEqual(1);
       expect(pageviews).toBeLessThanOrEqual(8);
       expect(plan.at(-1)?.event.type).toBe("session_end");
       expect(plan.map(({ at }) => at)).toEqual([...plan.map(({ at }) => at)].sort((a, b) => a - b));
       countries.add(plan[0]?.event.country);
+      if (pageviews === 1) bounces++;
+      if (plan[0]?.event.utm_campaign !== undefined) fromCampaigns++;
+      for (const { event } of plan.slice(1)) expect(event).not.toHaveProperty("utm_campaign");
     }
     expect(countries.size).toBeGreaterThan(8);
+    // A third bounce and a fifth land from a campaign, give or take the dice.
+    expect(bounces / 300).toBeGreaterThan(0.25);
+    expect(bounces / 300).toBeLessThan(0.45);
+    expect(fromCampaigns / 300).toBeGreaterThan(0.1);
+    expect(fromCampaigns / 300).toBeLessThan(0.3);
   });
 });
 
