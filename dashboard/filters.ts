@@ -29,6 +29,12 @@ export class FilterForm {
     });
   }
 
+  /** Puts a filter (from the address) into the form's fields. */
+  fill(filter: DimensionFilter): void {
+    this.country.value = filter.country ?? "";
+    this.page.value = filter.page ?? "";
+  }
+
   read(): DimensionFilter {
     const filter: DimensionFilter = {};
     const country = this.country.value.trim();

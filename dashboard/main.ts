@@ -5,6 +5,7 @@ import { VisitorsChart } from "./chart.ts";
 import { DashboardConnection } from "./connection.ts";
 import { byTestId } from "./elements.ts";
 import { FilterForm, filterType } from "./filters.ts";
+import { HistoryView } from "./history/history-view.ts";
 import { fetchSession } from "./journey.ts";
 import {
   type ClientMessage,
@@ -13,7 +14,16 @@ import {
   isEmptyFilter,
 } from "./protocol.ts";
 import { Renderer } from "./render.ts";
+import { SiteSwitcher } from "./site-switcher.ts";
 import { DashboardState, type MinutePoint } from "./state.ts";
+import {
+  AddressBar,
+  hasFilter,
+  type View,
+  type ViewState,
+  withFilter,
+  withoutFilter,
+} from "./url-state.ts";
 
 /**
  * The chart slides with the clock, and the counters are asked for again, even when no event
@@ -35,6 +45,19 @@ const dashboard = byTestId("dashboard");
 const filters = new FilterForm(byTestId<HTMLFormElement>("filters"), applyFilter);
 const renderer = new Renderer(state, new VisitorsChart(byTestId("chart")), filters);
 const tokenForm = new TokenForm(connect);
+const addressBar = new AddressBar(followAddress);
+const sites = new SiteSwitcher(byTestId<HTMLSelectElement>("site-switcher"), pickSite);
+const historyView = new HistoryView(byTestId("history-view"), {
+  range: (range) => changeView({ ...view, range }),
+  filter: (filter) => {
+    if (!hasFilter(view.filters, filter)) {
+      changeView({ ...view, filters: withFilter(view.filters, filter) });
+    }
+  },
+  unfilter: (filter) => changeView({ ...view, filters: withoutFilter(view.filters, filter) }),
+});
+/** The view, site, range and filters shown: always what the address bar says. */
+let view: ViewState = addressBar.read();
 
 let connection: DashboardConnection | undefined;
 let token: string | undefined;
@@ -45,7 +68,8 @@ function connect(newToken: string): void {
   connection?.stop();
   token = newToken;
   tokenForm.hide();
-  dashboard.hidden = false;
+  showView();
+  void loadSites();
   connection = new DashboardConnection(newToken, {
     status: (status) => state.setStatus(status),
     open: () => {
@@ -81,6 +105,7 @@ function askForToken(message: string): void {
   forgetToken();
   token = undefined;
   dashboard.hidden = true;
+  historyView.root.hidden = true;
   tokenForm.show(message);
 }
 
@@ -133,14 +158,109 @@ async function loadHistory(): Promise<void> {
   if (answer.ok) state.applyHistory(filter, answer.data.points);
 }
 
-function applyFilter(filter: DimensionFilter): void {
+/** The form's filter (country and page), for the site chosen in the switcher. */
+function applyFilter(formFilter: DimensionFilter): void {
+  const live = { country: formFilter.country, page: formFilter.page };
+  changeView({ ...view, live }, false);
+  const filter = liveFilter(view);
+  subscribe(filter);
+  send({
+    type: "track_dashboard_action",
+    data: { action: "filter_applied", details: { filterType: filterType(filter) } },
+  });
+}
+
+/** The Live view's filter for a view state: its form's fields and the chosen site. */
+function liveFilter(state: ViewState): DimensionFilter {
+  const filter: DimensionFilter = {};
+  if (state.live.country !== undefined) filter.country = state.live.country;
+  if (state.live.page !== undefined) filter.page = state.live.page;
+  if (state.site !== undefined) filter.site = state.site;
+  return filter;
+}
+
+function subscribe(filter: DimensionFilter): void {
   state.applyFilter(filter);
   send({ type: "subscribe", data: { filter } });
   requestStats();
   void loadHistory();
-  send({
-    type: "track_dashboard_action",
-    data: { action: "filter_applied", details: { filterType: filterType(filter) } },
+}
+
+/** A new state from the page's own controls: a new entry in the browser's history. */
+function changeView(next: ViewState, render = true): void {
+  view = next;
+  addressBar.show(view);
+  if (render) showView();
+}
+
+/** Back or forward: the state they return to. */
+function followAddress(next: ViewState): void {
+  view = next;
+  filters.fill(liveFilter(view));
+  showView();
+}
+
+function pickSite(site: string | undefined): void {
+  changeView({ ...view, site });
+}
+
+/** Shows the chosen view; the Live filter and the History queries follow the state. */
+function showView(): void {
+  if (token === undefined) return;
+  const live = view.view === "live";
+  dashboard.hidden = !live;
+  historyView.root.hidden = live;
+  document.body.dataset.view = view.view;
+  for (const tab of document.querySelectorAll<HTMLButtonElement>("[data-view]")) {
+    tab.setAttribute("aria-pressed", String(tab.dataset.view === view.view));
+  }
+  // The Live filter follows the site even while History shows, so coming back is current.
+  const filter = liveFilter(view);
+  if (!sameLiveFilter(filter, state.filter)) subscribe(filter);
+  if (live) {
+    sites.show(view.site, "live");
+    return;
+  }
+  if (view.site === undefined) {
+    const busiest = sites.busiest();
+    if (busiest === undefined) {
+      sites.show(undefined, "history");
+      historyView.showEmpty(
+        sites.loaded || sitesTried ? "No site has sent events yet." : "Loading the sites…",
+      );
+      return;
+    }
+    // History always shows one site: the busiest today, written into the address to share.
+    view = { ...view, site: busiest };
+    addressBar.show(view, true);
+    const busiestFilter = liveFilter(view);
+    if (!sameLiveFilter(busiestFilter, state.filter)) subscribe(busiestFilter);
+  }
+  sites.show(view.site, "history");
+  historyView.show({ token, site: view.site as string, range: view.range, filters: view.filters });
+}
+
+function sameLiveFilter(a: DimensionFilter, b: DimensionFilter): boolean {
+  return a.country === b.country && a.page === b.page && a.site === b.site;
+}
+
+let sitesTried = false;
+
+async function loadSites(): Promise<void> {
+  if (token === undefined) return;
+  const loaded = await sites.load(token);
+  sitesTried = true;
+  // History waiting for its default site can now show.
+  if (loaded && view.view === "history" && view.site === undefined) showView();
+  else sites.show(view.site, view.view);
+}
+
+for (const tab of document.querySelectorAll<HTMLButtonElement>("[data-view]")) {
+  tab.addEventListener("click", () => {
+    const chosen = tab.dataset.view as View;
+    if (chosen === view.view) return;
+    changeView({ ...view, view: chosen });
+    if (chosen === "history") void loadSites();
   });
 }
 
@@ -192,6 +312,8 @@ setInterval(() => {
   if (state.status === "Connected") requestStats();
 }, REFRESH_MS);
 
+filters.fill(liveFilter(view));
+state.filter = liveFilter(view);
 renderer.drawAll();
 const startToken = initialToken();
 if (startToken) connect(startToken);
