@@ -12,6 +12,12 @@ export const currentStatsSchema = z
         "today's views of the most viewed pages (at most STATS_MAX_PAGES, ties by page name, and at most 64 KiB of them), the rest summed as (other)",
       ),
     pages_total: z.number().int().describe("distinct pages viewed today, listed or not"),
+    visitors_right_now: z
+      .number()
+      .int()
+      .describe(
+        "distinct visitors (the tracker's daily visitor id, else the user id, else the session) with an event in the last 5 minutes, under the filter by their latest page",
+      ),
   })
   .meta({ id: "CurrentStats" });
 

@@ -19,15 +19,23 @@ import { DailyCounters } from "./daily-counters.ts";
 import { toEventView } from "./event-view.ts";
 import type { AnalyticsStoreOptions, AnalyticsStoreState } from "./live-state.ts";
 import type { EndedSession, EventStep, Projection, Step } from "./pipeline/step.ts";
+import { dimensionsOf } from "./session.ts";
 import { SessionTracker } from "./session-tracker.ts";
 import { matchesFilter, toSessionListView, toSessionView } from "./session-view.ts";
-import { DistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
+import {
+  DistinctWindow,
+  FilteredDistinctWindow,
+  RateWindow,
+  RecentItems,
+} from "./sliding-windows.ts";
 import { StatsAnswers } from "./stats-answers.ts";
 
 export { BREAKDOWN_MAX_BYTES, STATS_MAX_BYTES } from "./answer-budget.ts";
 export type { AnalyticsStoreOptions, AnalyticsStoreState } from "./live-state.ts";
 
 export const VISITOR_WINDOW_MS = 60_000;
+/** "Visitors right now": distinct visitors seen in the last 5 minutes, as Plausible counts them. */
+export const VISITORS_NOW_WINDOW_MS = 5 * 60_000;
 export const RECENT_EVENTS = 50;
 /** Sessions `detailed()` lists at most. */
 export const DETAILED_SESSIONS = 50;
@@ -44,6 +52,8 @@ export class AnalyticsStore implements Projection {
   private ended: EndedSession[] = [];
   private readonly today: DailyCounters;
   private readonly visitors: DistinctWindow;
+  /** Visitors (a session's `visitor_key`, per site) of the last 5 minutes, by their latest page. */
+  private readonly visitorsNow: FilteredDistinctWindow;
   private readonly eventRate = new RateWindow();
   private readonly recent = new RecentItems<VisitorEvent>(RECENT_EVENTS);
   private eventsReceived = 0;
@@ -71,8 +81,12 @@ export class AnalyticsStore implements Projection {
       maxTrackedKeyBytes: options.maxTrackedKeyBytes ?? Number.POSITIVE_INFINITY,
       statsMaxPages: options.statsMaxPages ?? 100,
     });
-    this.stats = new StatsAnswers(this.today, this.sessions);
     this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
+    this.visitorsNow = new FilteredDistinctWindow(
+      VISITORS_NOW_WINDOW_MS,
+      options.maxActiveSessions,
+    );
+    this.stats = new StatsAnswers(this.today, this.sessions, this.visitorsNow);
     this.answerMaxBytes = options.answerMaxBytes ?? ANSWER_MAX_BYTES;
     this.today.rollOver(clock.now());
   }
@@ -85,6 +99,7 @@ export class AnalyticsStore implements Projection {
   tick(step: Step): void {
     this.sessions.expire(step.now);
     this.visitors.prune(step.now);
+    this.visitorsNow.prune(step.now);
     if (this.today.rollOver(step.now)) this.stats.changed();
     this.handOver(step);
   }
@@ -106,7 +121,15 @@ export class AnalyticsStore implements Projection {
         now,
       );
     }
-    this.sessions.touch(event, now);
+    const session = this.sessions.touch(event, now);
+    // Keyed per site: a visitor key that is a user or session id may recur on another site.
+    if (session) {
+      this.visitorsNow.touch(
+        `${session.site}\u0001${session.visitor_key}`,
+        dimensionsOf(session),
+        now,
+      );
+    }
   }
 
   /**
@@ -228,6 +251,7 @@ export class AnalyticsStore implements Projection {
       sessions,
       today: this.today.exportState(),
       visitors: this.visitors.exportState(),
+      visitorsNow: this.visitorsNow.exportState(),
       eventRate: this.eventRate.exportState(),
       recent: this.recent.newestFirst(),
       eventsReceived: this.eventsReceived,
@@ -239,6 +263,8 @@ export class AnalyticsStore implements Projection {
     this.sessions.importState(state.sessions);
     this.today.importState(state.today);
     this.visitors.importState(state.visitors);
+    // Absent in snapshots written before it was kept: it fills again within 5 minutes.
+    this.visitorsNow.importState(state.visitorsNow);
     this.eventRate.importState(state.eventRate);
     this.recent.clear();
     for (const event of [...state.recent].reverse()) this.recent.push(event);

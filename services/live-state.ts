@@ -3,6 +3,7 @@ import type { AlertDetectorState } from "./alert-detector.ts";
 import type { CompatCountersState } from "./compat-counters.ts";
 import type { DailyCountersState } from "./daily-counters.ts";
 import type { SessionTrackerState } from "./session.ts";
+import type { FilteredDistinctState } from "./sliding-windows.ts";
 
 /** What a snapshot holds: each stateful projection's state under its name. */
 export interface LiveState {
@@ -30,6 +31,8 @@ export interface AnalyticsStoreState {
   sessions: SessionTrackerState;
   today: DailyCountersState;
   visitors: [string, number][];
+  /** Absent in snapshots written before "visitors right now" was kept. */
+  visitorsNow?: FilteredDistinctState;
   eventRate: { buckets: number[]; seconds: number[] };
   recent: VisitorEvent[];
   eventsReceived: number;

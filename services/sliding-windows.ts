@@ -1,3 +1,6 @@
+import type { DimensionFilter, Dimensions } from "../interfaces/analytics.ts";
+import { matchesFilter } from "../schemas/filter-match.ts";
+import { CounterCube } from "./counter-cube.ts";
 import { RecencyList } from "./recency-list.ts";
 
 /**
@@ -51,6 +54,91 @@ export class DistinctWindow {
   importState(entries: readonly [string, number][]): void {
     this.lastSeen.clear();
     for (const [key, seenAt] of entries) this.lastSeen.touch(key, seenAt);
+  }
+}
+
+/** A key's last sighting in a `FilteredDistinctWindow`: when, and under which dimensions. */
+interface Sighting extends Dimensions {
+  seenAt: number;
+}
+
+/** `FilteredDistinctWindow`'s state: `[key, seenAt, site, country, page]`, oldest first. */
+export type FilteredDistinctState = [string, number, string, string, string][];
+
+/**
+ * As `DistinctWindow`, countable under any filter: each key counts under the dimensions (site,
+ * country, page) of its last sighting, in a counter cube moved as keys come, move and leave, so a
+ * touch is amortised O(1) and a count is a lookup less the keys that left since the last prune.
+ * Reads change nothing; writes and ticks prune.
+ */
+export class FilteredDistinctWindow {
+  private readonly lastSeen = new RecencyList<Sighting>();
+  private readonly counts = new CounterCube();
+
+  constructor(
+    readonly windowMs: number,
+    private readonly maxKeys: number,
+  ) {}
+
+  touch(key: string, dimensions: Dimensions, now: number): void {
+    this.prune(now);
+    const previous = this.lastSeen.get(key);
+    if (previous) this.counts.add(previous, -1);
+    const { site, country, page } = dimensions;
+    this.lastSeen.touch(key, { seenAt: now, site, country, page });
+    this.counts.add(dimensions, 1);
+    if (this.lastSeen.size > this.maxKeys) {
+      const stalest = this.lastSeen.oldestKey();
+      if (stalest !== undefined) this.forget(stalest);
+    }
+  }
+
+  /** Keys seen within the window before `now` whose last sighting falls under the filter. */
+  count(filter: DimensionFilter, now: number): number {
+    let count = this.counts.get(filter);
+    for (const [, sighting] of this.lastSeen.oldestFirst()) {
+      if (now - sighting.seenAt < this.windowMs) break;
+      if (matchesFilter(sighting, filter)) count--;
+    }
+    return count;
+  }
+
+  /** When the oldest key leaves the window (a count read before then stays true until then). */
+  nextExpiryAt(): number {
+    const oldest = this.lastSeen.oldest();
+    return oldest ? oldest.seenAt + this.windowMs : Number.POSITIVE_INFINITY;
+  }
+
+  /** Forgets the keys that left the window (on the clock's tick, and before each touch). */
+  prune(now: number): void {
+    for (let oldest = this.lastSeen.oldest(); oldest; oldest = this.lastSeen.oldest()) {
+      if (now - oldest.seenAt < this.windowMs) break;
+      this.forget(this.lastSeen.oldestKey() as string);
+    }
+  }
+
+  exportState(): FilteredDistinctState {
+    return [...this.lastSeen.oldestFirst()].map(([key, s]) => [
+      key,
+      s.seenAt,
+      s.site,
+      s.country,
+      s.page,
+    ]);
+  }
+
+  importState(entries: FilteredDistinctState | undefined): void {
+    this.lastSeen.clear();
+    this.counts.clear();
+    for (const [key, seenAt, site, country, page] of entries ?? []) {
+      this.lastSeen.touch(key, { seenAt, site, country, page });
+      this.counts.add({ site, country, page }, 1);
+    }
+  }
+
+  private forget(key: string): void {
+    const sighting = this.lastSeen.delete(key);
+    if (sighting) this.counts.add(sighting, -1);
   }
 }
 

@@ -3,6 +3,7 @@ import { jsonStringBytes, STATS_MAX_BYTES, takeWithinBytes } from "./answer-budg
 import { countsOf, type DailyCounters } from "./daily-counters.ts";
 import { OTHER } from "./key-cap.ts";
 import type { SessionTracker } from "./session-tracker.ts";
+import type { FilteredDistinctWindow } from "./sliding-windows.ts";
 
 /** Stats answers kept for the current state only: at most this many filters between changes. */
 const CACHE_ENTRIES = 256;
@@ -21,13 +22,17 @@ export class StatsAnswers {
   /** Bumped by every change to the counted state; the cache holds one version. */
   private version = 0;
   private cachedVersion = -1;
-  /** The cache also ends when the oldest session's timeout runs out, or the day. */
+  /**
+   * The cache also ends when the oldest session's timeout runs out, the oldest visitor leaves the
+   * last 5 minutes, or the day ends.
+   */
   private cachedUntil = Number.NEGATIVE_INFINITY;
   private readonly cache = new Map<string, StatsAnswer>();
 
   constructor(
     private readonly today: DailyCounters,
     private readonly sessions: SessionTracker,
+    private readonly visitorsNow: FilteredDistinctWindow,
   ) {}
 
   changed(): void {
@@ -38,7 +43,11 @@ export class StatsAnswers {
     if (this.cachedVersion !== this.version || now >= this.cachedUntil) {
       this.cache.clear();
       this.cachedVersion = this.version;
-      this.cachedUntil = Math.min(this.sessions.nextTimeoutAt(), this.today.endsAt);
+      this.cachedUntil = Math.min(
+        this.sessions.nextTimeoutAt(),
+        this.visitorsNow.nextExpiryAt(),
+        this.today.endsAt,
+      );
     }
     const key = `${filter.site ?? ""}\u0001${filter.country ?? ""}\u0001${filter.page ?? ""}`;
     let cached = this.cache.get(key);
@@ -66,6 +75,7 @@ export class StatsAnswers {
       total_today: this.today.total(filter, now),
       pages_visited: Object.freeze(pagesVisited),
       pages_total: pages.distinct,
+      visitors_right_now: this.visitorsNow.count(filter, now),
     });
   }
 }

@@ -160,24 +160,28 @@ describe("counters and filters", () => {
       total_today: 3,
       pages_visited: { "/home": 2, "/shop": 1 },
       pages_total: 2,
+      visitors_right_now: 2,
     });
     expect(store.currentStats({ page: "/home" })).toEqual({
       total_active: 2,
       total_today: 3,
       pages_visited: { "/home": 3 },
       pages_total: 1,
+      visitors_right_now: 2,
     });
     expect(store.currentStats({ country: "ES", page: "/home", site: "one" })).toEqual({
       total_active: 0,
       total_today: 1,
       pages_visited: { "/home": 1 },
       pages_total: 1,
+      visitors_right_now: 0,
     });
     expect(store.currentStats({ site: "two" })).toEqual({
       total_active: 1,
       total_today: 1,
       pages_visited: { "/home": 1 },
       pages_total: 1,
+      visitors_right_now: 1,
     });
   });
 
@@ -220,6 +224,7 @@ describe("counters and filters", () => {
       total_today: 0,
       pages_visited: {},
       pages_total: 0,
+      visitors_right_now: 1,
     });
   });
 
@@ -245,6 +250,7 @@ describe("counters and filters", () => {
       total_today: 9,
       pages_visited: { "/a": 3, "/b": 2, "/c": 2, [OTHER]: 2 },
       pages_total: 5,
+      visitors_right_now: 1,
     });
     expect(JSON.parse(store.currentStatsJson({ site: "one" }))).toEqual(
       store.currentStats({ site: "one" }),
@@ -379,6 +385,7 @@ describe("counters and filters", () => {
       total_today: 0,
       pages_visited: {},
       pages_total: 0,
+      visitors_right_now: 1,
     });
     send({ session_id: "a", page: "/early" });
     expect(store.currentStats().pages_visited).toEqual({ "/early": 1 });
