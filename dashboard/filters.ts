@@ -1,5 +1,6 @@
 import { byTestId, element } from "./elements.ts";
 import type { DimensionFilter } from "./protocol.ts";
+import type { ViewState } from "./url-state.ts";
 
 const MAX_SUGGESTIONS = 50;
 
@@ -72,4 +73,17 @@ export class FilterForm {
 export function filterType(filter: DimensionFilter): string {
   const kinds = (["country", "page", "site"] as const).filter((key) => filter[key] !== undefined);
   return kinds.length === 0 ? "none" : kinds.join("+");
+}
+
+/** The Live view's filter for a view state: its form's fields and the chosen site. */
+export function liveFilter(state: ViewState): DimensionFilter {
+  const filter: DimensionFilter = {};
+  if (state.live.country !== undefined) filter.country = state.live.country;
+  if (state.live.page !== undefined) filter.page = state.live.page;
+  if (state.site !== undefined) filter.site = state.site;
+  return filter;
+}
+
+export function sameLiveFilter(a: DimensionFilter, b: DimensionFilter): boolean {
+  return a.country === b.country && a.page === b.page && a.site === b.site;
 }

@@ -4,7 +4,7 @@ import { forgetToken, initialToken, TokenForm } from "./auth.ts";
 import { VisitorsChart } from "./chart.ts";
 import { DashboardConnection } from "./connection.ts";
 import { byTestId } from "./elements.ts";
-import { FilterForm, filterType } from "./filters.ts";
+import { FilterForm, filterType, liveFilter, sameLiveFilter } from "./filters.ts";
 import { HistoryView } from "./history/history-view.ts";
 import { fetchSession } from "./journey.ts";
 import {
@@ -170,15 +170,6 @@ function applyFilter(formFilter: DimensionFilter): void {
   });
 }
 
-/** The Live view's filter for a view state: its form's fields and the chosen site. */
-function liveFilter(state: ViewState): DimensionFilter {
-  const filter: DimensionFilter = {};
-  if (state.live.country !== undefined) filter.country = state.live.country;
-  if (state.live.page !== undefined) filter.page = state.live.page;
-  if (state.site !== undefined) filter.site = state.site;
-  return filter;
-}
-
 function subscribe(filter: DimensionFilter): void {
   state.applyFilter(filter);
   send({ type: "subscribe", data: { filter } });
@@ -238,10 +229,6 @@ function showView(): void {
   }
   sites.show(view.site, "history");
   historyView.show({ token, site: view.site as string, range: view.range, filters: view.filters });
-}
-
-function sameLiveFilter(a: DimensionFilter, b: DimensionFilter): boolean {
-  return a.country === b.country && a.page === b.page && a.site === b.site;
 }
 
 let sitesTried = false;
