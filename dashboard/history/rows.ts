@@ -13,13 +13,13 @@ export interface RowOptions {
   columns: RowColumn[];
   /** How a value reads (a country code as its flag and name). */
   label?: (value: string) => string;
-  /** Whether a value can be clicked (`(none)` and `(other)` are not values to filter by). */
+  /** Whether a value can be clicked (`(other)` folds many values: it is not one to filter by). */
   clickable?: (value: string) => boolean;
   emptyText: string;
 }
 
-const NOT_A_VALUE = new Set(["(none)", "(other)"]);
-export const isRealValue = (value: string) => !NOT_A_VALUE.has(value);
+/** `(none)` filters like any value (the endpoint matches missing values by it); `(other)` does not. */
+export const isRealValue = (value: string) => value !== "(other)";
 
 /** A table-like list of rows, each a button, with a bar showing its share of the first column. */
 export function renderRows(list: HTMLElement, rows: readonly QueryRow[], options: RowOptions) {
