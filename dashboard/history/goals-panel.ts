@@ -1,6 +1,7 @@
 import { element } from "../elements.ts";
 import { formatCount } from "../format.ts";
 import type { ViewFilter } from "../url-state.ts";
+import { PageGoalForm } from "./page-goal-form.ts";
 import { type QueryContext, requestFor, runQuery } from "./query.ts";
 import { renderRows } from "./rows.ts";
 
@@ -71,12 +72,19 @@ export class GoalsPanel {
         this.onFilter({ dimension: `prop:${name}`, value: row.dataset.value });
       }
     });
+    const pageGoal = new PageGoalForm(
+      () => this.context,
+      () => {
+        if (this.context) void this.load(this.context);
+      },
+    );
     this.card = element(
       "section",
       { class: "card history-panel", "data-testid": "goals-panel" },
       element("div", { class: "card-head" }, element("h2", {}, "Goals")),
       this.list,
       this.detail,
+      pageGoal.form,
     );
   }
 

@@ -283,6 +283,13 @@ describe.skipIf(!hasChromium)("the History view in a browser", () => {
         await rows.evaluateAll((found) => found.map((row) => (row as HTMLElement).dataset.value))
       ).sort(),
     ).toEqual(["free", "pro"]);
+
+    // A page goal added from the panel counts the visitors who viewed a matching page (alice, dan).
+    await page.getByTestId("page-goal-input").fill("/pricing*");
+    await page.getByTestId("page-goal-submit").click();
+    const pageGoal = page.locator('[data-testid="goal-row"][data-value="Visit /pricing*"]');
+    await pageGoal.waitFor({ timeout: 8000 });
+    expect(await pageGoal.locator(".row-figure").allInnerTexts()).toEqual(["2", "2", "50.00%"]);
     expect(errors).toEqual([]);
   });
 
