@@ -117,6 +117,7 @@ export const envSchema = z.object({
   WS_TOTAL_BACKPRESSURE_BYTES: wholeNumber(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   WS_DETAILED_STATS_PER_MINUTE: wholeNumber(1, 1_000_000).default(60),
   STATS_MAX_PAGES: wholeNumber(1, 100_000).default(100),
+  PROP_VALUES_PER_DAY: wholeNumber(1, 100_000).default(100),
   ANSWER_MAX_BYTES: wholeNumber(16 * 1024, 1024 * 1024 * 1024).default(256 * 1024),
   MAX_TRACKED_KEY_BYTES: wholeNumber(1024, 1024 * 1024 * 1024).default(2 * 1024 * 1024),
   MAX_LIVE_STATE_BYTES: wholeNumber(1024 * 1024, 64 * 1024 * 1024 * 1024).default(

@@ -60,6 +60,8 @@ export const configSchema = envSchema.transform((e) =>
       wsDetailedStatsPerMinute: e.WS_DETAILED_STATS_PER_MINUTE,
       /** Most pages listed in any `pages_visited`; the rest are summed as `(other)`. */
       statsMaxPages: e.STATS_MAX_PAGES,
+      /** Distinct values a custom event property keeps per site and UTC day; the rest `(other)`. */
+      propValuesPerDay: e.PROP_VALUES_PER_DAY,
       /** Bytes of the session and event lists in one read answer; past it they stop and say so. */
       answerMaxBytes: e.ANSWER_MAX_BYTES,
       /** Bytes of distinct keys (pages, countries, sites, devices) counted per day. */

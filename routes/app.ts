@@ -24,6 +24,7 @@ import { eventRoutes } from "./events.ts";
 import { frontendRoutes } from "./frontend.ts";
 import { exportRoutes, historyRoutes } from "./history.ts";
 import { errorResponses, newRouter, tokenAuth } from "./route-contract.ts";
+import { statsRoutes } from "./stats.ts";
 import { statusRoutes } from "./status.ts";
 import { trackerRoutes } from "./tracker.ts";
 import { WEBSOCKET_PATH } from "./websocket.ts";
@@ -59,7 +60,7 @@ export function createApp(services: Services) {
     "*",
     cors({
       origin: config.corsOrigins === "*" ? "*" : [...config.corsOrigins],
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["Content-Type", "Authorization"],
       exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
       maxAge: 86_400,
@@ -89,6 +90,7 @@ export function createApp(services: Services) {
   app.route("/api/collect", collectRoutes(config, enricher));
   app.route("/api/analytics", analyticsRoutes());
   app.route("/api/analytics", historyRoutes());
+  app.route("/api/analytics", statsRoutes());
   app.route("/api/events", exportRoutes());
   app.route(
     "/",

@@ -1,5 +1,6 @@
 import type { Config } from "../config/index.ts";
 import { AlertDetector } from "./alert-detector.ts";
+import { AnalyticsQuery } from "./analytics-query/analytics-query.ts";
 import { AnalyticsStore } from "./analytics-store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { CompatCounters } from "./compat-counters.ts";
@@ -10,6 +11,7 @@ import { Pipeline, type Projection } from "./pipeline/pipeline.ts";
 import { RealtimeHub, TICK_MS } from "./realtime-hub.ts";
 import type { SnapshotTurns } from "./storage/snapshots.ts";
 import { Storage } from "./storage/storage.ts";
+import { VisitRollup } from "./visit-rollup.ts";
 
 export interface Services {
   readonly config: Config;
@@ -20,6 +22,10 @@ export interface Services {
   readonly database: Storage;
   /** The live state in memory: sessions, today's counters, the last minute. */
   readonly live: AnalyticsStore;
+  /** The live sessions' rows in `sessions`, flushed on the archive timer and before each query. */
+  readonly visits: VisitRollup;
+  /** Visitor metrics over any range, goals and sites (docs/analytics-query.md). */
+  readonly analytics: AnalyticsQuery;
   readonly alerts: AlertDetector;
   readonly compat: CompatCounters;
   readonly hub: RealtimeHub;
@@ -53,6 +59,7 @@ export function createServices(
     durability: config.storage.durability,
     busyTimeoutMs: config.storage.busyTimeoutMs,
     retentionDays: config.storage.retentionDays,
+    propValuesPerDay: config.limits.propValuesPerDay,
     onIncident: (message, details) => logger.error(details, message),
   });
   const live = new AnalyticsStore(clock, {
@@ -64,6 +71,7 @@ export function createServices(
     maxLiveStateBytes: config.limits.maxLiveStateBytes,
     answerMaxBytes: config.limits.answerMaxBytes,
   });
+  const visits = new VisitRollup(live, (records) => database.writeVisits(records));
   const compat = new CompatCounters(config.limits.maxCompatKeys);
   const alerts = new AlertDetector(live, clock, {
     threshold: config.alertThreshold,
@@ -82,13 +90,23 @@ export function createServices(
   };
   // The projections, in the order each event (and tick) is applied: the alerts read the live
   // counts, the session history what the others ended. A new stateful projection goes here.
-  const projections: Projection[] = [live, compat, alerts, sessionHistory];
+  const projections: Projection[] = [live, visits, compat, alerts, sessionHistory];
   const pipeline = new Pipeline(projections, (stage, err) =>
     logger.error({ err, stage }, "pipeline stage failed"),
   );
   database.log.onSubscriberError((err) => logger.error({ err }, "event log subscriber failed"));
 
   const restored = restore(database, pipeline, logger);
+  // The snapshot's sessions may have changed after the last flush before the stop.
+  visits.markAllActive(clock.now());
+  /** Every visit as it stands now in `sessions`: the live ones, then those that ended. */
+  const flushVisits = () => {
+    visits.flush();
+    database.flushEndedSessions();
+  };
+  const analytics = new AnalyticsQuery(() => database.db, clock, {
+    beforeRead: flushVisits,
+  });
   pipeline.follow(database.log);
 
   const hub = new RealtimeHub(live, clock, logger, {
@@ -156,12 +174,17 @@ export function createServices(
     {
       flushRealtime: () => hub.flush(),
       tick: () => pipeline.tick(clock.now()),
-      archive: () => database.flushEndedSessions(),
+      archive: flushVisits,
       snapshotInTurns: () => saveSnapshotInTurns(),
       cleanup: () => logger.info(database.cleanup(clock.now()), "cleanup"),
       closeDashboards: () => hub.closeAll(),
       async closeStorage() {
         database.log.commit();
+        try {
+          visits.flush();
+        } catch (err) {
+          logger.error({ err }, "writing the active sessions failed");
+        }
         // Let the requests whose events just committed be answered before the snapshot.
         await new Promise((resolve) => setImmediate(resolve));
         saveSnapshot();
@@ -179,6 +202,8 @@ export function createServices(
     logger,
     database,
     live,
+    visits,
+    analytics,
     alerts,
     compat,
     hub,

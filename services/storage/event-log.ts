@@ -6,6 +6,7 @@ import {
   type EventLog,
   StorageUnavailableError,
 } from "../pipeline/event-log.ts";
+import { EventProps } from "./event-props.ts";
 
 /** An event as read back from the log, with its row id (its position) and receive time in ms. */
 export interface LoggedEvent {
@@ -82,8 +83,13 @@ export class SqliteEventLog implements EventLog {
   /** Throws when the database must not be written (its file was removed); runs before each commit. */
   private guard: () => void = () => {};
   private readonly degradedListeners: ((degraded: boolean) => void)[] = [];
+  private props!: EventProps;
 
-  constructor(db: Database) {
+  /** `propValuesPerDay`: distinct values a custom property keeps per site and UTC day. */
+  constructor(
+    db: Database,
+    private readonly propValuesPerDay = 100,
+  ) {
     this.attach(db);
   }
 
@@ -93,6 +99,8 @@ export class SqliteEventLog implements EventLog {
    */
   attach(db: Database): void {
     this.db = db;
+    if (this.props) this.props.attach(db);
+    else this.props = new EventProps(db, this.propValuesPerDay);
     this.insert = db.query(
       `INSERT INTO events (received_at, client_timestamp, type, name, site, page, host, title,
          session_id, user_id, country, device, referrer, metadata, ${OPTIONAL_COLUMNS.join(", ")})
@@ -118,7 +126,10 @@ export class SqliteEventLog implements EventLog {
             JSON.stringify(event.metadata),
             ...OPTIONAL_COLUMNS.map((column) => event[column] ?? null),
           );
-          committed.push({ position: Number(lastInsertRowid), event, receivedAt });
+          const position = Number(lastInsertRowid);
+          if (event.type === "custom" && event.name !== undefined)
+            this.props.write(position, event.site, event.name, receivedAt, event.metadata);
+          committed.push({ position, event, receivedAt });
         }
       }
     });

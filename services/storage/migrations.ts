@@ -125,6 +125,51 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE events ADD COLUMN city TEXT;
     `,
   },
+  {
+    version: 6,
+    description:
+      "visits: the live session's visit columns and last activity on sessions (active ones too), goals, custom events' properties",
+    sql: `
+      ALTER TABLE sessions ADD COLUMN last_activity INTEGER;
+      ALTER TABLE sessions ADD COLUMN visitor_key TEXT;
+      ALTER TABLE sessions ADD COLUMN events INTEGER;
+      ALTER TABLE sessions ADD COLUMN title TEXT;
+      ALTER TABLE sessions ADD COLUMN source TEXT;
+      ALTER TABLE sessions ADD COLUMN referrer TEXT;
+      ALTER TABLE sessions ADD COLUMN utm_source TEXT;
+      ALTER TABLE sessions ADD COLUMN utm_medium TEXT;
+      ALTER TABLE sessions ADD COLUMN utm_campaign TEXT;
+      ALTER TABLE sessions ADD COLUMN utm_content TEXT;
+      ALTER TABLE sessions ADD COLUMN utm_term TEXT;
+      ALTER TABLE sessions ADD COLUMN browser TEXT;
+      ALTER TABLE sessions ADD COLUMN os TEXT;
+      ALTER TABLE sessions ADD COLUMN region TEXT;
+      ALTER TABLE sessions ADD COLUMN city TEXT;
+      UPDATE sessions SET visitor_key = session_id, events = page_views,
+        last_activity = CASE
+          WHEN end_reason <> 'timeout' THEN ended_at
+          WHEN ended_at - 1800000 > started_at THEN ended_at - 1800000
+          ELSE started_at END;
+      CREATE INDEX sessions_site_started_at ON sessions (site, started_at);
+      CREATE TABLE goals (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL,
+        page_path TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (site, page_path)
+      );
+      CREATE TABLE event_props (
+        event_id INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (event_id, key)
+      );
+      CREATE INDEX event_props_site_key ON event_props (site, key, received_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -18,5 +18,10 @@ export function applyRetention(
   const deleted = db
     .query("DELETE FROM events WHERE received_at < ? AND id <= ?")
     .run(cutoff, Math.max(snapshotPosition, 0));
+  // A custom event's properties go with it.
+  db.query("DELETE FROM event_props WHERE received_at < ? AND event_id <= ?").run(
+    cutoff,
+    Math.max(snapshotPosition, 0),
+  );
   return { rolledUp, deletedEvents: deleted.changes };
 }

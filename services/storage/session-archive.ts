@@ -11,6 +11,8 @@ export interface ArchivedSession {
   journey: string[];
   journey_truncated: boolean;
   page_views: number;
+  /** ISO; absent in records written before schema 6 (the end is taken then). */
+  last_activity?: string;
 }
 
 export interface EndedSessionRecord {
@@ -64,27 +66,120 @@ export class SessionArchive {
 
   /** Inserts `batch` (the caller holds the transaction). */
   write(batch: readonly EndedSessionRecord[]): void {
-    if (batch.length === 0) return;
-    const insert = this.database().query(
-      `INSERT OR REPLACE INTO sessions (session_id, started_at, ended_at, end_reason, site, country,
-         device, entry_page, exit_page, page_views, journey, journey_truncated)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const { session, reason, endedAt } of batch) {
-      insert.run(
-        session.session_id,
-        Date.parse(session.started_at),
-        endedAt,
-        reason,
-        session.site,
-        session.country,
-        session.device,
-        session.journey[0] ?? session.current_page,
-        session.current_page,
-        session.page_views,
-        JSON.stringify(session.journey),
-        session.journey_truncated ? 1 : 0,
+    if (batch.length > 0) this.writeVisits(batch.map(toVisitRecord));
+  }
+
+  /**
+   * Upserts visits (the caller holds the transaction, or one statement each is its own): the end
+   * and page figures are replaced, the visit's fields kept when the new record lacks them (an
+   * ended session's archive record knows no source; the live flush wrote it before).
+   */
+  writeVisits(visits: readonly VisitRecord[]): void {
+    if (visits.length === 0) return;
+    const upsert = this.database().query(UPSERT_VISIT);
+    for (const visit of visits) {
+      upsert.run(
+        visit.session_id,
+        visit.started_at,
+        visit.ended_at,
+        visit.end_reason,
+        visit.site,
+        visit.country,
+        visit.device,
+        visit.entry_page,
+        visit.exit_page,
+        visit.page_views,
+        JSON.stringify(visit.journey),
+        visit.journey_truncated ? 1 : 0,
+        visit.last_activity,
+        visit.visitor_key ?? null,
+        visit.events ?? null,
+        visit.title ?? null,
+        ...VISIT_TEXT_COLUMNS.map((column) => visit[column] ?? null),
       );
     }
   }
+}
+
+/** The visit's text columns kept from the first record that has them (migration 6). */
+export const VISIT_TEXT_COLUMNS = [
+  "source",
+  "referrer",
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "utm_content",
+  "utm_term",
+  "browser",
+  "os",
+  "region",
+  "city",
+] as const;
+
+/** One row of `sessions`: an ended session, or an active one as it stands (`end_reason` active). */
+export interface VisitRecord {
+  session_id: string;
+  started_at: number;
+  ended_at: number;
+  /** `timeout`, `ended`, `evicted`, or `active` for a session still going (replaced when it ends). */
+  end_reason: string;
+  site: string;
+  country: string;
+  device: string;
+  entry_page: string;
+  exit_page: string;
+  page_views: number;
+  journey: readonly string[];
+  journey_truncated: boolean;
+  last_activity: number;
+  visitor_key?: string;
+  events?: number;
+  title?: string;
+  source?: string;
+  referrer?: string;
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_content?: string;
+  utm_term?: string;
+  browser?: string;
+  os?: string;
+  region?: string;
+  city?: string;
+}
+
+const kept = (column: string) => `${column} = COALESCE(excluded.${column}, sessions.${column})`;
+
+// Portable upsert (SQLite 3.24+, Postgres 9.5+): the primary key is (session_id, started_at).
+const UPSERT_VISIT = `INSERT INTO sessions (session_id, started_at, ended_at, end_reason, site,
+    country, device, entry_page, exit_page, page_views, journey, journey_truncated, last_activity,
+    visitor_key, events, title, ${VISIT_TEXT_COLUMNS.join(", ")})
+  VALUES (${new Array(16 + VISIT_TEXT_COLUMNS.length).fill("?").join(", ")})
+  ON CONFLICT (session_id, started_at) DO UPDATE SET ended_at = excluded.ended_at,
+    end_reason = excluded.end_reason, site = excluded.site, country = excluded.country,
+    device = excluded.device, entry_page = COALESCE(sessions.entry_page, excluded.entry_page),
+    exit_page = excluded.exit_page,
+    page_views = excluded.page_views, journey = excluded.journey,
+    journey_truncated = excluded.journey_truncated, last_activity = excluded.last_activity,
+    visitor_key = COALESCE(sessions.visitor_key, excluded.visitor_key),
+    ${["events", "title", ...VISIT_TEXT_COLUMNS].map(kept).join(", ")}`;
+
+function toVisitRecord({ session, reason, endedAt }: EndedSessionRecord): VisitRecord {
+  return {
+    session_id: session.session_id,
+    started_at: Date.parse(session.started_at),
+    ended_at: endedAt,
+    end_reason: reason,
+    site: session.site,
+    country: session.country,
+    device: session.device,
+    entry_page: session.journey[0] ?? session.current_page,
+    exit_page: session.current_page,
+    page_views: session.page_views,
+    journey: session.journey,
+    journey_truncated: session.journey_truncated,
+    last_activity:
+      session.last_activity === undefined ? endedAt : Date.parse(session.last_activity),
+    visitor_key: session.session_id,
+  };
 }

@@ -4,7 +4,7 @@ import { SqliteEventLog } from "./event-log.ts";
 import { DatabaseFileGuard } from "./file-guard.ts";
 import { DAY_MS, History } from "./history.ts";
 import { applyRetention } from "./retention.ts";
-import { type EndedSessionRecord, SessionArchive } from "./session-archive.ts";
+import { type EndedSessionRecord, SessionArchive, type VisitRecord } from "./session-archive.ts";
 import { type SavedSnapshot, type SnapshotSave, SnapshotStore } from "./snapshot-store.ts";
 import { Snapshots, type SnapshotTurns } from "./snapshots.ts";
 
@@ -24,6 +24,8 @@ export interface StorageOptions {
   snapshotPartSize?: number;
   /** How long a snapshot written in turns works before letting the event loop run (ms). */
   snapshotSliceMs?: number;
+  /** Distinct values a custom event property keeps per site and UTC day; beyond: `(other)`. */
+  propValuesPerDay?: number;
 }
 
 /**
@@ -45,7 +47,7 @@ export class Storage {
     db: Database,
     private readonly options: StorageOptions,
   ) {
-    this.log = new SqliteEventLog(db);
+    this.log = new SqliteEventLog(db, options.propValuesPerDay);
     this.history = new History(db, options.retentionDays * DAY_MS);
     this.guard = new DatabaseFileGuard(db, options, this.log, (reopened) => {
       this.log.attach(reopened);
@@ -108,6 +110,13 @@ export class Storage {
 
   recordEndedSession(ended: EndedSessionRecord): void {
     this.archive.record(ended);
+  }
+
+  /** Upserts visits (active sessions as they stand) in one transaction. */
+  writeVisits(visits: readonly VisitRecord[]): void {
+    if (visits.length === 0) return;
+    const db = this.db;
+    db.transaction(() => this.archive.writeVisits(visits))();
   }
 
   /** Writes ended sessions in one transaction (called on a timer and at shutdown). */

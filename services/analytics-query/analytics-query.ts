@@ -1,0 +1,261 @@
+import type { Database } from "bun:sqlite";
+import type { Goal, Metric, StatsQueryInput } from "../../schemas/stats-query.ts";
+import type { Clock } from "../clock.ts";
+import {
+  type DayRange,
+  isoRange,
+  previousPeriod,
+  resolveRange,
+  type TimeBuckets,
+  timeBuckets,
+} from "./date-range.ts";
+import { GoalStore } from "./goals.ts";
+import { hasGoal, isTime, type Plan, readsEvents, toPlan } from "./plan.ts";
+import {
+  changeOf,
+  type Figures,
+  type Group,
+  keyOf,
+  mergeRows,
+  metricsOf,
+  type Ranked,
+  rank,
+} from "./results.ts";
+import { type PageGoal, QuerySql, type Statement } from "./sql.ts";
+
+export { QueryRangeError } from "./date-range.ts";
+export { QueryPlanError } from "./plan.ts";
+
+const EVENT_METRICS: readonly Metric[] = ["visitors", "pageviews", "events", "conversion_rate"];
+const VISIT_METRICS: readonly Metric[] = [
+  "visits",
+  "bounce_rate",
+  "visit_duration",
+  "views_per_visit",
+];
+
+export interface QueryAnswer {
+  success: true;
+  results: { dimensions: string[]; metrics: number[]; comparison?: Comparison }[];
+  meta: { total_rows: number; time_labels?: string[] };
+  query: {
+    site: string;
+    metrics: string[];
+    dimensions: string[];
+    filters: [string, string, string[]][];
+    date_range: [string, string];
+    comparison_date_range?: [string, string];
+  };
+}
+
+interface Comparison {
+  metrics: number[];
+  change: (number | null)[];
+}
+
+type Row = Record<string, string | number | null>;
+
+export interface AnalyticsQueryOptions {
+  /** Brings `sessions` up to the last event (the live sessions' flush) before every read. */
+  beforeRead?: () => void;
+}
+
+/**
+ * The one query module: visitor metrics over any range (docs/analytics-query.md), the sites and
+ * the goals. Visits are the `sessions` table (active sessions flushed into it before each read),
+ * events the raw log; every statement is portable SQL (sql.ts).
+ */
+export class AnalyticsQuery {
+  readonly goals: GoalStore;
+
+  constructor(
+    private readonly database: () => Database,
+    private readonly clock: Clock,
+    private readonly options: AnalyticsQueryOptions = {},
+  ) {
+    this.goals = new GoalStore(database);
+  }
+
+  query(input: StatsQueryInput): QueryAnswer {
+    const plan = toPlan(input);
+    this.options.beforeRead?.();
+    const range = resolveRange(input, this.clock.now(), () => this.firstSeen(plan.site));
+    const timeDimension = plan.dimensions.find(isTime);
+    const buckets = timeDimension ? timeBuckets(timeDimension, range) : undefined;
+    const pageGoals = this.pageGoals(plan.site);
+    const ranked = this.ranked(plan, range, pageGoals);
+    const page = ranked.slice(plan.offset, plan.offset + plan.limit);
+    const answer: QueryAnswer = {
+      success: true,
+      results: page.map(({ group, metrics }) => ({
+        dimensions: labels(group.values, plan, buckets),
+        metrics,
+      })),
+      meta: { total_rows: ranked.length },
+      query: {
+        site: plan.site,
+        metrics: plan.metrics,
+        dimensions: plan.dimensions,
+        filters: plan.filters.map((f) => [f.op, f.dimension, f.values]),
+        date_range: isoRange(range),
+      },
+    };
+    if (buckets)
+      answer.meta.time_labels = Array.from({ length: buckets.count }, (_, i) => buckets.label(i));
+    if (plan.compare) {
+      const previous = previousPeriod(range);
+      answer.query.comparison_date_range = isoRange(previous);
+      const before = new Map<string, number[]>();
+      for (const row of this.ranked(plan, previous, pageGoals))
+        before.set(keyOf(row.group.values), row.metrics);
+      answer.results.forEach((result, index) => {
+        const group = (page[index] as Ranked).group;
+        const metrics = before.get(keyOf(group.values)) ?? plan.metrics.map(() => 0);
+        result.comparison = { metrics, change: changeOf(plan.metrics, result.metrics, metrics) };
+      });
+    }
+    return answer;
+  }
+
+  /** The sites seen, busiest today first: today's visitors and pageviews, the last activity. */
+  sites(): {
+    site: string;
+    visitors_today: number;
+    pageviews_today: number;
+    last_seen: string | null;
+  }[] {
+    this.options.beforeRead?.();
+    const db = this.database();
+    const today = Math.floor(this.clock.now() / 86_400_000) * 86_400_000;
+    const seen = db
+      .query("SELECT site, MAX(last_activity) AS last_seen FROM sessions GROUP BY site")
+      .all() as { site: string; last_seen: number | null }[];
+    const todays = new Map<string, { visitors: number; pageviews: number }>();
+    const rows = db
+      .query(
+        `SELECT site, COUNT(DISTINCT visitor_key) AS visitors, SUM(page_views) AS pageviews
+         FROM sessions WHERE started_at >= ?1 AND started_at < ?2 GROUP BY site`,
+      )
+      .all(today, today + 86_400_000) as { site: string; visitors: number; pageviews: number }[];
+    for (const row of rows) todays.set(row.site, row);
+    return seen
+      .map(({ site, last_seen }) => ({
+        site,
+        visitors_today: todays.get(site)?.visitors ?? 0,
+        pageviews_today: todays.get(site)?.pageviews ?? 0,
+        last_seen: last_seen === null ? null : new Date(last_seen).toISOString(),
+      }))
+      .sort(
+        (a, b) =>
+          b.visitors_today - a.visitors_today ||
+          b.pageviews_today - a.pageviews_today ||
+          (a.site < b.site ? -1 : 1),
+      );
+  }
+
+  listGoals(site: string | undefined): Goal[] {
+    return this.goals.list(site);
+  }
+
+  /** Every group of the range with its metrics, ranked. */
+  private ranked(plan: Plan, range: DayRange, pageGoals: PageGoal[]): Ranked[] {
+    const groups = this.groups(plan, range, pageGoals);
+    const rows = [...groups.values()].map((group) => ({
+      group,
+      metrics: metricsOf(plan.metrics, group.figures),
+    }));
+    const timeIndex = plan.dimensions.findIndex(isTime);
+    const orderBy =
+      plan.orderBy.length > 0
+        ? plan.orderBy
+        : timeIndex >= 0
+          ? [[plan.dimensions[timeIndex] as string, "asc"] as [string, "asc"]]
+          : [[plan.metrics[0] as string, "desc"] as [string, "desc"]];
+    return rank(rows, orderBy, plan.metrics, plan.dimensions);
+  }
+
+  private groups(plan: Plan, range: DayRange, pageGoals: PageGoal[]): Map<string, Group> {
+    const groups = new Map<string, Group>();
+    const dims = plan.dimensions.length;
+    const eventQuery = readsEvents(plan);
+    const wants = (metrics: readonly Metric[]) => plan.metrics.some((m) => metrics.includes(m));
+    if (!eventQuery || wants(VISIT_METRICS)) {
+      const rows = this.all(new QuerySql(plan, range, pageGoals).visitFigures(eventQuery));
+      mergeRows(groups, rows, dims, (row, figures) => {
+        figures.visits = num(row.visits);
+        figures.bounces = num(row.bounces);
+        figures.duration = num(row.duration);
+        figures.sessionPageviews = num(row.pageviews);
+        if (!eventQuery) {
+          figures.visitors = num(row.visitors);
+          figures.pageviews = num(row.pageviews);
+          figures.events = num(row.events);
+        }
+      });
+    }
+    if (eventQuery && wants(EVENT_METRICS)) {
+      const rows = this.all(new QuerySql(plan, range, pageGoals).eventFigures());
+      mergeRows(groups, rows, dims, (row, figures) => {
+        figures.visitors = num(row.visitors);
+        figures.pageviews = num(row.pageviews);
+        figures.events = num(row.events);
+      });
+    }
+    if (plan.metrics.includes("conversion_rate") && hasGoal(plan))
+      this.addTotals(plan, range, groups);
+    return groups;
+  }
+
+  /** conversion_rate's denominator: the group's visitors without the goal (and its properties). */
+  private addTotals(plan: Plan, range: DayRange, groups: Map<string, Group>): void {
+    const kept = plan.dimensions
+      .map((dimension, index) => ({ dimension, index }))
+      .filter(({ dimension }) => dimension !== "goal" && !dimension.startsWith("prop:"));
+    const totalsPlan = {
+      site: plan.site,
+      dimensions: kept.map(({ dimension }) => dimension),
+      filters: plan.filters.filter((f) => f.dimension !== "goal"),
+    };
+    // Read from the events, like the converting visitors it is compared with.
+    const totals = new Map<string, number>();
+    for (const row of this.all(new QuerySql(totalsPlan, range, []).eventFigures())) {
+      const values = kept.map((_, i) => row[`d${i}`] ?? "(none)");
+      totals.set(keyOf(values), num(row.visitors));
+    }
+    for (const group of groups.values()) {
+      const values = kept.map(({ index }) => group.values[index] as string | number);
+      group.figures.totalVisitors = totals.get(keyOf(values)) ?? 0;
+    }
+  }
+
+  private pageGoals(site: string): PageGoal[] {
+    return this.goals.list(site).map((goal) => ({ name: goal.display_name, path: goal.page_path }));
+  }
+
+  private firstSeen(site: string): number | undefined {
+    const row = this.database()
+      .query("SELECT MIN(started_at) AS first FROM sessions WHERE site = ?1")
+      .get(site) as { first: number | null };
+    return row.first ?? undefined;
+  }
+
+  private all(statement: Statement): Row[] {
+    return this.database()
+      .query(statement.sql)
+      .all(...statement.params) as Row[];
+  }
+}
+
+const num = (value: unknown) => (typeof value === "number" ? value : 0);
+
+function labels(
+  values: (string | number)[],
+  plan: Plan,
+  buckets: TimeBuckets | undefined,
+): string[] {
+  return values.map((value, index) =>
+    isTime(plan.dimensions[index] as string) && buckets
+      ? buckets.label(Number(value))
+      : String(value),
+  );
+}
