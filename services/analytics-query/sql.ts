@@ -165,6 +165,8 @@ export class QuerySql {
       `e.received_at < ${this.to}`,
       "e.type <> 'session_end'",
     ];
+    // Pages are broken down by their pageviews; names and properties by custom events.
+    if (dimensions.includes("page")) where.push("e.type = 'pageview'");
     if (dimensions.some((d) => d === "event_name" || d.startsWith(PROP_PREFIX)))
       where.push("e.type = 'custom'");
     for (const filter of filters) where.push(this.eventFilter(filter));
