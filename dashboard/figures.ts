@@ -4,6 +4,13 @@ export interface Counters {
   active: number;
   lastMinute: number;
   today: number;
+  /** Distinct visitors of the last 5 minutes (absent from a server that does not send it). */
+  rightNow: number | undefined;
+  /**
+   * Server time (ms) the figures were made: a detailed answer's `generated_at`; a frame's stats
+   * are newer than every frame before them (Infinity).
+   */
+  asOf: number;
 }
 
 /** The counters and the breakdowns (pages, countries, devices) under this view's filter. */
@@ -24,6 +31,8 @@ export class Figures {
       active: stats.total_active,
       lastMinute: stats.visitors_last_minute,
       today: stats.total_today,
+      rightNow: stats.visitors_right_now,
+      asOf: Number.POSITIVE_INFINITY,
     };
     this.pages = stats.pages_visited;
   }
@@ -35,6 +44,8 @@ export class Figures {
       active: summary.total_active,
       lastMinute: details.visitors_last_minute,
       today: summary.total_today,
+      rightNow: summary.visitors_right_now,
+      asOf: Date.parse(details.generated_at),
     };
     this.pages = summary.pages_visited;
     // The breakdown answers for every country; a country filter shows only its own.

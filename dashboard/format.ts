@@ -24,3 +24,8 @@ export function formatClock(iso: string): string {
   const time = Date.parse(iso);
   return Number.isNaN(time) ? "" : clock.format(time);
 }
+
+/** "Chrome · macOS · desktop": what is known of the visitor's device, the device kind always. */
+export function deviceLabel(visit: { browser?: string; os?: string; device: string }): string {
+  return [visit.browser, visit.os, visit.device].filter(Boolean).join(" · ");
+}

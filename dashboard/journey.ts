@@ -1,16 +1,20 @@
 import { apiGet } from "./api.ts";
+import { countryLabel } from "./countries.ts";
 import { element } from "./elements.ts";
-import { formatCount, formatDuration } from "./format.ts";
-import type { SessionView } from "./protocol.ts";
+import { deviceLabel, formatCount, formatDuration } from "./format.ts";
+import type { SessionLookup as FoundSession } from "./protocol.ts";
 import type { SessionRow } from "./session-list.ts";
 
 export type SessionLookup =
-  | { found: true; session: SessionView }
+  | { found: true; session: FoundSession }
   | { found: false; reason: "gone" | "unauthorized" | "failed" };
 
-/** The whole session from `GET /api/analytics/sessions/:id`: the live rows hold what frames sent. */
+/**
+ * The whole session from `GET /api/analytics/sessions/:id`, active or ended (the server keeps
+ * ended ones, journey included): the live rows hold only what frames sent.
+ */
 export async function fetchSession(token: string, sessionId: string): Promise<SessionLookup> {
-  const answer = await apiGet<{ session?: SessionView }>(
+  const answer = await apiGet<{ session?: FoundSession }>(
     token,
     `/api/analytics/sessions/${encodeURIComponent(sessionId)}`,
   );
@@ -35,12 +39,18 @@ export function renderJourney(
   const facts = element(
     "dl",
     { class: "facts" },
-    ...fact("Session", session.session_id),
-    ...fact("Country", session.country),
-    ...fact("Device", session.device),
+    ...fact("Entry page", session.entry_page),
+    ...optionalFact("Page title", session.title),
+    ...optionalFact("Source", session.source),
+    ...optionalFact("Referrer", session.referrer),
+    ...optionalFact("Campaign", campaignOf(session)),
+    ...fact("Country", countryLabel(session.country)),
+    ...optionalFact("Region", [session.city, session.region].filter(Boolean).join(", ")),
+    ...fact("Device", deviceLabel(session)),
     ...fact("Site", session.site),
     ...fact("Duration", formatDuration(session.duration)),
     ...fact("Pageviews", formatCount(session.page_views)),
+    ...fact("Session", session.session_id),
   );
   const steps = session.journey.map((page, index) =>
     element(
@@ -71,4 +81,13 @@ export function renderJourney(
 
 function fact(term: string, value: string): HTMLElement[] {
   return [element("dt", {}, term), element("dd", {}, value)];
+}
+
+function optionalFact(term: string, value: string | undefined): HTMLElement[] {
+  return value ? fact(term, value) : [];
+}
+
+function campaignOf(session: SessionRow): string | undefined {
+  const parts = [session.utm_campaign, session.utm_medium].filter(Boolean);
+  return parts.length > 0 ? parts.join(" · ") : undefined;
 }

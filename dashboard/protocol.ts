@@ -12,6 +12,7 @@ export type {
   ServerFrame,
   SessionActivity,
   SessionEnded,
+  SessionLookup,
 } from "../schemas/websocket-protocol.ts";
 
 /** An event as frames carry it: as submitted, `timestamp` never null, and its log `position`. */

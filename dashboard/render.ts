@@ -1,16 +1,17 @@
 import { renderAlerts } from "./alerts.ts";
 import type { VisitorsChart } from "./chart.ts";
+import { countryLabel } from "./countries.ts";
 import { byTestId, element, renderList } from "./elements.ts";
 import type { FilterForm } from "./filters.ts";
-import { formatClock, formatCount, formatDuration } from "./format.ts";
+import { formatClock, formatCount } from "./format.ts";
 import { renderJourney } from "./journey.ts";
 import type { ShownEvent } from "./protocol.ts";
-import type { SessionRow } from "./session-list.ts";
+import type { RowState } from "./session-list.ts";
+import { renderSessions, SESSIONS_SHOWN } from "./session-rows.ts";
 import type { DashboardState } from "./state.ts";
 import type { ViewPart } from "./view-changes.ts";
 
 const TOP_ITEMS = 10;
-const SESSIONS_SHOWN = 50;
 
 /**
  * Draws the state. Frames can arrive far faster than the screen refreshes (a burst sends a batch
@@ -24,6 +25,10 @@ export class Renderer {
   private readonly status = byTestId("connection-status");
   private readonly dashboards = byTestId("dashboard-count");
   private readonly active = byTestId("active-visitors");
+  /** Optional: a page without the counter still draws the rest. */
+  private readonly rightNow = document.querySelector<HTMLElement>(
+    '[data-testid="visitors-right-now"]',
+  );
   private readonly lastMinute = byTestId("visitors-last-minute");
   private readonly today = byTestId("pageviews-today");
   private readonly topPages = byTestId("top-pages");
@@ -72,7 +77,8 @@ export class Renderer {
     }
     if (changed("dashboards")) this.dashboards.textContent = formatCount(state.dashboards);
     if (changed("counters")) {
-      this.active.textContent = formatCount(state.counters?.active);
+      this.active.textContent = formatCount(state.activeShown);
+      if (this.rightNow) this.rightNow.textContent = formatCount(state.counters?.rightNow);
       this.lastMinute.textContent = formatCount(state.counters?.lastMinute);
       this.today.textContent = formatCount(state.counters?.today);
       this.sessionsSummary.textContent = this.describeSessions();
@@ -88,12 +94,14 @@ export class Renderer {
     }
     if (changed("breakdowns")) {
       renderBars(this.topPages, Object.entries(state.pages));
-      renderBars(this.topCountries, [...state.countries]);
+      renderBars(this.topCountries, [...state.countries], countryLabel);
       renderBars(this.topDevices, [...state.devices]);
       this.filters.suggest(state.countries.keys(), Object.keys(state.pages));
     }
     if (changed("filter")) this.filters.showActive(state.filter);
-    if (changed("feed")) renderFeed(this.feed, state.feed);
+    if (changed("feed")) {
+      renderFeed(this.feed, state.feed, (id) => state.sessions.get(id)?.state);
+    }
     if (changed("sessions")) {
       renderSessions(this.sessions, state.sessions.values(), state.selectedSession);
       this.sessionsSummary.textContent = this.describeSessions();
@@ -114,14 +122,19 @@ export class Renderer {
   }
 
   private describeSessions(): string {
-    const shown = Math.min(this.state.sessions.size, SESSIONS_SHOWN);
-    const total = this.state.counters?.active;
+    const shown = Math.min(this.state.sessionsShownActive, SESSIONS_SHOWN);
+    const total = this.state.activeShown;
     if (total === undefined || total <= shown) return "";
     return `latest ${formatCount(shown)} of ${formatCount(total)}`;
   }
 }
 
-function renderBars(list: HTMLElement, counts: [string, number][]): void {
+/** Bars of counts; `label` names a key for people (a country code's name and flag). */
+function renderBars(
+  list: HTMLElement,
+  counts: [string, number][],
+  label: (key: string) => string = (key) => key,
+): void {
   const top = counts
     .filter(([, count]) => count > 0)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
@@ -132,11 +145,12 @@ function renderBars(list: HTMLElement, counts: [string, number][]): void {
   }
   const largest = top[0]?.[1] ?? 1;
   list.replaceChildren(
-    ...top.map(([label, count]) => {
+    ...top.map(([key, count]) => {
+      const name = label(key);
       const item = element(
         "li",
-        { "data-key": label, title: `${label}: ${formatCount(count)}` },
-        element("span", { class: "bar-label" }, label),
+        { "data-key": key, title: `${name}: ${formatCount(count)}` },
+        element("span", { class: "bar-label" }, name),
         element("span", { class: "bar-count" }, formatCount(count)),
       );
       item.style.setProperty("--share", `${Math.max(2, (count / largest) * 100)}%`);
@@ -145,7 +159,15 @@ function renderBars(list: HTMLElement, counts: [string, number][]): void {
   );
 }
 
-function renderFeed(list: HTMLElement, events: readonly ShownEvent[]): void {
+/**
+ * The feed, titles beside pages where known. A `session_end` whose session resumed (a navigation)
+ * is gone from it; one still within the grace reads "leaving", then "left".
+ */
+function renderFeed(
+  list: HTMLElement,
+  events: readonly ShownEvent[],
+  sessionState: (sessionId: string) => RowState | undefined,
+): void {
   renderList(list, events, "Waiting for events…", (event) =>
     element(
       "li",
@@ -155,37 +177,24 @@ function renderFeed(list: HTMLElement, events: readonly ShownEvent[]): void {
         "data-session-id": event.session_id,
       },
       element("time", { datetime: event.received_at }, formatClock(event.received_at)),
-      element("span", { class: `badge badge-${event.type}` }, event.name ?? event.type),
+      element("span", { class: `badge badge-${event.type}` }, badgeOf(event, sessionState)),
       element("span", { class: "feed-page" }, event.page),
-      element("span", { class: "feed-where muted" }, `${event.country} · ${event.device}`),
+      event.title
+        ? element("span", { class: "feed-title muted", "data-testid": "feed-title" }, event.title)
+        : undefined,
+      element(
+        "span",
+        { class: "feed-where muted" },
+        `${countryLabel(event.country)} · ${event.device}`,
+      ),
     ),
   );
 }
 
-function renderSessions(
-  list: HTMLElement,
-  sessions: Iterable<SessionRow>,
-  selected: string | undefined,
-): void {
-  const newest = [...sessions].sort((a, b) => b.lastSeen - a.lastSeen).slice(0, SESSIONS_SHOWN);
-  renderList(list, newest, "No active sessions.", (session) =>
-    element(
-      "li",
-      {},
-      element(
-        "button",
-        {
-          type: "button",
-          class: "session-row",
-          "data-testid": "session-row",
-          "data-session-id": session.session_id,
-          "aria-pressed": String(session.session_id === selected),
-        },
-        element("span", { class: "session-page" }, session.current_page),
-        element("span", { class: "session-duration" }, formatDuration(session.duration)),
-        element("span", { class: "session-country" }, session.country),
-        element("span", { class: "session-id muted" }, session.session_id),
-      ),
-    ),
-  );
+function badgeOf(
+  event: ShownEvent,
+  sessionState: (sessionId: string) => RowState | undefined,
+): string {
+  if (event.type !== "session_end") return event.name ?? event.type;
+  return sessionState(event.session_id) === "leaving" ? "leaving" : "left";
 }

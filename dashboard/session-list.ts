@@ -1,46 +1,90 @@
-import type { SessionActivity, SessionView, ShownEvent } from "./protocol.ts";
+import type { SessionActivity, SessionLookup, ShownEvent } from "./protocol.ts";
 import type { ViewChanges } from "./view-changes.ts";
 
 /** Sessions remembered for the list; the server keeps them all, this is only the view. */
 export const SESSION_LIMIT = 1000;
+/**
+ * How long a session ended by `session_end` shows as leaving before it counts as left: the
+ * server's RESUME_GRACE_MS (services/session.ts; a unit test keeps them equal). The tracker sends
+ * `session_end` on every `pagehide`, following a link on the site included, and the next page's
+ * pageview resumes the session within it: that is a navigation, not a leave.
+ */
+export const LEAVE_GRACE_MS = 10_000;
+/** How long a visitor who left stays in the list (shown as left, its journey a click away). */
+export const LEFT_SHOWN_MS = 60_000;
+
+/** `active`; `leaving`: ended by `session_end`, within the grace; `left`: ended for good. */
+export type RowState = "active" | "leaving" | "left";
 
 export interface SessionRow extends SessionActivity {
   /** Server time (ms) of its latest event; orders the list. */
   lastSeen: number;
+  state: RowState;
+  /** This page's clock (ms) when it began leaving or left. */
+  leftAt?: number;
+  /** Server time (ms) it ended: stats made before then still counted it as active. */
+  endedAt?: number;
+  endReason?: string;
 }
 
-/** The active sessions this view lists, and the one selected to show its journey. */
+export interface SessionListOptions {
+  /** This page's clock. */
+  now?: () => number;
+  /** Asks for `sweep()` to run in `ms`. */
+  wakeIn?: (ms: number) => void;
+}
+
+/** The sessions this view lists (active, leaving, just left), and the one whose journey shows. */
 export class SessionList {
   readonly rows = new Map<string, SessionRow>();
   selected: string | undefined;
   /** The selected session as last known: still shown once it has ended. */
   journeySnapshot: SessionRow | undefined;
   journeyNote: string | undefined;
+  private readonly now: () => number;
+  private readonly wakeIn: (ms: number) => void;
 
   /** `newestSeen`: server time of the newest event, for a row that comes with no time of its own. */
   constructor(
     private readonly changes: ViewChanges,
     private readonly newestSeen: () => number,
-  ) {}
+    options: SessionListOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.wakeIn = options.wakeIn ?? (() => {});
+  }
 
   select(sessionId: string | undefined): void {
     this.selected = sessionId;
     this.journeySnapshot = sessionId === undefined ? undefined : this.rows.get(sessionId);
-    this.journeyNote = undefined;
+    this.journeyNote = this.journeySnapshot && leftNote(this.journeySnapshot);
     this.changes.mark("journey", "sessions");
   }
 
-  /** The whole session as `GET /api/analytics/sessions/:id` returned it. */
-  show(session: SessionView): void {
+  /** The whole session as `GET /api/analytics/sessions/:id` returned it: active or ended. */
+  show(session: SessionLookup): void {
     if (session.session_id !== this.selected) return;
-    const row = this.upsert(session, Date.parse(session.last_activity));
-    this.journeySnapshot = row;
+    if (session.ended_at === undefined) {
+      this.journeySnapshot = this.upsert(session, Date.parse(session.last_activity));
+    } else {
+      // Ended: its journey shows; the list keeps the row as it stands (it may yet resume).
+      const row = this.rows.get(session.session_id);
+      const { ended_at, end_reason, ...view } = session;
+      this.journeySnapshot = {
+        ...view,
+        lastSeen: row?.lastSeen ?? Date.parse(session.last_activity),
+        state: row?.state === "leaving" ? "leaving" : "left",
+        endedAt: Date.parse(ended_at),
+        endReason: end_reason,
+      };
+      this.journeyNote = endedNote(end_reason, ended_at);
+    }
     this.changes.mark("sessions", "journey");
   }
 
   gone(sessionId: string): void {
     if (sessionId !== this.selected) return;
-    this.journeyNote = "This session is no longer active; this is its journey as last seen.";
+    this.journeyNote = "This session is no longer kept; this is its journey as last seen.";
     this.changes.mark("journey");
   }
 
@@ -50,17 +94,21 @@ export class SessionList {
     this.changes.mark("journey");
   }
 
-  /** An event received at `at` (server time): its session moves on, or ends. */
-  touch(event: ShownEvent, at: number): void {
+  /** An event received at `at` (server time): its session moves on, or ends. True when it resumed. */
+  touch(event: ShownEvent, at: number): boolean {
     if (event.type === "session_end") {
-      this.end(event.session_id, "ended");
-      return;
+      this.end(event.session_id, "ended", at);
+      return false;
     }
     const row = this.rows.get(event.session_id);
     if (row) {
+      const resumed = row.state !== "active";
       row.lastSeen = Math.max(row.lastSeen, at);
       row.current_page = event.page;
-      return;
+      // As the server keeps it: the title of the latest pageview that sent one.
+      if (event.type === "pageview" && event.title !== undefined) row.title = event.title;
+      if (resumed) this.activate(row);
+      return resumed;
     }
     // Until its session_activity arrives (right after, or in the same batch).
     const pageview = event.type === "pageview";
@@ -77,29 +125,35 @@ export class SessionList {
         page_views: pageview ? 1 : 0,
         started_at: event.received_at,
         last_activity: event.received_at,
+        entry_page: event.page,
+        ...visitOf(event),
       },
       at,
     );
+    return false;
   }
 
-  upsert(activity: SessionActivity, lastSeen: number | undefined): SessionRow {
+  /**
+   * A session as the server sent it. `asOf` (server time) when it comes from an answer that may
+   * be older than frames already applied (a detailed answer is cached for up to a second): a
+   * session that ended after it keeps its state.
+   */
+  upsert(activity: SessionActivity, lastSeen: number | undefined, asOf?: number): SessionRow {
     const previous = this.rows.get(activity.session_id);
+    const stale = asOf !== undefined && previous?.endedAt !== undefined && asOf < previous.endedAt;
     const row: SessionRow = {
-      session_id: activity.session_id,
-      current_page: activity.current_page,
-      journey: activity.journey,
-      journey_truncated: activity.journey_truncated,
-      duration: activity.duration,
-      country: activity.country,
-      device: activity.device,
-      site: activity.site,
-      page_views: activity.page_views,
-      started_at: activity.started_at,
-      last_activity: activity.last_activity,
-      lastSeen: Math.max(lastSeen || 0, previous?.lastSeen ?? 0) || this.newestSeen() || Date.now(),
+      ...activity,
+      lastSeen: Math.max(lastSeen || 0, previous?.lastSeen ?? 0) || this.newestSeen() || this.now(),
+      state: stale ? (previous?.state ?? "active") : "active",
     };
+    if (stale && previous) {
+      row.leftAt = previous.leftAt;
+      row.endedAt = previous.endedAt;
+      row.endReason = previous.endReason;
+    }
     this.rows.set(row.session_id, row);
     if (row.session_id === this.selected) {
+      if (previous?.state !== "active" && row.state === "active") this.journeyNote = undefined;
       this.journeySnapshot = row;
       this.changes.mark("journey");
     }
@@ -107,21 +161,93 @@ export class SessionList {
     return row;
   }
 
-  end(sessionId: string, reason: string): void {
-    if (this.rows.delete(sessionId)) this.changes.mark("sessions");
+  /**
+   * A session ended (`at`: server time). By `session_end` it shows as leaving for the grace, and
+   * a resume within it takes it back as if it never left; otherwise it leaves the list at once.
+   */
+  end(sessionId: string, reason: string, at: number): void {
+    const row = this.rows.get(sessionId);
+    if (!row) return;
+    if (reason === "ended") {
+      if (row.state !== "active") return;
+      row.state = "leaving";
+      row.leftAt = this.now();
+      row.endedAt = at;
+      row.endReason = reason;
+      this.wakeIn(LEAVE_GRACE_MS);
+      this.changes.mark("sessions", "counters");
+      return;
+    }
+    this.rows.delete(sessionId);
+    this.changes.mark("sessions");
     if (sessionId === this.selected) {
-      this.journeyNote = `This session has ended (${reason}); this is its journey as last seen.`;
+      this.journeySnapshot = { ...row, state: "left", endReason: reason };
+      this.journeyNote = leftNote(this.journeySnapshot);
       this.changes.mark("journey");
     }
   }
 
-  /** Forgets the sessions not among these, the whole list of active ones. */
+  /** Leaving past the grace becomes left; left past LEFT_SHOWN_MS leaves the list. */
+  sweep(): void {
+    const now = this.now();
+    for (const row of this.rows.values()) {
+      const since = now - (row.leftAt ?? now);
+      if (row.state === "leaving" && since >= LEAVE_GRACE_MS) {
+        row.state = "left";
+        this.wakeIn(LEFT_SHOWN_MS);
+        this.changes.mark("sessions", "counters", "feed");
+        if (row.session_id === this.selected) {
+          this.journeyNote = leftNote(row);
+          this.changes.mark("journey");
+        }
+      } else if (row.state === "left" && since >= LEAVE_GRACE_MS + LEFT_SHOWN_MS) {
+        this.rows.delete(row.session_id);
+        this.changes.mark("sessions");
+      }
+    }
+  }
+
+  /**
+   * Sessions leaving (within the grace) that stats made at `asOf` (server time) no longer count:
+   * shown as active meanwhile, so a navigation does not make the active count flicker.
+   */
+  leavingCount(asOf: number): number {
+    let count = 0;
+    for (const row of this.rows.values()) {
+      if (row.state === "leaving" && (row.endedAt ?? 0) <= asOf) count++;
+    }
+    return count;
+  }
+
+  /** Rows still active (not leaving or left). */
+  get activeCount(): number {
+    let count = 0;
+    for (const row of this.rows.values()) if (row.state !== "left") count++;
+    return count;
+  }
+
+  /** Forgets the active rows not among these, the whole list of active ones (leaving and left stay). */
   keepOnly(active: ReadonlySet<string>): void {
-    for (const id of this.rows.keys()) if (!active.has(id)) this.rows.delete(id);
+    for (const [id, row] of this.rows) {
+      if (row.state === "active" && !active.has(id)) this.rows.delete(id);
+    }
   }
 
   clear(): void {
     this.rows.clear();
+  }
+
+  private activate(row: SessionRow): void {
+    row.state = "active";
+    row.leftAt = undefined;
+    row.endedAt = undefined;
+    row.endReason = undefined;
+    if (row.session_id === this.selected) {
+      this.journeyNote = undefined;
+      this.journeySnapshot = row;
+      this.changes.mark("journey");
+    }
+    this.changes.mark("sessions", "counters");
   }
 
   private forgetOldest(): void {
@@ -131,4 +257,48 @@ export class SessionList {
     }
     if (oldest) this.rows.delete(oldest.session_id);
   }
+}
+
+const VISIT_FIELDS = [
+  "source",
+  "title",
+  "referrer",
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "utm_content",
+  "utm_term",
+  "browser",
+  "os",
+  "region",
+  "city",
+] as const;
+
+/** What an event tells of its visit, for a row made before its session's activity arrives. */
+function visitOf(event: ShownEvent): Partial<SessionActivity> {
+  const visit: Partial<SessionActivity> = {};
+  for (const field of VISIT_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) visit[field] = value;
+  }
+  if (visit.source === undefined && event.utm_source !== undefined) visit.source = event.utm_source;
+  return visit;
+}
+
+const REASONS: Record<string, string> = {
+  ended: "the visitor left",
+  timeout: "no activity for the session timeout",
+  evicted: "dropped to make room",
+};
+
+function leftNote(row: SessionRow): string | undefined {
+  if (row.state !== "left") return undefined;
+  const why = REASONS[row.endReason ?? ""] ?? row.endReason ?? "ended";
+  return `This session has ended (${why}); this is its journey as last seen.`;
+}
+
+function endedNote(reason: string | undefined, endedAt: string): string {
+  const why = REASONS[reason ?? ""] ?? reason ?? "ended";
+  const time = new Date(endedAt).toLocaleTimeString();
+  return `This session ended at ${time} (${why}); this is its whole journey.`;
 }

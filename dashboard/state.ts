@@ -9,12 +9,12 @@ import {
   matchesFilter,
   type ServerFrame,
   type SessionActivity,
-  type SessionView,
+  type SessionLookup,
   type ShownEvent,
 } from "./protocol.ts";
 import { RecentAlerts } from "./recent-alerts.ts";
 import { ResumePosition } from "./resume-position.ts";
-import { SessionList, type SessionRow } from "./session-list.ts";
+import { SessionList, type SessionListOptions, type SessionRow } from "./session-list.ts";
 import { ViewChanges, type ViewPart } from "./view-changes.ts";
 import { VisitorsPerMinute } from "./visitors-per-minute.ts";
 
@@ -45,12 +45,28 @@ export class DashboardState {
   private readonly recentAlerts = new RecentAlerts();
   private readonly resume = new ResumePosition();
   private readonly clearMarks = new ClearMarks();
-  private readonly sessionList = new SessionList(this.changes, () => this.clearMarks.newestSeen);
+  private readonly sessionList: SessionList;
   /** Subscriptions sent and not yet confirmed: frames until then belong to the old filter. */
   private pendingSubscriptions = 0;
 
+  /** `now` and `wakeIn` (when leaving sessions are next due to be swept) for tests; real timers by default. */
+  constructor(options: SessionListOptions = {}) {
+    this.sessionList = new SessionList(this.changes, () => this.clearMarks.newestSeen, {
+      wakeIn: (ms) => setTimeout(() => this.sweep(), ms + 50),
+      ...options,
+    });
+  }
+
   get counters(): Counters | undefined {
     return this.figures.counters;
+  }
+  /**
+   * Active sessions as shown: the server's count plus those leaving that it no longer counts
+   * (ended by `session_end`, perhaps only following a link: a resume within the grace is no leave).
+   */
+  get activeShown(): number | undefined {
+    const counters = this.figures.counters;
+    return counters && counters.active + this.sessionList.leavingCount(counters.asOf);
   }
   get pages(): Record<string, number> {
     return this.figures.pages;
@@ -71,6 +87,10 @@ export class DashboardState {
   }
   get sessions(): ReadonlyMap<string, SessionRow> {
     return this.sessionList.rows;
+  }
+  /** Listed sessions not yet left (active or leaving). */
+  get sessionsShownActive(): number {
+    return this.sessionList.activeCount;
   }
   get selectedSession(): string | undefined {
     return this.sessionList.selected;
@@ -114,7 +134,7 @@ export class DashboardState {
         this.applyEvents(frame.data.events);
         for (const activity of frame.data.sessions) this.applyActivity(activity);
         for (const ended of frame.data.ended ?? []) {
-          this.sessionList.end(ended.session_id, ended.reason);
+          this.sessionList.end(ended.session_id, ended.reason, Date.parse(ended.last_activity));
         }
         if (this.pendingSubscriptions === 0) this.applyStats(frame.data.stats);
         return;
@@ -130,7 +150,11 @@ export class DashboardState {
         this.changes.mark("feed", "sessions", "chart");
         return;
       case "session_ended":
-        this.sessionList.end(frame.data.session_id, frame.data.reason);
+        this.sessionList.end(
+          frame.data.session_id,
+          frame.data.reason,
+          Date.parse(frame.data.last_activity),
+        );
         return;
       case "alert":
         if (this.recentAlerts.add(frame.data)) this.changes.mark("alerts");
@@ -202,6 +226,12 @@ export class DashboardState {
   /** Time moves the chart even when no event arrives. */
   tick(): void {
     this.changes.mark("chart");
+    this.sweep();
+  }
+
+  /** Sessions leaving past the grace have left; those left a while leave the list. */
+  sweep(): void {
+    this.sessionList.sweep();
   }
 
   /** Empties this page's feed, chart and alerts; the server's data is untouched. */
@@ -218,8 +248,8 @@ export class DashboardState {
     this.sessionList.select(sessionId);
   }
 
-  /** The whole session as `GET /api/analytics/sessions/:id` returned it. */
-  showSession(session: SessionView): void {
+  /** The whole session as `GET /api/analytics/sessions/:id` returned it (active or ended). */
+  showSession(session: SessionLookup): void {
     this.sessionList.show(session);
   }
 
@@ -240,14 +270,16 @@ export class DashboardState {
       (event) => this.resume.advance(event.position) && matchesFilter(event, this.filter),
     );
     if (events.length === 0) return;
+    const resumed: string[] = [];
     for (const event of events) {
       const at = Date.parse(event.received_at);
       this.clearMarks.see(at);
       if (event.type !== "session_end") this.visitors.add(event.session_id, at);
       if (event.type === "pageview") this.figures.countPageview(event);
-      this.sessionList.touch(event, at);
+      if (this.sessionList.touch(event, at)) resumed.push(event.session_id);
     }
     this.eventFeed.add(events);
+    for (const sessionId of resumed) this.eventFeed.navigated(sessionId);
     this.changes.mark("feed", "chart", "breakdowns", "sessions");
   }
 
@@ -271,8 +303,9 @@ export class DashboardState {
     if (details.active_sessions.length >= details.active_sessions_total) {
       this.sessionList.keepOnly(new Set(details.active_sessions.map((s) => s.session_id)));
     }
+    const asOf = Date.parse(details.generated_at);
     for (const session of details.active_sessions) {
-      this.sessionList.upsert(session, Date.parse(session.last_activity));
+      this.sessionList.upsert(session, Date.parse(session.last_activity), asOf);
     }
 
     // Recent events are not filtered by the server.

@@ -7,6 +7,8 @@ import {
   sessionsResponseSchema,
   summaryResponseSchema,
 } from "../schemas/responses.ts";
+import { endedSessionView } from "../services/session-view.ts";
+import { findEndedSession } from "../services/storage/archived-sessions.ts";
 import {
   errorResponses,
   jsonResponse,
@@ -46,7 +48,7 @@ const sessionsRoute = createRoute({
 const sessionRoute = createRoute({
   method: "get",
   path: "/sessions/{session_id}",
-  summary: "One active session with its whole journey",
+  summary: "One session with its whole journey: active, or ended (with ended_at and end_reason)",
   tags,
   ...tokenAuth(),
   request: { params: z.object({ session_id: z.string() }) },
@@ -114,8 +116,13 @@ export function analyticsRoutes() {
     })
     .openapi(sessionRoute, (c) => {
       const { session_id } = c.req.valid("param");
-      const session = c.var.services.live.session(session_id);
-      if (!session) throw new ApiError(404, "not_found", "No active session with that id");
+      const { live, database, config } = c.var.services;
+      // The live session first: an archived row with its id is an earlier session (or not ended).
+      const active = live.session(session_id);
+      if (active) return c.json({ success: true as const, data: { session: active } }, 200);
+      const ended = findEndedSession(database, session_id);
+      if (!ended) throw new ApiError(404, "not_found", "No session with that id");
+      const session = endedSessionView(ended, config.sessionTimeoutMs);
       return c.json({ success: true as const, data: { session } }, 200);
     })
     .openapi(detailedRoute, (c) => {

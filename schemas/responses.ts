@@ -45,8 +45,43 @@ export const sessionSchema = z
     started_at: z.iso.datetime(),
     last_activity: z.iso.datetime(),
     page_views: z.number().int(),
+    entry_page: z.string().describe("the first page of the visit"),
+    source: z
+      .string()
+      .optional()
+      .describe(
+        "where the visit came from: its campaign's utm_source, else its referrer's host (named when well known), else `Direct / None`; absent for sessions archived before it was kept",
+      ),
+    title: z.string().optional().describe("the current page's title, when its pageview sent one"),
+    // The visit's first known values (tracker events fill them from the request).
+    referrer: z.string().optional(),
+    utm_source: z.string().optional(),
+    utm_medium: z.string().optional(),
+    utm_campaign: z.string().optional(),
+    utm_content: z.string().optional(),
+    utm_term: z.string().optional(),
+    browser: z.string().optional(),
+    os: z.string().optional(),
+    region: z.string().optional(),
+    city: z.string().optional(),
   })
   .meta({ id: "Session" });
+
+/** A session looked up by id: active, or ended (then with when and why). */
+export const sessionLookupSchema = sessionSchema
+  .extend({
+    ended_at: z.iso
+      .datetime()
+      .optional()
+      .describe(
+        "only for a session that has ended: when (a timed-out one: when its timeout ran out)",
+      ),
+    end_reason: z
+      .enum(["timeout", "ended", "evicted"])
+      .optional()
+      .describe("only for a session that has ended: `ended` (session_end), `timeout` or `evicted`"),
+  })
+  .meta({ id: "SessionLookup" });
 
 const filtersAppliedSchema = z
   .record(z.string(), z.string())
@@ -72,7 +107,7 @@ export const sessionsResponseSchema = z
   .meta({ id: "SessionsResponse" });
 
 export const sessionResponseSchema = z
-  .object({ success: z.literal(true), data: z.object({ session: sessionSchema }) })
+  .object({ success: z.literal(true), data: z.object({ session: sessionLookupSchema }) })
   .meta({ id: "SessionResponse" });
 
 /** An accepted event as the server keeps it (also the `event` of `visitor_update` frames). */

@@ -3,6 +3,7 @@ import { dimensionFilterSchema } from "./analytics-query.ts";
 import {
   currentStatsSchema,
   detailedResponseSchema,
+  type sessionLookupSchema,
   sessionSchema,
   visitorEventSchema,
 } from "./responses.ts";
@@ -189,6 +190,8 @@ export type EventFrame = z.output<typeof eventFrameSchema>;
 export type LiveStats = z.output<typeof liveStatsSchema>;
 export type SessionActivity = z.output<typeof sessionSchema>;
 export type SessionEnded = z.output<typeof sessionEndedSchema>;
+/** `GET /api/analytics/sessions/:id`'s session (the dashboard's journey reads it). */
+export type SessionLookup = z.output<typeof sessionLookupSchema>;
 export type AlertFrame = z.output<typeof alertSchema>;
 export type DashboardError = z.output<typeof dashboardErrorSchema>;
 export type DetailedStats = FrameData<"detailed_stats_response">;

@@ -27,20 +27,7 @@ export function eventFrameOf(view: EventView, position: number | undefined): Eve
  * `country`, `device`, ...), its journey cut to the newest pages within LIST_JOURNEY_MAX_BYTES.
  */
 export function activityOf(session: SessionView): SessionActivity {
-  const { journey, journey_truncated } = withListJourney(session);
-  return {
-    session_id: session.session_id,
-    current_page: session.current_page,
-    journey,
-    journey_truncated,
-    duration: session.duration,
-    country: session.country,
-    device: session.device,
-    site: session.site,
-    page_views: session.page_views,
-    started_at: session.started_at,
-    last_activity: session.last_activity,
-  };
+  return withListJourney(session);
 }
 
 /** `session_ended`, and each item of a batch's `ended`: the session (journey cut) and why. */

@@ -1,6 +1,12 @@
+import type { z } from "zod";
 import type { SessionView } from "../interfaces/analytics.ts";
+import type { sessionLookupSchema } from "../schemas/responses.ts";
 import { jsonStringBytes } from "./answer-budget.ts";
-import type { Session } from "./session.ts";
+import { type Session, VISIT_FIELDS } from "./session.ts";
+import type { ArchivedSessionRow } from "./storage/archived-sessions.ts";
+
+/** `GET /api/analytics/sessions/:id`'s session: active, or ended with `ended_at` and `end_reason`. */
+export type SessionLookup = z.infer<typeof sessionLookupSchema>;
 
 /**
  * The most of a journey a list of sessions shows (estimated bytes of JSON): its newest pages,
@@ -10,13 +16,19 @@ import type { Session } from "./session.ts";
 export const LIST_JOURNEY_MAX_BYTES = 8 * 1024;
 /** A session view's keys, punctuation, numbers and ISO times beside its strings. */
 const SESSION_VIEW_OVERHEAD = 256;
+/** A string field's key and punctuation (`"utm_campaign":` and a comma). */
+const VIEW_KEY_BYTES = 16;
 
 // The filter rule lives in schemas/ so the dashboard's bundle shares it.
 export { matchesFilter } from "../schemas/filter-match.ts";
 
-/** A session as answers show it, its whole (kept) journey included. */
+/**
+ * A session as answers show it, its whole (kept) journey included: where the visit entered and
+ * came from, the current page's title and the visit's fields when known. Never its visitor key
+ * (a pseudonymous id) or user id.
+ */
 export function toSessionView(session: Session): SessionView {
-  return {
+  const view: SessionView = {
     session_id: session.session_id,
     site: session.site,
     current_page: session.current_page,
@@ -28,6 +40,41 @@ export function toSessionView(session: Session): SessionView {
     started_at: new Date(session.started_at).toISOString(),
     last_activity: new Date(session.last_activity).toISOString(),
     page_views: session.page_views,
+    entry_page: session.entry_page,
+    source: session.source,
+  };
+  if (session.title !== undefined) view.title = session.title;
+  for (const field of VISIT_FIELDS) {
+    const value = session[field];
+    if (value !== undefined) view[field] = value;
+  }
+  return view;
+}
+
+/**
+ * An ended session from the archive, shaped as an active one is, with when and why it ended. Its
+ * last activity: stored by later schemas; else its end, less the timeout for a timed-out one (an
+ * evicted session's is not known: its end stands in).
+ */
+export function endedSessionView(row: ArchivedSessionRow, timeoutMs: number): SessionLookup {
+  const lastActivity =
+    row.last_activity ?? (row.end_reason === "timeout" ? row.ended_at - timeoutMs : row.ended_at);
+  return {
+    session_id: row.session_id,
+    site: row.site,
+    current_page: row.exit_page,
+    journey: row.journey,
+    journey_truncated: row.journey_truncated,
+    duration: Math.max(0, Math.round((lastActivity - row.started_at) / 1000)),
+    country: row.country,
+    device: row.device,
+    started_at: new Date(row.started_at).toISOString(),
+    last_activity: new Date(Math.max(row.started_at, lastActivity)).toISOString(),
+    page_views: row.page_views,
+    entry_page: row.entry_page,
+    ...row.visit,
+    ended_at: new Date(row.ended_at).toISOString(),
+    end_reason: row.end_reason,
   };
 }
 
@@ -40,8 +87,8 @@ export function toSessionListView(session: Session): { view: SessionView; bytes:
     view.journey_truncated = true;
   }
   let bytes = SESSION_VIEW_OVERHEAD + journeyBytes;
-  for (const value of [view.session_id, view.site, view.current_page, view.country, view.device])
-    bytes += jsonStringBytes(value);
+  for (const value of Object.values(view))
+    if (typeof value === "string") bytes += jsonStringBytes(value) + VIEW_KEY_BYTES;
   return { view, bytes };
 }
 

@@ -38,6 +38,7 @@ describe("read API", () => {
       total_today: 5,
       pages_visited: { "/home": 3, "/products": 2 },
       pages_total: 2,
+      visitors_right_now: 3,
     });
     expect(data.filters_applied).toEqual({});
     expect(Date.parse(data.generated_at)).not.toBeNaN();
@@ -69,6 +70,7 @@ describe("read API", () => {
       total_today: 3,
       pages_visited: { "/home": 2, "/products": 1 },
       pages_total: 2,
+      visitors_right_now: 2,
     });
     expect(data.filters_applied).toEqual({ country: "India" });
   });
@@ -80,6 +82,7 @@ describe("read API", () => {
       total_today: 2,
       pages_visited: { "/products": 2 },
       pages_total: 1,
+      visitors_right_now: 2,
     });
   });
 
@@ -90,6 +93,7 @@ describe("read API", () => {
       total_today: 2,
       pages_visited: { "/home": 2 },
       pages_total: 1,
+      visitors_right_now: 1,
     });
   });
 
@@ -100,6 +104,7 @@ describe("read API", () => {
       total_today: 2,
       pages_visited: { "/home": 1, "/products": 1 },
       pages_total: 2,
+      visitors_right_now: 1,
     });
   });
 

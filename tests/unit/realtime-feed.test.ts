@@ -29,6 +29,7 @@ function ended(sessionId: string): SessionEnded {
     started_at: "2026-01-01T00:00:00.000Z",
     last_activity: "2026-01-01T00:00:00.000Z",
     page_views: 1,
+    entry_page: "/",
     reason: "timeout",
   };
 }
