@@ -134,6 +134,35 @@ export function renderMarkdown(results: Results): string {
       "",
     ]);
   }
+  const query = results.query as
+    | {
+        events: number;
+        sites: number;
+        all: { p50_ms: number; p99_ms: number; queries: number };
+        per_dimension: Record<string, { p50_ms: number; p99_ms: number }>;
+        http: { p50_ms: number; p99_ms: number; requests: number };
+        collect_ratio_to_events: Stat;
+        collect_requests_per_second: Stat;
+        events_requests_per_second: Stat;
+      }
+    | undefined;
+  if (query) {
+    const dimensions = Object.entries(query.per_dimension)
+      .map(([name, figures]) => `${name} p99 ${figures.p99_ms} ms`)
+      .join(", ");
+    rows.push([
+      `9. POST /api/analytics/query, 30 days, one dimension, ${query.events.toLocaleString("en-US")} events over ${query.sites} sites`,
+      `through the query module p50 ${query.all.p50_ms} ms, **p99 ${query.all.p99_ms} ms** (${query.all.queries} queries; ${dimensions}); through HTTP p50 ${query.http.p50_ms} ms, p99 ${query.http.p99_ms} ms (${query.http.requests} requests)`,
+      "p99 < 50 ms",
+      verdict(query.all.p99_ms < 50),
+    ]);
+    rows.push([
+      "9. /api/collect (enriched) against /api/events, one event per request, same server",
+      `${spread(query.collect_requests_per_second, " req/s")} against ${spread(query.events_requests_per_second, " req/s")}; **ratio ${spread(query.collect_ratio_to_events)}**`,
+      "ratio ≥ 0.9",
+      verdict(query.collect_ratio_to_events.median >= 0.9),
+    ]);
+  }
   if (growth) {
     rows.push([
       `Throughput with ${growth.stored_events.toLocaleString("en-US")} events stored`,
@@ -155,7 +184,7 @@ export function renderMarkdown(results: Results): string {
 
 Measured ${results.date} on ${results.machine.cores} cores (${results.machine.cpu}), ${results.machine.memory_gb} GiB, Bun ${results.machine.bun}; load generator: ${results.load_generator}, one thread in its own process on the same machine, with no CPU pinning (parts 1 and 3 also run their dashboards in a third process). Shared, noisy machine: throughput is compared within one run (ratios) and given as a median with its range.
 
-Command: \`npm run bench\` (\`bun bench/run.ts\`; \`-- --render\` rewrites this file from the last run). Parts alone: \`bun bench/ingest.ts\`, \`bun bench/stages.ts\`, \`bun bench/fanout.ts\`, \`bun bench/scale.ts\`, \`bun bench/restart.ts\`, \`bun bench/detailed-load.ts\`, at the table's sizes by default (the stored-events row comes only from the whole suite). Raw figures: \`bench/results/latest.json\`.
+Command: \`npm run bench\` (\`bun bench/run.ts\`; \`-- --render\` rewrites this file from the last run). Parts alone: \`bun bench/ingest.ts\`, \`bun bench/stages.ts\`, \`bun bench/fanout.ts\`, \`bun bench/scale.ts\`, \`bun bench/restart.ts\`, \`bun bench/detailed-load.ts\`, \`bun bench/query.ts\`, at the table's sizes by default (the stored-events row comes only from the whole suite). Raw figures: \`bench/results/latest.json\`.
 
 ${table}
 ${notes}`;

@@ -5,7 +5,7 @@
  *
  *   bun run bench                 full sizes; writes bench/results/latest.json and BENCHMARKS.md
  *   bun run bench -- --smoke      tiny sizes, nothing judged (CI runs this so the suite never rots)
- *   bun run bench -- --only ingest,fanout
+ *   bun run bench -- --only ingest,fanout,query
  *   bun run bench -- --render     rewrites BENCHMARKS.md from bench/results/latest.json (after editing notes.md)
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,6 +17,7 @@ import { benchFanOut } from "./fanout.ts";
 import { benchBatches, benchDurability, benchGrowth, benchSingleEvents } from "./ingest.ts";
 import { hasWrk } from "./lib/load.ts";
 import { ROOT } from "./lib/processes.ts";
+import { benchQuery } from "./query.ts";
 import { type Results, renderMarkdown } from "./report.ts";
 import { benchRestart } from "./restart.ts";
 import { benchScale } from "./scale.ts";
@@ -126,6 +127,16 @@ await step("detailed", () =>
     keys: sizes.cappedKeys,
     dashboards: 5,
     seconds: smoke ? 1 : 10,
+  }),
+);
+await step("query", () =>
+  benchQuery({
+    events: sizes.events,
+    sites: 50,
+    rounds: smoke ? 1 : 5,
+    seconds: sizes.seconds,
+    runs: sizes.runs,
+    connections: sizes.connections,
   }),
 );
 await step("ingest.durability", () => benchDurability(ingestOptions));

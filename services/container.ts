@@ -106,6 +106,7 @@ export function createServices(
   };
   const analytics = new AnalyticsQuery(() => database.db, clock, {
     beforeRead: flushVisits,
+    retentionDays: config.storage.retentionDays,
   });
   pipeline.follow(database.log);
 

@@ -10,6 +10,8 @@ const latencies: number[] = [];
 let errors = 0;
 let counter = 0;
 const deadline = performance.now() + seconds * 1000;
+// Extra headers (a browser's User-Agent, a proxy's X-Forwarded-For) for /api/collect runs.
+const extraHeaders = JSON.parse(process.env.LOAD_HEADERS ?? "{}") as Record<string, string>;
 
 async function connection() {
   while (performance.now() < deadline) {
@@ -21,7 +23,7 @@ async function connection() {
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...extraHeaders },
         body,
       });
       await response.arrayBuffer();

@@ -37,7 +37,7 @@ const VISIT_METRICS: readonly Metric[] = [
 export interface QueryAnswer {
   success: true;
   results: { dimensions: string[]; metrics: number[]; comparison?: Comparison }[];
-  meta: { total_rows: number; time_labels?: string[] };
+  meta: { total_rows: number; time_labels?: string[]; warnings?: string[] };
   query: {
     site: string;
     metrics: string[];
@@ -58,6 +58,8 @@ type Row = Record<string, string | number | null>;
 export interface AnalyticsQueryOptions {
   /** Brings `sessions` up to the last event (the live sessions' flush) before every read. */
   beforeRead?: () => void;
+  /** Raw events older than this are deleted (queries about events say so). */
+  retentionDays?: number;
 }
 
 /**
@@ -100,6 +102,11 @@ export class AnalyticsQuery {
         date_range: isoRange(range),
       },
     };
+    const retained = this.clock.now() - (this.options.retentionDays ?? Infinity) * 86_400_000;
+    if (readsEvents(plan) && range.from < retained)
+      answer.meta.warnings = [
+        `events before ${new Date(retained).toISOString()} are past RETENTION_DAYS (deleted): the figures about events cover only what came after`,
+      ];
     if (buckets)
       answer.meta.time_labels = Array.from({ length: buckets.count }, (_, i) => buckets.label(i));
     if (plan.compare) {
