@@ -11,6 +11,8 @@ export interface Counters {
    * are newer than every frame before them (Infinity).
    */
   asOf: number;
+  /** Which figures these are, in the order received (`Figures.received`). */
+  seq: number;
 }
 
 /** The counters and the breakdowns (pages, countries, devices) under this view's filter. */
@@ -19,6 +21,8 @@ export class Figures {
   pages: Record<string, number> = {};
   countries = new Map<string, number>();
   devices = new Map<string, number>();
+  /** Figures received so far: a session that began leaving after the latest was still counted in it. */
+  received = 0;
 
   /** A pageview received live counts in its country and device until fresh figures arrive. */
   countPageview(event: ShownEvent): void {
@@ -33,6 +37,7 @@ export class Figures {
       today: stats.total_today,
       rightNow: stats.visitors_right_now,
       asOf: Number.POSITIVE_INFINITY,
+      seq: ++this.received,
     };
     this.pages = stats.pages_visited;
   }
@@ -46,6 +51,7 @@ export class Figures {
       today: summary.total_today,
       rightNow: summary.visitors_right_now,
       asOf: Date.parse(details.generated_at),
+      seq: ++this.received,
     };
     this.pages = summary.pages_visited;
     // The breakdown answers for every country; a country filter shows only its own.

@@ -25,9 +25,13 @@ export interface SessionRow extends SessionActivity {
   /** Server time (ms) it ended: stats made before then still counted it as active. */
   endedAt?: number;
   endReason?: string;
+  /** The figures received (`Figures.received`) when it began leaving: those still counted it. */
+  leavingSeq?: number;
 }
 
 export interface SessionListOptions {
+  /** Figures received so far (see `Figures.received`). */
+  statsSeq?: () => number;
   /** This page's clock. */
   now?: () => number;
   /** Asks for `sweep()` to run in `ms`. */
@@ -43,6 +47,7 @@ export class SessionList {
   journeyNote: string | undefined;
   private readonly now: () => number;
   private readonly wakeIn: (ms: number) => void;
+  private readonly statsSeq: () => number;
 
   /** `newestSeen`: server time of the newest event, for a row that comes with no time of its own. */
   constructor(
@@ -50,8 +55,10 @@ export class SessionList {
     private readonly newestSeen: () => number,
     options: SessionListOptions = {},
   ) {
-    this.now = options.now ?? Date.now;
+    // Read through `Date` each time: a test may shift the page's clock after start-up.
+    this.now = options.now ?? (() => Date.now());
     this.wakeIn = options.wakeIn ?? (() => {});
+    this.statsSeq = options.statsSeq ?? (() => 0);
   }
 
   select(sessionId: string | undefined): void {
@@ -150,6 +157,7 @@ export class SessionList {
       row.leftAt = previous.leftAt;
       row.endedAt = previous.endedAt;
       row.endReason = previous.endReason;
+      row.leavingSeq = previous.leavingSeq;
     }
     this.rows.set(row.session_id, row);
     if (row.session_id === this.selected) {
@@ -174,6 +182,7 @@ export class SessionList {
       row.leftAt = this.now();
       row.endedAt = at;
       row.endReason = reason;
+      row.leavingSeq = this.statsSeq();
       this.wakeIn(LEAVE_GRACE_MS);
       this.changes.mark("sessions", "counters");
       return;
@@ -208,13 +217,16 @@ export class SessionList {
   }
 
   /**
-   * Sessions leaving (within the grace) that stats made at `asOf` (server time) no longer count:
-   * shown as active meanwhile, so a navigation does not make the active count flicker.
+   * Sessions leaving (within the grace) that the figures `seq`, made at `asOf` (server time), no
+   * longer count: received after the session began leaving, and made after it ended (a detailed
+   * answer may be a second old). Shown as active meanwhile, so a navigation does not make the
+   * active count flicker.
    */
-  leavingCount(asOf: number): number {
+  leavingCount(asOf: number, seq: number): number {
     let count = 0;
     for (const row of this.rows.values()) {
-      if (row.state === "leaving" && (row.endedAt ?? 0) <= asOf) count++;
+      if (row.state !== "leaving") continue;
+      if ((row.leavingSeq ?? 0) < seq && (row.endedAt ?? 0) <= asOf) count++;
     }
     return count;
   }
@@ -242,6 +254,7 @@ export class SessionList {
     row.leftAt = undefined;
     row.endedAt = undefined;
     row.endReason = undefined;
+    row.leavingSeq = undefined;
     if (row.session_id === this.selected) {
       this.journeyNote = undefined;
       this.journeySnapshot = row;

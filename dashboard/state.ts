@@ -53,6 +53,7 @@ export class DashboardState {
   constructor(options: SessionListOptions = {}) {
     this.sessionList = new SessionList(this.changes, () => this.clearMarks.newestSeen, {
       wakeIn: (ms) => setTimeout(() => this.sweep(), ms + 50),
+      statsSeq: () => this.figures.received,
       ...options,
     });
   }
@@ -66,7 +67,7 @@ export class DashboardState {
    */
   get activeShown(): number | undefined {
     const counters = this.figures.counters;
-    return counters && counters.active + this.sessionList.leavingCount(counters.asOf);
+    return counters && counters.active + this.sessionList.leavingCount(counters.asOf, counters.seq);
   }
   get pages(): Record<string, number> {
     return this.figures.pages;

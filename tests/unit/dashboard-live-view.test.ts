@@ -67,6 +67,21 @@ describe("the dashboard's leaving and left", () => {
     expect(state.feed.map((shown) => shown.type)).toEqual(["pageview", "pageview"]);
   });
 
+  test("between session_ended and the stats that follow it, the count neither rises nor falls", () => {
+    const { state } = live();
+    state.receive(update(event("a", "pageview", "/one", T0), 1));
+    const row = state.sessions.get("a");
+    if (!row) throw new Error("no row");
+    const endedAt = new Date(T0 + 100).toISOString();
+    state.receive({
+      type: "session_ended",
+      data: { ...row, last_activity: endedAt, reason: "ended" },
+    });
+    expect(state.activeShown).toBe(1);
+    state.receive(update(event("a", "session_end", "/one", T0 + 100), 0));
+    expect(state.activeShown).toBe(1);
+  });
+
   test("without a resume the visitor has left after the grace, is shown as left, then leaves the list", () => {
     const { clock, state } = live();
     state.receive(update(event("a", "pageview", "/one", T0), 1));
