@@ -249,6 +249,23 @@ describe("POST /api/analytics/query over scripted visits", () => {
         `${PREVIOUS_DAY}T23:59:59.999Z`,
       ]);
     });
+    test("visits that time out keep their figures and their source in the archive's final row", async () => {
+      at(DAY, "11:40:00");
+      server.services.pipeline.tick(clock.now());
+      const answer = await query({
+        metrics: ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"],
+        dimensions: ["source"],
+      });
+      expect(table(answer)).toEqual({
+        "Direct / None": [2, 2, 3, 50, 75],
+        Google: [1, 1, 3, 0, 210],
+        newsletter: [1, 1, 2, 0, 120],
+      });
+      const reasons = server.services.database.db
+        .query("SELECT DISTINCT end_reason FROM sessions WHERE started_at >= ?")
+        .all(Date.parse(`${DAY}T00:00:00Z`));
+      expect(reasons).toEqual([{ end_reason: "timeout" }]);
+    });
   });
 
   describe("goals", () => {
