@@ -170,6 +170,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX event_props_site_key ON event_props (site, key, received_at);
     `,
   },
+  {
+    version: 7,
+    description:
+      "the site-and-time index of events covers what the query endpoint reads of them (type, page, visitor keys)",
+    sql: `
+      DROP INDEX events_site_received_at;
+      CREATE INDEX events_site_received_at_covering
+        ON events (site, received_at, type, page, visitor_id, user_id, session_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
