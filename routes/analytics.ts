@@ -95,7 +95,7 @@ export function analyticsRoutes() {
       return serialisedJson(
         c,
         summaryResponseSchema,
-        `{"success":true,"data":{"summary":${live.currentStatsJson(filter)}${filtered},"filters_applied":${JSON.stringify(filter)},"generated_at":"${new Date(clock.now()).toISOString()}"}}`,
+        `{"success":true,"data":{"summary":${live.liveStatsJson(filter)}${filtered},"filters_applied":${JSON.stringify(filter)},"generated_at":"${new Date(clock.now()).toISOString()}"}}`,
         200,
       );
     })
@@ -116,11 +116,20 @@ export function analyticsRoutes() {
     })
     .openapi(sessionRoute, (c) => {
       const { session_id } = c.req.valid("param");
-      const { live, database, config } = c.var.services;
+      const { live, database, visits, config } = c.var.services;
       // The live session first: an archived row with its id is an earlier session (or not ended).
       const active = live.session(session_id);
       if (active) return c.json({ success: true as const, data: { session: active } }, 200);
-      const ended = findEndedSession(database, session_id);
+      const ended = findEndedSession(
+        {
+          db: database.db,
+          flush: () => {
+            visits.flush();
+            database.flushEndedSessions();
+          },
+        },
+        session_id,
+      );
       if (!ended) throw new ApiError(404, "not_found", "No session with that id");
       const session = endedSessionView(ended, config.sessionTimeoutMs);
       return c.json({ success: true as const, data: { session } }, 200);

@@ -2,21 +2,28 @@ import { z } from "zod";
 import { EVENT_TYPES } from "./event.ts";
 
 /** Success bodies, for the OpenAPI document (the routes build these shapes). */
+const seedStatsShape = {
+  total_active: z.number().int(),
+  total_today: z.number().int(),
+  pages_visited: z
+    .record(z.string(), z.number().int())
+    .describe(
+      "today's views of the most viewed pages (at most STATS_MAX_PAGES, ties by page name, and at most 64 KiB of them), the rest summed as (other)",
+    ),
+  pages_total: z.number().int().describe("distinct pages viewed today, listed or not"),
+};
+
+/** `current_stats` of an ingestion answer: exactly the earlier system's body. */
+export const ingestionStatsSchema = z.object(seedStatsShape).meta({ id: "IngestionStats" });
+
 export const currentStatsSchema = z
   .object({
-    total_active: z.number().int(),
-    total_today: z.number().int(),
-    pages_visited: z
-      .record(z.string(), z.number().int())
-      .describe(
-        "today's views of the most viewed pages (at most STATS_MAX_PAGES, ties by page name, and at most 64 KiB of them), the rest summed as (other)",
-      ),
-    pages_total: z.number().int().describe("distinct pages viewed today, listed or not"),
+    ...seedStatsShape,
     visitors_right_now: z
       .number()
       .int()
       .describe(
-        "distinct visitors (the tracker's daily visitor id, else the user id, else the session) with an event in the last 5 minutes, under the filter by their latest page",
+        "distinct visitors (the tracker's daily visitor id, else the user id, else the session; per site) with an event in the last 5 minutes, under the filter by their latest event",
       ),
   })
   .meta({ id: "CurrentStats" });
@@ -26,8 +33,8 @@ export const eventAcceptedSchema = z
     success: z.literal(true),
     message: z.string(),
     data: z.union([
-      z.object({ session_id: z.string(), current_stats: currentStatsSchema }),
-      z.object({ accepted: z.number().int(), current_stats: currentStatsSchema }),
+      z.object({ session_id: z.string(), current_stats: ingestionStatsSchema }),
+      z.object({ accepted: z.number().int(), current_stats: ingestionStatsSchema }),
     ]),
   })
   .meta({ id: "EventAccepted" });

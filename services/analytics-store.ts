@@ -141,8 +141,22 @@ export class AnalyticsStore implements Projection {
     return this.stats.get(filter, this.clock.now()).stats;
   }
 
-  /** `currentStats(filter)` as JSON, serialised once per change of state (every ingestion answer carries it). */
+  /**
+   * `currentStats(filter)` as ingestion answers carry it: the earlier system's fields only
+   * (`visitors_right_now` left out, so a 201 is exactly the seed's body), serialised once per
+   * change of state.
+   */
   currentStatsJson(filter: DimensionFilter = {}): string {
+    const cached = this.stats.get(filter, this.clock.now());
+    if (cached.seedJson === undefined) {
+      const { visitors_right_now: _added, ...seed } = cached.stats;
+      cached.seedJson = JSON.stringify(seed);
+    }
+    return cached.seedJson;
+  }
+
+  /** `currentStats(filter)` as JSON, whole: summaries and dashboard frames. Serialised once per change. */
+  liveStatsJson(filter: DimensionFilter = {}): string {
     const cached = this.stats.get(filter, this.clock.now());
     cached.json ??= JSON.stringify(cached.stats);
     return cached.json;

@@ -76,7 +76,7 @@ export class FeedFanout {
       if (event.type !== "session_end") feed.sessionActive(event.session_id);
       if (feed.canSendNow(2, now)) {
         visitors ??= this.store.visitorsLastMinute();
-        const stats = this.store.currentStatsJson(feed.filter);
+        const stats = this.store.liveStatsJson(feed.filter);
         this.publish(feed, visitorUpdateFrame(json(), stats, visitors));
         const frame = activityFrame();
         if (frame) this.publish(feed, frame);

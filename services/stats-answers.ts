@@ -10,8 +10,10 @@ const CACHE_ENTRIES = 256;
 
 export interface StatsAnswer {
   stats: CurrentStats;
-  /** Serialised once, when first asked for (every ingestion answer carries it). */
+  /** Serialised once, when first asked for (summaries and dashboard frames carry it). */
   json?: string;
+  /** The earlier system's fields only, serialised once (every ingestion answer carries it). */
+  seedJson?: string;
 }
 
 /**

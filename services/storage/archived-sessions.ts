@@ -44,10 +44,11 @@ export interface ArchivedSessionRow {
   visit: Partial<Record<ArchivedVisitField, string>>;
 }
 
-/** What the read needs of the store: its connection, and a way to write what waits first. */
+/** What the read needs: the connection, and a way to write the sessions waiting to be written. */
 export interface ArchivedSessionsSource {
   readonly db: Database;
-  flushEndedSessions(): void;
+  /** Writes what waits (changed visits, then ended sessions), so the read sees the latest. */
+  flush(): void;
 }
 
 /**
@@ -60,7 +61,7 @@ export function findEndedSession(
   sessionId: string,
 ): ArchivedSessionRow | undefined {
   try {
-    store.flushEndedSessions();
+    store.flush();
   } catch {
     // A database that cannot write now still answers for what it holds; they wait for the next flush.
   }

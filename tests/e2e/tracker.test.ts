@@ -483,7 +483,12 @@ describe.skipIf(!hasChromium)("the tracker in a real browser", () => {
       const session = await server.request(`/api/analytics/sessions/${sessionId}`, {
         auth: true,
       });
-      expect(session.status).toBe(404);
+      // Ended, and still viewable: with its journey, when and why it ended.
+      expect(session.status).toBe(200);
+      expect((await session.json()).data.session).toMatchObject({
+        journey: ["/demo"],
+        end_reason: "ended",
+      });
     });
   });
 

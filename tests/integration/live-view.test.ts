@@ -44,10 +44,13 @@ describe("visitors right now", () => {
       pageview("s3", "/", { user_id: "u2" }),
     ]);
     expect(posted.status).toBe(201);
-    expect((await posted.json()).data.current_stats).toMatchObject({
-      total_active: 3,
-      visitors_right_now: 2,
-    });
+    // An ingestion answer stays exactly the earlier system's body.
+    expect(Object.keys((await posted.json()).data.current_stats).sort()).toEqual([
+      "pages_total",
+      "pages_visited",
+      "total_active",
+      "total_today",
+    ]);
     const summary = await read(server, "/api/analytics/summary");
     expect(summary.summary.visitors_right_now).toBe(2);
     expect((await read(server, "/api/analytics/summary?page=/b")).summary.visitors_right_now).toBe(

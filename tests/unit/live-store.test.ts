@@ -185,14 +185,16 @@ describe("counters and filters", () => {
     });
   });
 
-  test("the stats JSON shared by ingestion answers is the stats object, serialised, under every filter", () => {
+  test("the stats JSON shared by answers is the stats object, serialised, under every filter; ingestion's leaves visitors_right_now out", () => {
     const { store, send, clock } = live();
     send({ session_id: "a", country: "ES", page: "/home", site: "one" });
     send({ session_id: "a", country: "ES", page: "/shop", site: "one" });
     send({ session_id: "b", country: "FR", page: "/__proto__", site: "two" });
     const filters = [{}, { site: "one" }, { country: "FR" }, { page: "/home" }, { site: "none" }];
     for (const filter of filters) {
-      expect(JSON.parse(store.currentStatsJson(filter))).toEqual(store.currentStats(filter));
+      expect(JSON.parse(store.liveStatsJson(filter))).toEqual(store.currentStats(filter));
+      const { visitors_right_now: _added, ...seed } = store.currentStats(filter);
+      expect(JSON.parse(store.currentStatsJson(filter))).toEqual(seed);
     }
     // A change of state is seen by the next answer; a copy handed out earlier is not changed.
     const before = store.currentStats({ site: "one" });
@@ -252,7 +254,7 @@ describe("counters and filters", () => {
       pages_total: 5,
       visitors_right_now: 1,
     });
-    expect(JSON.parse(store.currentStatsJson({ site: "one" }))).toEqual(
+    expect(JSON.parse(store.liveStatsJson({ site: "one" }))).toEqual(
       store.currentStats({ site: "one" }),
     );
     expect(Object.keys(store.currentStats().pages_visited)).toEqual(["/a", "/b", "/c", OTHER]);

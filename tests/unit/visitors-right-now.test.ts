@@ -117,7 +117,7 @@ describe("visitors_right_now in the live store", () => {
     expect(store.currentStats({ site: "shop" }).visitors_right_now).toBe(2);
     expect(store.currentStats({ country: "FR" }).visitors_right_now).toBe(2);
     expect(store.currentStats({ page: "/a", site: "blog" }).visitors_right_now).toBe(1);
-    expect(JSON.parse(store.currentStatsJson({ site: "shop" })).visitors_right_now).toBe(2);
+    expect(JSON.parse(store.liveStatsJson({ site: "shop" })).visitors_right_now).toBe(2);
   });
 
   test("it is restored from a snapshot, and by replaying the log", () => {
