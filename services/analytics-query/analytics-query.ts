@@ -11,16 +11,7 @@ import {
 } from "./date-range.ts";
 import { GoalStore } from "./goals.ts";
 import { hasGoal, isTime, type Plan, readsEvents, toPlan } from "./plan.ts";
-import {
-  changeOf,
-  type Figures,
-  type Group,
-  keyOf,
-  mergeRows,
-  metricsOf,
-  type Ranked,
-  rank,
-} from "./results.ts";
+import { changeOf, type Group, keyOf, mergeRows, metricsOf, type Ranked, rank } from "./results.ts";
 import { type PageGoal, QuerySql, type Statement } from "./sql.ts";
 
 export { QueryRangeError } from "./date-range.ts";
