@@ -1,3 +1,4 @@
+import { countryLabel } from "./countries.ts";
 import { byTestId, element } from "./elements.ts";
 import type { DimensionFilter } from "./protocol.ts";
 import type { ViewState } from "./url-state.ts";
@@ -63,7 +64,7 @@ export class FilterForm {
     if (key === this.suggested) return;
     this.suggested = key;
     this.countryOptions.replaceChildren(
-      ...countryList.map((value) => element("option", { value })),
+      ...countryList.map((value) => element("option", { value, label: countryLabel(value) })),
     );
     this.pageOptions.replaceChildren(...pageList.map((value) => element("option", { value })));
   }

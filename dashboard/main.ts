@@ -1,5 +1,5 @@
 import { AlertSound } from "./alerts.ts";
-import { apiGet, onUnauthorized } from "./api.ts";
+import { onUnauthorized } from "./api.ts";
 import { forgetToken, initialToken, TokenForm } from "./auth.ts";
 import { VisitorsChart } from "./chart.ts";
 import { DashboardConnection } from "./connection.ts";
@@ -15,7 +15,8 @@ import {
 } from "./protocol.ts";
 import { Renderer } from "./render.ts";
 import { SiteSwitcher } from "./site-switcher.ts";
-import { DashboardState, type MinutePoint } from "./state.ts";
+import { DashboardState } from "./state.ts";
+import { StatsRequests } from "./stats-requests.ts";
 import {
   AddressBar,
   hasFilter,
@@ -30,16 +31,8 @@ import {
  * arrives: visitors leave the last minute and sessions time out without a frame saying so.
  */
 const REFRESH_MS = 5_000;
-/**
- * Least time between two stats requests prompted by frames (ended sessions, dropped events): with
- * the 5 s refresh that is at most 42 a minute, inside the server's WS_DETAILED_STATS_PER_MINUTE (60).
- */
-const STATS_THROTTLE_MS = 2_000;
-/** The chart's widest range; the history fetched on connect covers it. */
-const HISTORY_MINUTES = 60;
-const MINUTE_MS = 60_000;
-
 const state = new DashboardState();
+const stats = new StatsRequests(state, send);
 const sound = new AlertSound();
 const dashboard = byTestId("dashboard");
 const filters = new FilterForm(byTestId<HTMLFormElement>("filters"), applyFilter);
@@ -61,8 +54,6 @@ let view: ViewState = addressBar.read();
 
 let connection: DashboardConnection | undefined;
 let token: string | undefined;
-let lastStatsRequest = 0;
-let statsTimer: ReturnType<typeof setTimeout> | undefined;
 
 function connect(newToken: string): void {
   connection?.stop();
@@ -87,7 +78,7 @@ function connect(newToken: string): void {
       if (frame.type === "resync") void loadHistory();
       // A batch that dropped events leaves the breakdowns short; ended sessions lower counters.
       if ((frame.type === "visitor_batch" && frame.data.dropped) || endsSessions(frame)) {
-        requestStatsSoon();
+        stats.soon();
       }
     },
     position: () => state.position,
@@ -120,42 +111,12 @@ function send(message: ClientMessage): void {
   connection?.send(message);
 }
 
-/** The full figures for the current filter; `detailed_stats_response` answers. */
 function requestStats(): void {
-  clearTimeout(statsTimer);
-  statsTimer = undefined;
-  lastStatsRequest = Date.now();
-  send({ type: "request_detailed_stats", data: { filter: state.filter } });
+  stats.now();
 }
 
-/** As `requestStats`, at most once per STATS_THROTTLE_MS; a request held back is sent later. */
-function requestStatsSoon(): void {
-  if (statsTimer !== undefined) return;
-  const wait = lastStatsRequest + STATS_THROTTLE_MS - Date.now();
-  if (wait <= 0) requestStats();
-  else statsTimer = setTimeout(requestStats, wait);
-}
-
-/** The last hour of visitors per minute from storage, so the chart does not start empty. */
 async function loadHistory(): Promise<void> {
-  if (token === undefined) return;
-  const filter = state.filter;
-  const now = Date.now();
-  const from = Math.floor(now / MINUTE_MS) * MINUTE_MS - (HISTORY_MINUTES - 1) * MINUTE_MS;
-  const query = new URLSearchParams({
-    interval: "minute",
-    from: new Date(from).toISOString(),
-    to: new Date(now).toISOString(),
-  });
-  for (const key of ["site", "country", "page"] as const) {
-    const value = filter[key];
-    if (value !== undefined) query.set(key, value);
-  }
-  const answer = await apiGet<{ points: MinutePoint[] }>(
-    token,
-    `/api/analytics/timeseries?${query}`,
-  );
-  if (answer.ok) state.applyHistory(filter, answer.data.points);
+  if (token !== undefined) await stats.minuteHistory(token);
 }
 
 /** The form's filter (country and page), for the site chosen in the switcher. */

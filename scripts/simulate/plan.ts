@@ -57,12 +57,13 @@ const REFERRERS = [
   ["https://www.bing.com/", 5],
 ] as const;
 /** Landing URLs' campaign tags, on some visits (the rest carry none). */
-const CAMPAIGNS = [
+type Campaign = Partial<Record<"utm_source" | "utm_medium" | "utm_campaign" | "utm_term", string>>;
+const CAMPAIGNS: readonly (readonly [Campaign | undefined, number])[] = [
   [undefined, 80],
   [{ utm_source: "newsletter", utm_medium: "email", utm_campaign: "spring-sale" }, 10],
   [{ utm_source: "twitter", utm_medium: "social", utm_campaign: "launch" }, 6],
   [{ utm_source: "google", utm_medium: "cpc", utm_campaign: "brand", utm_term: "footfall" }, 4],
-] as const;
+];
 const TITLES: Record<string, string> = {
   "/": "Home",
   "/products": "Products",
