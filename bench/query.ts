@@ -224,8 +224,11 @@ async function overHttp(dir: string, requests: number) {
   }
 }
 
-/** One event per request to /api/events, then to /api/collect (enriched), alternately, one server. */
-async function collectRatio(options: { seconds: number; runs: number; connections: number }) {
+/**
+ * One event per request to /api/events and to /api/collect (enriched), alternately on one server,
+ * in ABBA order so neither always runs on the fuller server.
+ */
+export async function collectRatio(options: { seconds: number; runs: number; connections: number }) {
   const server = await startFootfall({ TRUST_PROXY: "true" });
   const load = async (path: string, headers: Record<string, string>) => {
     const child = Bun.spawn(
@@ -252,11 +255,17 @@ async function collectRatio(options: { seconds: number; runs: number; connection
     const collect: number[] = [];
     const ratios: number[] = [];
     for (let run = 0; run < options.runs; run++) {
-      const plain = await load("/api/events", {});
-      const enriched = await load("/api/collect", {
-        "user-agent": CHROME_UA,
-        "x-forwarded-for": `81.2.69.${run + 1}`,
-      });
+      const loadEnriched = () =>
+        load("/api/collect", { "user-agent": CHROME_UA, "x-forwarded-for": `81.2.69.${run + 1}` });
+      let plain: Awaited<ReturnType<typeof load>>;
+      let enriched: Awaited<ReturnType<typeof load>>;
+      if (run % 2 === 0) {
+        plain = await load("/api/events", {});
+        enriched = await loadEnriched();
+      } else {
+        enriched = await loadEnriched();
+        plain = await load("/api/events", {});
+      }
       if (enriched.errors > 0 || plain.errors > 0) throw new Error("the load met errors");
       events.push(plain.requests_per_second);
       collect.push(enriched.requests_per_second);

@@ -1,4 +1,5 @@
 import Bowser from "bowser";
+import { isBotUserAgent } from "./bots.ts";
 
 /** What a User-Agent says of the visitor's software; a field is absent when it says nothing. */
 export interface UserAgentInfo {
@@ -19,6 +20,8 @@ function major(version: string | undefined): string | undefined {
 }
 
 export function parseUserAgent(userAgent: string): UserAgentInfo {
+  // bowser throws on an empty string; such a request is a bot's and never enriched anyway.
+  if (userAgent.trim() === "") return Object.freeze({});
   const parser = Bowser.getParser(userAgent);
   const browser = parser.getBrowser();
   const os = parser.getOS();
@@ -35,12 +38,18 @@ export function parseUserAgent(userAgent: string): UserAgentInfo {
   return Object.freeze(info);
 }
 
+interface CachedAgent {
+  info: UserAgentInfo;
+  bot: boolean;
+}
+
 /**
- * Parses User-Agents once each: a site's visitors share a few hundred strings, and parsing is
- * the costly part. Bounded: past `capacity` the oldest entry is forgotten (a Map keeps order).
+ * Parses User-Agents, and tells bots, once each: a site's visitors share a few hundred strings,
+ * and parsing and isbot's pattern are the costly parts (a few µs a request). Bounded: past
+ * `capacity` the oldest entry is forgotten (a Map keeps order).
  */
 export class UserAgentCache {
-  private readonly entries = new Map<string, UserAgentInfo>();
+  private readonly entries = new Map<string, CachedAgent>();
 
   constructor(
     private readonly capacity = 1000,
@@ -53,15 +62,24 @@ export class UserAgentCache {
   }
 
   parse(userAgent: string): UserAgentInfo {
+    return this.lookup(userAgent).info;
+  }
+
+  /** isBotUserAgent's answer, cached with the parse. */
+  isBot(userAgent: string): boolean {
+    return this.lookup(userAgent).bot;
+  }
+
+  private lookup(userAgent: string): CachedAgent {
     const known = this.entries.get(userAgent);
     if (known !== undefined) return known;
-    const info = parseUserAgent(userAgent);
-    if (userAgent.length > this.maxKeyLength) return info;
+    const agent = { info: parseUserAgent(userAgent), bot: isBotUserAgent(userAgent) };
+    if (userAgent.length > this.maxKeyLength) return agent;
     if (this.entries.size >= this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(userAgent, info);
-    return info;
+    this.entries.set(userAgent, agent);
+    return agent;
   }
 }

@@ -1,6 +1,5 @@
 import type { VisitorEvent } from "../../interfaces/analytics.ts";
 import type { Clock } from "../clock.ts";
-import { isBotUserAgent } from "./bots.ts";
 import { CountryLookup, isoCountry } from "./country.ts";
 import { sourceOf } from "./source.ts";
 import { UserAgentCache } from "./user-agent.ts";
@@ -37,7 +36,7 @@ export class VisitorEnricher {
 
   /** True, and counted as `count` filtered events, when the User-Agent is a bot's or empty. */
   refuseBot(userAgent: string, count: number): boolean {
-    if (!isBotUserAgent(userAgent)) return false;
+    if (!this.userAgents.isBot(userAgent)) return false;
     this.botsFiltered += count;
     return true;
   }

@@ -90,6 +90,17 @@ describe("the User-Agent's browser, OS and device class", () => {
     expect(cache.parse(USER_AGENTS.chrome)).toEqual(first);
   });
 
+  test("tells bots as isBotUserAgent does, from the same cached entry", () => {
+    const cache = new UserAgentCache(10);
+    for (const ua of [USER_AGENTS.googlebot, USER_AGENTS.headlessChrome, "", "curl/8.5.0"])
+      expect(cache.isBot(ua)).toBe(true);
+    expect(cache.isBot(USER_AGENTS.chrome)).toBe(false);
+    const size = cache.size;
+    expect(cache.isBot(USER_AGENTS.chrome)).toBe(false);
+    cache.parse(USER_AGENTS.chrome);
+    expect(cache.size).toBe(size);
+  });
+
   test("a User-Agent longer than the cache keeps is parsed but not kept", () => {
     const cache = new UserAgentCache(10, 200);
     const long = `${USER_AGENTS.chrome} ${"x".repeat(200)}`;
