@@ -125,9 +125,10 @@ export class AnalyticsQuery {
     this.options.beforeRead?.();
     const db = this.database();
     const today = Math.floor(this.clock.now() / 86_400_000) * 86_400_000;
-    const seen = db
-      .query("SELECT site, MAX(last_activity) AS last_seen FROM sessions GROUP BY site")
-      .all() as { site: string; last_seen: number | null }[];
+    const seen = db.query("SELECT site, last_seen FROM sites").all() as {
+      site: string;
+      last_seen: number | null;
+    }[];
     const todays = new Map<string, { visitors: number; pageviews: number }>();
     const rows = db
       .query(

@@ -180,6 +180,21 @@ export const MIGRATIONS: readonly Migration[] = [
         ON events (site, received_at, type, page, visitor_id, user_id, session_id);
     `,
   },
+  {
+    version: 8,
+    description:
+      "the sites seen, kept as visits are written, and visits by start time, so listing the sites reads only today's visits",
+    sql: `
+      CREATE TABLE sites (
+        site TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+      );
+      INSERT INTO sites (site, first_seen, last_seen)
+        SELECT site, MIN(started_at), MAX(last_activity) FROM sessions GROUP BY site;
+      CREATE INDEX sessions_started_at ON sessions (started_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -77,7 +77,15 @@ export class SessionArchive {
   writeVisits(visits: readonly VisitRecord[]): void {
     if (visits.length === 0) return;
     const upsert = this.database().query(UPSERT_VISIT);
+    const sites = new Map<string, { first: number; last: number }>();
     for (const visit of visits) {
+      const seen = sites.get(visit.site);
+      if (seen === undefined)
+        sites.set(visit.site, { first: visit.started_at, last: visit.last_activity });
+      else {
+        seen.first = Math.min(seen.first, visit.started_at);
+        seen.last = Math.max(seen.last, visit.last_activity);
+      }
       upsert.run(
         visit.session_id,
         visit.started_at,
@@ -98,8 +106,16 @@ export class SessionArchive {
         ...VISIT_TEXT_COLUMNS.map((column) => visit[column] ?? null),
       );
     }
+    const upsertSite = this.database().query(UPSERT_SITE);
+    for (const [site, { first, last }] of sites) upsertSite.run(site, first, last);
   }
 }
+
+// Portable (no two-argument MIN/MAX, which Postgres spells LEAST/GREATEST).
+const UPSERT_SITE = `INSERT INTO sites (site, first_seen, last_seen) VALUES (?, ?, ?)
+  ON CONFLICT (site) DO UPDATE SET
+    first_seen = CASE WHEN excluded.first_seen < sites.first_seen THEN excluded.first_seen ELSE sites.first_seen END,
+    last_seen = CASE WHEN excluded.last_seen > sites.last_seen THEN excluded.last_seen ELSE sites.last_seen END`;
 
 /** The visit's text columns kept from the first record that has them (migration 6). */
 export const VISIT_TEXT_COLUMNS = [

@@ -594,6 +594,13 @@ describe("schema and retention", () => {
     expect(
       db.query("SELECT journey, end_reason FROM sessions WHERE session_id = 'v2-a'").get(),
     ).toEqual({ journey: JSON.stringify(["/home", "/pricing"]), end_reason: "ended" });
+    // Migration 8 lists the sites of the visits already archived.
+    const archivedSites = db
+      .query("SELECT DISTINCT site FROM sessions WHERE end_reason <> 'active' ORDER BY site")
+      .all();
+    expect(archivedSites.length).toBeGreaterThan(0);
+    const listed = db.query("SELECT site FROM sites ORDER BY site").all();
+    for (const site of archivedSites) expect(listed).toContainEqual(site);
     const top = await readJson(
       server,
       "/api/analytics/top?from=2026-01-15&to=2026-01-15&dimension=page",
