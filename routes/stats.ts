@@ -107,8 +107,10 @@ export function statsRoutes() {
   return newRouter()
     .openapi(
       queryRoute,
-      (c) => {
-        const { analytics } = c.var.services;
+      async (c) => {
+        const { analytics, pipeline } = c.var.services;
+        // Right to the last acknowledged event, even while a snapshot holds the pipeline.
+        await pipeline.whenApplied();
         try {
           return c.json(analytics.query(c.req.valid("json")), 200);
         } catch (error) {
@@ -119,9 +121,10 @@ export function statsRoutes() {
       },
       queryHook,
     )
-    .openapi(sitesRoute, (c) =>
-      c.json({ success: true as const, sites: c.var.services.analytics.sites() }, 200),
-    )
+    .openapi(sitesRoute, async (c) => {
+      await c.var.services.pipeline.whenApplied();
+      return c.json({ success: true as const, sites: c.var.services.analytics.sites() }, 200);
+    })
     .openapi(listGoalsRoute, (c) => {
       const { site } = c.req.valid("query");
       return c.json(

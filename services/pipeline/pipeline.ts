@@ -15,6 +15,7 @@ export class Pipeline {
   private held: CommittedEvent[][] | undefined;
   /** The latest tick that came while held: it runs on release, after the held commits. */
   private heldTick: number | undefined;
+  private readonly releaseWaiters: (() => void)[] = [];
 
   constructor(
     private readonly projections: readonly Projection[],
@@ -86,11 +87,23 @@ export class Pipeline {
       const tick = this.heldTick;
       this.heldTick = undefined;
       if (tick !== undefined) this.tick(tick);
+      const waiting = this.releaseWaiters.splice(0);
+      for (const resolve of waiting) resolve();
     };
   }
 
   get isHeld(): boolean {
     return this.held !== undefined;
+  }
+
+  /**
+   * Resolves once every commit made so far has been applied: at once, or when the hold (a
+   * snapshot reading the state, a few turns) is released. A read that must include every
+   * acknowledged event waits on it.
+   */
+  whenApplied(): Promise<void> {
+    if (this.held === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.releaseWaiters.push(resolve));
   }
 
   /**

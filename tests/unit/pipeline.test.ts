@@ -172,6 +172,23 @@ describe("the pipeline", () => {
     expect(pipeline.position).toBe(3);
   });
 
+  test("whenApplied resolves at once when not held, and while held only once the held commits are applied", async () => {
+    const clock = new ManualClock();
+    const { live, pipeline, send } = pipelineOf(clock);
+    await pipeline.whenApplied();
+    const release = pipeline.hold();
+    await send("a");
+    let applied: number | undefined;
+    const waiting = pipeline.whenApplied().then(() => {
+      applied = live.currentStats().total_active;
+    });
+    await Bun.sleep(5);
+    expect(applied).toBeUndefined();
+    release();
+    await waiting;
+    expect(applied).toBe(1);
+  });
+
   test("a tick while held ends no session until the release, and runs after the held events", async () => {
     const clock = new ManualClock();
     const { live, pipeline, ended, send } = pipelineOf(clock);
