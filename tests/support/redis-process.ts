@@ -30,7 +30,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A real redis-server on its own port and directory, AOF on, no RDB snapshots. */
+/** A real redis-server on its own port and directory, AOF on (`appendfsync always`), no RDB. */
 export interface RedisProcess {
   readonly port: number;
   readonly url: string;
@@ -62,6 +62,10 @@ export async function startRedis(): Promise<RedisProcess> {
         dir,
         "--appendonly",
         "yes",
+        // Written and fsynced before Redis answers: a killed Redis keeps every acknowledged event.
+        // (everysec may postpone the write itself while a slow fsync runs: up to 2 s lost on a kill.)
+        "--appendfsync",
+        "always",
         "--save",
         "",
         "--daemonize",
