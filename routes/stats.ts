@@ -7,11 +7,17 @@ import {
   goalResponseSchema,
   goalsQuerySchema,
   goalsResponseSchema,
+  type StatsQueryInput,
   sitesResponseSchema,
   statsQueryResponseSchema,
   statsQuerySchema,
 } from "../schemas/stats-query.ts";
-import { QueryPlanError, QueryRangeError } from "../services/analytics-query/analytics-query.ts";
+import { statsQueryStringSchema } from "../schemas/stats-query-string.ts";
+import {
+  type AnalyticsQuery,
+  QueryPlanError,
+  QueryRangeError,
+} from "../services/analytics-query/analytics-query.ts";
 import { errorResponses, jsonResponse, newRouter, tokenAuth } from "./route-contract.ts";
 
 const tags = ["Visitor metrics"];
@@ -33,6 +39,21 @@ const queryRoute = createRoute({
       statsQueryResponseSchema,
       "One result per group (the totals without dimensions)",
     ),
+    ...errorResponses("validation_error", "unauthorized"),
+  },
+});
+
+const queryByGetRoute = createRoute({
+  method: "get",
+  path: "/query",
+  summary: "The same query as query parameters (comma lists; Plausible v1's filters and order too)",
+  description:
+    "`?site=example.com&date_range=7d&metrics=visitors,pageviews&dimensions=source&filters=visit:country==US|GB&order_by=visitors:desc&compare=previous_period`: the body of POST /api/analytics/query as parameters, validated alike.",
+  tags,
+  ...tokenAuth(),
+  request: { query: statsQueryStringSchema },
+  responses: {
+    200: jsonResponse(statsQueryResponseSchema, "As POST /api/analytics/query"),
     ...errorResponses("validation_error", "unauthorized"),
   },
 });
@@ -102,6 +123,17 @@ function queryHook(result: {
   return undefined;
 }
 
+/** Runs a validated query; what only the plan can refuse is a 400 too. */
+function runQuery(analytics: AnalyticsQuery, input: StatsQueryInput) {
+  try {
+    return analytics.query(input);
+  } catch (error) {
+    if (error instanceof QueryPlanError || error instanceof QueryRangeError)
+      throw new ApiError(400, "validation_error", `Invalid query: ${error.message}`);
+    throw error;
+  }
+}
+
 /** The query endpoint, the sites and the goals (mounted under /api/analytics, behind the token). */
 export function statsRoutes() {
   return newRouter()
@@ -111,13 +143,17 @@ export function statsRoutes() {
         const { analytics, pipeline } = c.var.services;
         // Right to the last acknowledged event, even while a snapshot holds the pipeline.
         await pipeline.whenApplied();
-        try {
-          return c.json(analytics.query(c.req.valid("json")), 200);
-        } catch (error) {
-          if (error instanceof QueryPlanError || error instanceof QueryRangeError)
-            throw new ApiError(400, "validation_error", `Invalid query: ${error.message}`);
-          throw error;
-        }
+        return c.json(runQuery(analytics, c.req.valid("json")), 200);
+      },
+      queryHook,
+    )
+    .openapi(
+      queryByGetRoute,
+      async (c) => {
+        const parsed = statsQuerySchema.safeParse(c.req.valid("query"));
+        queryHook(parsed);
+        await c.var.services.pipeline.whenApplied();
+        return c.json(runQuery(c.var.services.analytics, parsed.data as StatsQueryInput), 200);
       },
       queryHook,
     )

@@ -68,8 +68,19 @@ export function isDimension(name: string): name is Dimension {
 const utcDay = z.iso.date().describe("a UTC day, YYYY-MM-DD");
 const filterValue = z.union([z.string().max(2048), z.number(), z.boolean()]).transform(String);
 
+/** The issue's and other tools' spellings of the negated operators. */
+const OPERATOR_ALIASES: Record<string, FilterOperator> = {
+  "is not": "is_not",
+  "contains not": "contains_not",
+  "does not contain": "contains_not",
+};
+const filterOperator = z.preprocess(
+  (value) => (typeof value === "string" ? (OPERATOR_ALIASES[value] ?? value) : value),
+  z.enum(FILTER_OPERATORS),
+);
+
 const filterSchema = z
-  .tuple([z.enum(FILTER_OPERATORS), z.string().max(200), z.array(filterValue).min(1).max(100)])
+  .tuple([filterOperator, z.string().max(200), z.array(filterValue).min(1).max(100)])
   .meta({ example: ["is", "country", ["US", "GB"]] });
 
 const pageSize = z.number().int().min(1).max(MAX_LIMIT);
@@ -83,6 +94,10 @@ export const statsQuerySchema = z
       .union([z.enum(DATE_RANGES), z.tuple([utcDay, utcDay])])
       .optional()
       .meta({ description: "default `30d`; or two UTC days, both included", example: "7d" }),
+    period: z
+      .enum(DATE_RANGES)
+      .optional()
+      .meta({ description: "Plausible v1's name of `date_range`" }),
     from: utcDay.optional(),
     to: utcDay.optional(),
     date: utcDay.optional().meta({ description: "anchors `day` and `month`; default today" }),
@@ -107,6 +122,16 @@ export const statsQuerySchema = z
     offset: pageStart.optional(),
     pagination: z.object({ limit: pageSize.optional(), offset: pageStart.optional() }).optional(),
     compare: z.enum(["previous_period"]).nullable().optional(),
+    include: z
+      .object({
+        comparisons: z
+          .object({ mode: z.enum(["previous_period"]) })
+          .nullable()
+          .optional(),
+      })
+      .passthrough()
+      .optional()
+      .meta({ description: "Plausible v2's `include.comparisons.mode`, the same as `compare`" }),
   })
   .superRefine((query, ctx) => {
     if (query.site === undefined && query.site_id === undefined)

@@ -27,7 +27,7 @@ function monthStart(ms: number, monthsBack = 0): number {
  * are those of `date` (default today); `all` starts on `firstSeen`'s day.
  */
 export function resolveRange(
-  input: Pick<StatsQueryInput, "date_range" | "from" | "to" | "date">,
+  input: Pick<StatsQueryInput, "date_range" | "period" | "from" | "to" | "date">,
   now: number,
   firstSeen: () => number | undefined,
 ): DayRange {
@@ -39,7 +39,7 @@ export function resolveRange(
   } else if (Array.isArray(input.date_range)) {
     range = { from: dayStart(input.date_range[0]), to: dayStart(input.date_range[1]) + DAY_MS };
   } else {
-    switch (input.date_range ?? "30d") {
+    switch (input.date_range ?? input.period ?? "30d") {
       case "day":
         range = { from: anchor, to: anchor + DAY_MS };
         break;

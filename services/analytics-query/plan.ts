@@ -73,7 +73,8 @@ export function toPlan(input: StatsQueryInput): Plan {
     orderBy: [],
     limit: input.pagination?.limit ?? input.limit ?? 100,
     offset: input.pagination?.offset ?? input.offset ?? 0,
-    compare: input.compare === "previous_period",
+    compare:
+      input.compare === "previous_period" || input.include?.comparisons?.mode === "previous_period",
   };
   if (metrics.includes("conversion_rate") && !hasGoal(plan))
     throw new QueryPlanError('conversion_rate needs the "goal" dimension or a goal filter');
