@@ -1,0 +1,190 @@
+import { RedisClient, type SQL } from "bun";
+import { archiveEvents, recordArchivePosition } from "./postgres-schema.ts";
+import {
+  DEFAULT_STREAM,
+  decodeEntry,
+  entriesOf,
+  idOf,
+  positionOf,
+  type StreamEntry,
+} from "./stream-entries.ts";
+
+export interface ArchiverOptions {
+  redisUrl: string;
+  sql: SQL;
+  /** This instance's name in the consumer group (unique per instance). */
+  consumer: string;
+  stream?: string;
+  group?: string;
+  batchSize?: number;
+  /** A batch another consumer left unacknowledged this long is claimed (its consumer is dead). */
+  claimIdleMs?: number;
+  /** Archived events stay in the stream at least this long (instances catching up read them). */
+  trimMarginMs?: number;
+  trimIntervalMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+const BLOCK_MS = 1000;
+
+/**
+ * Archives the stream into Postgres through a consumer group, so instances share the work: each
+ * batch read (XREADGROUP) is inserted idempotently (the position is the key), then acknowledged
+ * (XACK). A batch left pending by a dead instance is claimed by another (XAUTOCLAIM). The stream
+ * is trimmed (XTRIM MINID) only behind what is archived and acknowledged, and only once that has
+ * been so for `trimMarginMs`.
+ */
+export class Archiver {
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  /** After a failure (and at start): this consumer's own unacknowledged batches come first. */
+  private retryOwn = true;
+  private nextClaim = 0;
+  private nextTrim = 0;
+  /** Archived-through positions as seen over time, oldest first: trimming waits out the margin. */
+  private checkpoints: { position: number; at: number }[] = [];
+  private trimmedThrough = 0;
+  readonly totals = { archived: 0, claimed: 0, batches: 0 };
+  private readonly stream: string;
+  private readonly group: string;
+  private readonly batchSize: string;
+  private readonly claimIdleMs: number;
+  private readonly trimMarginMs: number;
+  private readonly trimIntervalMs: number;
+
+  private constructor(
+    private readonly redis: RedisClient,
+    private readonly options: ArchiverOptions,
+  ) {
+    this.stream = options.stream ?? DEFAULT_STREAM;
+    this.group = options.group ?? "footfall-archivers";
+    this.batchSize = String(options.batchSize ?? 1000);
+    this.claimIdleMs = options.claimIdleMs ?? 30_000;
+    this.trimMarginMs = options.trimMarginMs ?? 10 * 60_000;
+    this.trimIntervalMs = options.trimIntervalMs ?? 5000;
+  }
+
+  /** Joins the group (creating it, from the stream's start, when it is the first) and runs. */
+  static async start(options: ArchiverOptions): Promise<Archiver> {
+    const redis = new RedisClient(options.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetries: 1_000_000,
+    });
+    await redis.connect();
+    const archiver = new Archiver(redis, options);
+    await archiver.joinGroup();
+    archiver.running = archiver.run();
+    return archiver;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.redis.close();
+    await this.running;
+  }
+
+  private async joinGroup(): Promise<void> {
+    try {
+      await this.redis.send("XGROUP", ["CREATE", this.stream, this.group, "0", "MKSTREAM"]);
+    } catch (error) {
+      if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 50;
+    while (!this.stopped) {
+      try {
+        const now = Date.now();
+        if (now >= this.nextClaim) {
+          this.nextClaim = now + Math.max(50, this.claimIdleMs / 2);
+          await this.claim();
+        }
+        if (this.retryOwn) this.retryOwn = (await this.readGroup("0", false)) > 0;
+        else await this.readGroup(">", true);
+        if (Date.now() >= this.nextTrim) {
+          this.nextTrim = Date.now() + this.trimIntervalMs;
+          await this.trim();
+        }
+        backoff = 50;
+      } catch (error) {
+        if (this.stopped) return;
+        this.options.onError?.(error);
+        this.retryOwn = true;
+        await Bun.sleep(backoff);
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+
+  /** Reads a batch for this consumer (`>`: new ones; `0`: its own pending) and archives it. */
+  private async readGroup(from: string, block: boolean): Promise<number> {
+    const args = ["GROUP", this.group, this.options.consumer, "COUNT", this.batchSize];
+    if (block) args.push("BLOCK", String(BLOCK_MS));
+    const reply = await this.redis.send("XREADGROUP", [...args, "STREAMS", this.stream, from]);
+    return this.archive(entriesOf(reply, this.stream));
+  }
+
+  /** Takes over batches other consumers left pending for `claimIdleMs` (they died) and archives them. */
+  private async claim(): Promise<void> {
+    let cursor = "0-0";
+    do {
+      const [next, entries] = (await this.redis.send("XAUTOCLAIM", [
+        ...[this.stream, this.group, this.options.consumer, String(this.claimIdleMs), cursor],
+        ...["COUNT", this.batchSize],
+      ])) as [string, StreamEntry[]];
+      cursor = next;
+      this.totals.claimed += await this.archive(entries);
+    } while (cursor !== "0-0" && !this.stopped);
+  }
+
+  /** Inserted (a position already there is skipped), then acknowledged: never the other way. */
+  private async archive(entries: StreamEntry[]): Promise<number> {
+    // XAUTOCLAIM answers a trimmed entry as null fields: nothing left to archive.
+    const present = entries.filter((entry) => Array.isArray(entry?.[1]));
+    if (present.length === 0) return 0;
+    await archiveEvents(this.options.sql, present.map(decodeEntry));
+    await this.redis.send("XACK", [this.stream, this.group, ...present.map(([id]) => id)]);
+    this.totals.archived += present.length;
+    this.totals.batches++;
+    return present.length;
+  }
+
+  /**
+   * Everything before the group's first pending entry (or, with none, through its last delivered
+   * one) is archived and acknowledged: recorded in Postgres, and trimmed once it has been so for
+   * the margin.
+   */
+  private async trim(): Promise<void> {
+    const now = Date.now();
+    const [pending, smallest] = (await this.redis.send("XPENDING", [this.stream, this.group])) as [
+      number,
+      string | null,
+    ];
+    const groups = (await this.redis.send("XINFO", ["GROUPS", this.stream])) as Record<
+      string,
+      unknown
+    >[];
+    const ours = groups.find((group) => group.name === this.group);
+    if (!ours) return;
+    const archived =
+      pending > 0 && smallest
+        ? positionOf(smallest) - 1
+        : positionOf(String(ours["last-delivered-id"]));
+    if (archived <= 0) return;
+    await recordArchivePosition(this.options.sql, this.stream, archived);
+    const last = this.checkpoints.at(-1);
+    if (!last || archived > last.position) this.checkpoints.push({ position: archived, at: now });
+    let through = 0;
+    while (
+      this.checkpoints.length > 0 &&
+      (this.checkpoints[0]?.at ?? now) <= now - this.trimMarginMs
+    ) {
+      through = (this.checkpoints.shift() as { position: number }).position;
+    }
+    if (through <= this.trimmedThrough) return;
+    // MINID keeps every entry at or after the id given: the first one not yet due.
+    await this.redis.send("XTRIM", [this.stream, "MINID", idOf(through + 1)]);
+    this.trimmedThrough = through;
+  }
+}

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { RedisClient, SQL } from "bun";
+import type { VisitorEvent } from "../../interfaces/analytics.ts";
+import { Archiver } from "../../services/cluster/archiver.ts";
+import { migratePostgres, POSTGRES_MIGRATIONS } from "../../services/cluster/postgres-schema.ts";
+import { RedisEventLog } from "../../services/cluster/redis-event-log.ts";
+import { hasPostgres, type PostgresProcess, startPostgres } from "../support/postgres-process.ts";
+import { hasRedis, type RedisProcess, startRedis } from "../support/redis-process.ts";
+
+const NOON = Date.UTC(2026, 5, 1, 12);
+
+function event(session: string): VisitorEvent {
+  return {
+    type: "pageview",
+    page: "/pricing",
+    session_id: session,
+    site: "example.com",
+    country: "GB",
+    device: "mobile",
+    metadata: { plan: "pro" },
+    timestamp: null,
+    received_at: new Date(NOON).toISOString(),
+    browser: "Safari",
+    city: "Leeds",
+  };
+}
+
+async function until(check: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await Bun.sleep(20);
+  }
+}
+
+describe.skipIf(!hasRedis || !hasPostgres)("archiving the stream to Postgres", () => {
+  let redis: RedisProcess;
+  let postgres: PostgresProcess;
+  let sql: SQL;
+  let raw: RedisClient;
+  let streams = 0;
+
+  beforeAll(async () => {
+    [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+    sql = new SQL(postgres.url);
+    raw = new RedisClient(redis.url);
+    await migratePostgres(sql);
+  });
+  // One stream per test, each numbered from 1: the archive table holds one stream at a time.
+  beforeEach(async () => {
+    await sql`TRUNCATE events, archive_position`;
+  });
+  afterAll(async () => {
+    raw?.close();
+    await sql?.close();
+    await Promise.all([redis?.dispose(), postgres?.dispose()]);
+  });
+
+  /** A fresh stream holding `count` events, appended through the event log. */
+  async function streamOf(count: number): Promise<string> {
+    const stream = `archive:${++streams}`;
+    const log = await RedisEventLog.connect({ url: redis.url, stream });
+    log.startTail(0);
+    for (let start = 0; start < count; start += 100) {
+      const batch = Array.from({ length: Math.min(100, count - start) }, (_, index) =>
+        event(`${stream}-${start + index}`),
+      );
+      await log.append(batch, NOON);
+    }
+    await log.close();
+    return stream;
+  }
+
+  const archived = async (stream: string) => {
+    const [row] = await sql`SELECT COUNT(*)::int AS n, COUNT(DISTINCT position)::int AS d
+      FROM events WHERE session_id LIKE ${`${stream}-%`}`;
+    return row as { n: number; d: number };
+  };
+
+  test("migrations run by several instances starting at once are applied once", async () => {
+    await sql`CREATE DATABASE fresh`;
+    const url = postgres.url.replace(/\/postgres$/, "/fresh");
+    const clients = Array.from({ length: 4 }, () => new SQL(url, { max: 1 }));
+    const applied = await Promise.all(clients.map((client) => migratePostgres(client)));
+    expect(applied.flat().sort()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+    const rows = await (clients[0] as SQL)`SELECT version FROM schema_migrations ORDER BY version`;
+    expect(rows.map((row: { version: number }) => row.version)).toEqual([1, 2]);
+    expect(await migratePostgres(clients[0] as SQL)).toEqual([]);
+    await Promise.all(clients.map((client) => client.close()));
+  });
+
+  test("two archivers split the work and every event is in Postgres exactly once", async () => {
+    const stream = await streamOf(3000);
+    const options = { redisUrl: redis.url, sql, stream, batchSize: 100 };
+    const archivers = await Promise.all([
+      Archiver.start({ ...options, consumer: "one" }),
+      Archiver.start({ ...options, consumer: "two" }),
+    ]);
+    await until(async () => (await archived(stream)).n === 3000);
+    await Promise.all(archivers.map((archiver) => archiver.stop()));
+    expect(await archived(stream)).toEqual({ n: 3000, d: 3000 });
+    for (const archiver of archivers) expect(archiver.totals.archived).toBeGreaterThan(0);
+    expect(archivers[0].totals.archived + archivers[1].totals.archived).toBe(3000);
+    const [row] = await sql`SELECT * FROM events WHERE session_id = ${`${stream}-41`}`;
+    expect(row).toMatchObject({
+      position: "42",
+      site: "example.com",
+      browser: "Safari",
+      city: "Leeds",
+      metadata: '{"plan":"pro"}',
+      received_at: String(NOON),
+    });
+  });
+
+  test("a batch a dead consumer left pending is claimed by another and archived once", async () => {
+    const stream = await streamOf(300);
+    const group = "footfall-archivers";
+    await raw.send("XGROUP", ["CREATE", stream, group, "0"]);
+    // "dead" reads a batch and dies before archiving it.
+    await raw.send("XREADGROUP", ["GROUP", group, "dead", "COUNT", "50", "STREAMS", stream, ">"]);
+    const survivor = await Archiver.start({
+      redisUrl: redis.url,
+      sql,
+      stream,
+      consumer: "survivor",
+      claimIdleMs: 300,
+    });
+    await until(async () => (await archived(stream)).n === 300);
+    await until(async () => ((await raw.send("XPENDING", [stream, group])) as [number])[0] === 0);
+    await survivor.stop();
+    expect(survivor.totals.claimed).toBe(50);
+    expect(await archived(stream)).toEqual({ n: 300, d: 300 });
+  });
+
+  test("the stream is trimmed only behind what is archived, and only after the margin", async () => {
+    const stream = await streamOf(500);
+    const group = "footfall-archivers";
+    await raw.send("XGROUP", ["CREATE", stream, group, "0"]);
+    await raw.send("XREADGROUP", ["GROUP", group, "dead", "COUNT", "50", "STREAMS", stream, ">"]);
+    const options = { redisUrl: redis.url, sql, stream, trimIntervalMs: 20 };
+    // Positions 1-50 stay pending (no claim yet): nothing may be trimmed, however old.
+    const first = await Archiver.start({
+      ...options,
+      consumer: "first",
+      claimIdleMs: 60_000,
+      trimMarginMs: 0,
+    });
+    await until(async () => (await archived(stream)).n === 450);
+    await Bun.sleep(200);
+    await first.stop();
+    expect(await raw.send("XLEN", [stream])).toBe(500);
+    // A long margin: all archived, and still kept.
+    const patient = await Archiver.start({
+      ...options,
+      consumer: "patient",
+      claimIdleMs: 50,
+      trimMarginMs: 60_000,
+    });
+    await until(async () => (await archived(stream)).n === 500);
+    await Bun.sleep(200);
+    await patient.stop();
+    expect(await raw.send("XLEN", [stream])).toBe(500);
+    const [position] =
+      await sql`SELECT position::int AS p FROM archive_position WHERE stream = ${stream}`;
+    expect(position).toEqual({ p: 500 });
+    // No margin: trimmed through the archived position, never past it.
+    const eager = await Archiver.start({ ...options, consumer: "eager", trimMarginMs: 0 });
+    await until(async () => (await raw.send("XLEN", [stream])) === 0);
+    await eager.stop();
+    const info = (await raw.send("XINFO", ["STREAM", stream])) as Record<string, string>;
+    expect(info["last-generated-id"]).toBe("0-500");
+  });
+});
