@@ -228,7 +228,11 @@ async function overHttp(dir: string, requests: number) {
  * One event per request to /api/events and to /api/collect (enriched), alternately on one server,
  * in ABBA order so neither always runs on the fuller server.
  */
-export async function collectRatio(options: { seconds: number; runs: number; connections: number }) {
+export async function collectRatio(options: {
+  seconds: number;
+  runs: number;
+  connections: number;
+}) {
   const server = await startFootfall({ TRUST_PROXY: "true" });
   const load = async (path: string, headers: Record<string, string>) => {
     const child = Bun.spawn(
