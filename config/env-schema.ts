@@ -134,9 +134,27 @@ export const envSchema = z.object({
   RETENTION_DAYS: positiveDecimal.default(90),
   SNAPSHOT_INTERVAL_SECONDS: positiveDecimal.default(30),
   STORAGE_BUSY_TIMEOUT_MS: wholeNumber(0, 600_000).default(2000),
+  // Cluster mode (docs/cluster.md): both set, or neither.
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, { message: "expected a redis:// or rediss:// URL" })
+    .optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: "expected a postgres:// URL" })
+    .optional(),
+  REDIS_MIN_REPLICAS: wholeNumber(0, 100).default(0),
+  STREAM_KEY: z.string().min(1).default("footfall:events"),
+  STREAM_TRIM_MARGIN_SECONDS: positiveDecimal.default(600),
+  ARCHIVE_CLAIM_IDLE_SECONDS: positiveDecimal.default(30),
 });
 
 /** Variables whose values are never repeated in an error message or a log. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(["API_TOKEN"]);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  "API_TOKEN",
+  // URLs may carry a password.
+  "REDIS_URL",
+  "DATABASE_URL",
+]);
 
 export type RawEnv = z.input<typeof envSchema>;

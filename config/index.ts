@@ -78,6 +78,18 @@ export const configSchema = envSchema.transform((e) =>
       snapshotIntervalMs: e.SNAPSHOT_INTERVAL_SECONDS * 1000,
       busyTimeoutMs: e.STORAGE_BUSY_TIMEOUT_MS,
     }),
+    /** Cluster mode: set when both REDIS_URL and DATABASE_URL are (docs/cluster.md). */
+    cluster:
+      e.REDIS_URL !== undefined && e.DATABASE_URL !== undefined
+        ? Object.freeze({
+            redisUrl: e.REDIS_URL,
+            databaseUrl: e.DATABASE_URL,
+            minReplicas: e.REDIS_MIN_REPLICAS,
+            streamKey: e.STREAM_KEY,
+            trimMarginMs: e.STREAM_TRIM_MARGIN_SECONDS * 1000,
+            claimIdleMs: e.ARCHIVE_CLAIM_IDLE_SECONDS * 1000,
+          })
+        : undefined,
   }),
 );
 
@@ -115,5 +127,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       }),
     );
   }
+  const problems = clusterProblems(parsed.data, known);
+  if (problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/** Cluster mode needs both stores, and a token every instance shares (a generated one would differ). */
+function clusterProblems(config: Config, env: Record<string, string | undefined>): string[] {
+  const redis = env.REDIS_URL !== undefined;
+  const postgres = env.DATABASE_URL !== undefined;
+  if (redis !== postgres) {
+    const [set, missing] = redis ? ["REDIS_URL", "DATABASE_URL"] : ["DATABASE_URL", "REDIS_URL"];
+    return [
+      `${set} is set but ${missing} is not: cluster mode needs both (a Redis for the event stream, a Postgres for history); set neither for a single process`,
+    ];
+  }
+  if (config.cluster && config.apiToken === undefined) {
+    return [
+      "API_TOKEN is required in cluster mode (REDIS_URL and DATABASE_URL set): a generated token would differ on each instance",
+    ];
+  }
+  return [];
 }
