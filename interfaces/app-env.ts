@@ -4,5 +4,10 @@ import type { Services } from "../services/container.ts";
 /** Hono's environment: Bun's server in `c.env`, our services in `c.var`. */
 export interface AppEnv {
   Bindings: { server?: Server<unknown> };
-  Variables: { services: Services; clientIp: string };
+  Variables: {
+    services: Services;
+    clientIp: string;
+    /** Set by /api/collect when the request was a bot's: answered 202, nothing kept. */
+    droppedAsBot?: boolean;
+  };
 }

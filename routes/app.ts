@@ -14,6 +14,7 @@ import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { requestLogger } from "../middlewares/request-logger.ts";
 import type { Services } from "../services/container.ts";
 import { VisitorEnricher } from "../services/enrich/visitor-enricher.ts";
+import { Metrics } from "../services/metrics.ts";
 import { analyticsRoutes } from "./analytics.ts";
 import { apiDocument, documentedEndpoints } from "./api-document.ts";
 import { collectRoutes } from "./collect.ts";
@@ -23,6 +24,7 @@ import { docsRoutes } from "./docs.ts";
 import { eventRoutes } from "./events.ts";
 import { frontendRoutes } from "./frontend.ts";
 import { exportRoutes, historyRoutes } from "./history.ts";
+import { countIngestion, metricsRoutes } from "./metrics.ts";
 import { errorResponses, newRouter, tokenAuth } from "./route-contract.ts";
 import { statsRoutes } from "./stats.ts";
 import { statusRoutes } from "./status.ts";
@@ -68,11 +70,28 @@ export function createApp(services: Services) {
   );
   app.use("*", clientIpMiddleware(config.trustProxy, config.clientIpHeader));
 
+  const enricher = new VisitorEnricher({
+    clock: services.clock,
+    geoipDatabase: config.geoipDatabase,
+  });
+  const metrics = new Metrics({
+    dashboardsConnected: () => services.hub.dashboardCount,
+    hub: () => services.hub.stats(),
+    liveState: () => {
+      const { live_state, active_sessions } = services.live.status();
+      return { bytes: live_state.bytes, activeSessions: active_sessions.count };
+    },
+    storageDegraded: () => services.database.log.degraded,
+    botsFiltered: () => enricher.bots_filtered,
+  });
+  metrics.timeCommits(services.database.log);
+
   // One budget per client IP shared by every ingestion route.
   const limitIngestion = ingestionRateLimit(config.rateLimitPerMinute);
   app.on(
     "POST",
     ["/api/events", "/api/collect", "/api/visit", "/api/v1/stats"],
+    countIngestion(metrics),
     refuseWhileDraining,
     refuseForeignOrigins(config.corsOrigins),
     limitIngestion,
@@ -81,10 +100,6 @@ export function createApp(services: Services) {
   let endpoints: Readonly<Record<string, string>> = {};
   let document: string | undefined;
   app.route("/api/events", eventRoutes(config.limits));
-  const enricher = new VisitorEnricher({
-    clock: services.clock,
-    geoipDatabase: config.geoipDatabase,
-  });
   // The user's own database is opened now, so a wrong GEOIP_DATABASE stops start-up.
   if (config.geoipDatabase !== undefined) enricher.open();
   app.route("/api/collect", collectRoutes(config, enricher));
@@ -96,6 +111,7 @@ export function createApp(services: Services) {
     "/",
     statusRoutes(() => enricher.bots_filtered),
   );
+  app.route("/", metricsRoutes(metrics, undefined));
   app.openAPIRegistry.registerPath(websocketRoute);
   app.route("/api", hitCounterRoutes(config));
   app.route("/api/v1", countryTrackerRoutes(config));

@@ -39,6 +39,8 @@ export function collectRoutes(config: Config, enricher: VisitorEnricher) {
         proxyCountry: countryHeader ? c.req.header(countryHeader) : undefined,
       };
       await c.var.services.ingestion.accept(inputs, (event) => enricher.enrich(event, request));
+    } else {
+      c.set("droppedAsBot", true);
     }
     return serialisedJson(c, collectAcceptedSchema, ACCEPTED, 202);
   });

@@ -110,9 +110,16 @@ export class FeedFanout {
     const now = this.clock.now();
     for (const feed of this.feeds.values()) {
       const batch = feed.takeBatch(now);
-      if (batch) this.publish(feed, this.batchFrame(feed, batch));
+      if (!batch) continue;
+      this.coalescing.visitor_batches_sent++;
+      this.coalescing.events_coalesced += batch.events.length;
+      this.coalescing.batch_events_dropped += batch.dropped;
+      this.publish(feed, this.batchFrame(feed, batch));
     }
   }
+
+  /** Since start: coalesced frames sent, the events they carried, the events left out of them. */
+  readonly coalescing = { visitor_batches_sent: 0, events_coalesced: 0, batch_events_dropped: 0 };
 
   private batchFrame(feed: Feed, batch: Batch): string {
     const stats = {

@@ -159,9 +159,16 @@ export class RealtimeHub implements Reaction {
     return Object.fromEntries(this.actions);
   }
 
-  /** Unsent bytes and slow readers dropped over their total budget; detailed answers built and sent. */
+  /**
+   * Unsent bytes and slow readers dropped over their total budget; detailed answers built and
+   * sent; coalesced frames and their events.
+   */
   stats() {
-    return { ...this.publisher.stats(), ...this.detailedFrames.stats() };
+    return {
+      ...this.publisher.stats(),
+      ...this.detailedFrames.stats(),
+      ...this.fanout.coalescing,
+    };
   }
 
   private broadcast(alert: Alert): void {

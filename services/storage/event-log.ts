@@ -83,6 +83,7 @@ export class SqliteEventLog implements EventLog {
   /** Throws when the database must not be written (its file was removed); runs before each commit. */
   private guard: () => void = () => {};
   private readonly degradedListeners: ((degraded: boolean) => void)[] = [];
+  private readonly commitTimers: ((seconds: number, requests: number) => void)[] = [];
   private props!: EventProps;
 
   /** `propValuesPerDay`: distinct values a custom property keeps per site and UTC day. */
@@ -153,6 +154,11 @@ export class SqliteEventLog implements EventLog {
     this.degradedListeners.push(listener);
   }
 
+  /** Told how long each commit took (for /metrics), with the appends it held. */
+  onCommitTimed(listener: (seconds: number, requests: number) => void): void {
+    this.commitTimers.push(listener);
+  }
+
   /** Installs the check run before every commit (one cheap call; it throws to refuse). */
   setGuard(guard: () => void): void {
     this.guard = guard;
@@ -193,7 +199,9 @@ export class SqliteEventLog implements EventLog {
       this.setDegraded(false);
       this.totals.commits++;
       this.totals.events += batch.reduce((sum, waiting) => sum + waiting.events.length, 0);
-      this.totals.commitMs += performance.now() - started;
+      const ms = performance.now() - started;
+      this.totals.commitMs += ms;
+      for (const listener of this.commitTimers) listener(ms / 1000, batch.length);
     } catch (cause) {
       this.setDegraded(true);
       const error = new StorageUnavailableError(cause);
