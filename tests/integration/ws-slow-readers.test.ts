@@ -138,7 +138,8 @@ describe("slow readers", () => {
 
     // The early ones had the longest queues: they went first; every late one is still there.
     const dropped = 9 - hub.dashboardCount;
-    const earlyClosed = await Promise.all(early.map((socket) => closedByServer(socket, 2000)));
+    // A dropped one first reads out what was queued before its close: generous on a loaded machine.
+    const earlyClosed = await Promise.all(early.map((socket) => closedByServer(socket, 10_000)));
     expect(earlyClosed.filter(Boolean)).toHaveLength(dropped);
     const lateClosed = await Promise.all(late.map((socket) => closedByServer(socket, 300)));
     expect(lateClosed.filter(Boolean)).toHaveLength(0);
