@@ -154,7 +154,7 @@ export async function benchQuery(options: {
       for (let s = 0; s < options.sites; s++) {
         for (const [name, spec] of Object.entries(SPECS)) {
           const started = performance.now();
-          analytics.query({ site: `site-${s}.example`, date_range: "30d", ...spec });
+          await analytics.query({ site: `site-${s}.example`, date_range: "30d", ...spec });
           const ms = performance.now() - started;
           if (round < 0) continue; // the first round warms the page cache
           const samples = latencies[name] ?? [];

@@ -114,15 +114,15 @@ export function analyticsRoutes() {
         200,
       );
     })
-    .openapi(sessionRoute, (c) => {
+    .openapi(sessionRoute, async (c) => {
       const { session_id } = c.req.valid("param");
       const { live, database, visits, config } = c.var.services;
       // The live session first: an archived row with its id is an earlier session (or not ended).
       const active = live.session(session_id);
       if (active) return c.json({ success: true as const, data: { session: active } }, 200);
-      const ended = findEndedSession(
+      const ended = await findEndedSession(
         {
-          db: database.db,
+          db: database.history.reads.database,
           flush: () => {
             visits.flush();
             database.flushEndedSessions();

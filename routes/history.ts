@@ -58,7 +58,7 @@ const exportRoute = createRoute({
 /** History over the durable store (mounted under /api/analytics, behind the token). */
 export function historyRoutes() {
   return newRouter()
-    .openapi(timeseriesRoute, (c) => {
+    .openapi(timeseriesRoute, async (c) => {
       const { from, to, interval, ...filter } = c.req.valid("query");
       const { database, clock } = c.var.services;
       const now = clock.now();
@@ -73,6 +73,7 @@ export function historyRoutes() {
           `That range holds ${points} points of one ${interval}; at most ${MAX_TIMESERIES_POINTS}`,
         );
       }
+      const series = await database.history.timeseries(start, end, interval, filter, now);
       return c.json(
         {
           success: true as const,
@@ -81,13 +82,13 @@ export function historyRoutes() {
             from: new Date(start).toISOString(),
             to: new Date(end).toISOString(),
             filters_applied: filter,
-            points: database.history.timeseries(start, end, interval, filter, now),
+            points: series,
           },
         },
         200,
       );
     })
-    .openapi(topRoute, (c) => {
+    .openapi(topRoute, async (c) => {
       const { from, to, dimension, limit, site } = c.req.valid("query");
       const { database, clock } = c.var.services;
       const toDay = to ?? utcDay(clock.now());
@@ -95,6 +96,7 @@ export function historyRoutes() {
       const days = (Date.parse(toDay) - Date.parse(fromDay)) / DAY_MS + 1;
       if (days < 1) throw invalidRange("`from` must not be after `to`");
       if (days > MAX_TOP_DAYS) throw invalidRange(`At most ${MAX_TOP_DAYS} days`);
+      const items = await database.history.top(fromDay, toDay, dimension, limit, site);
       return c.json(
         {
           success: true as const,
@@ -102,7 +104,7 @@ export function historyRoutes() {
             dimension,
             from: fromDay,
             to: toDay,
-            items: database.history.top(fromDay, toDay, dimension, limit, site),
+            items,
           },
         },
         200,
@@ -115,13 +117,13 @@ export function exportRoutes() {
   return newRouter().openapi(exportRoute, (c) => {
     const { from, to, site } = c.req.valid("query");
     const { database, clock } = c.var.services;
-    const rows = database.log.between(from ?? 0, to ?? clock.now() + 1, site);
+    const rows = database.history.reads.events(from ?? 0, to ?? clock.now() + 1, site);
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
+      async pull(controller) {
         let chunk = "";
         for (let count = 0; count < 500; count++) {
-          const next = rows.next();
+          const next = await rows.next();
           if (next.done) {
             if (chunk) controller.enqueue(encoder.encode(chunk));
             controller.close();
@@ -131,8 +133,8 @@ export function exportRoutes() {
         }
         controller.enqueue(encoder.encode(chunk));
       },
-      cancel() {
-        rows.return(undefined);
+      async cancel() {
+        await rows.return(undefined);
       },
     });
     return c.body(stream, 200, {

@@ -124,9 +124,9 @@ function queryHook(result: {
 }
 
 /** Runs a validated query; what only the plan can refuse is a 400 too. */
-function runQuery(analytics: AnalyticsQuery, input: StatsQueryInput) {
+async function runQuery(analytics: AnalyticsQuery, input: StatsQueryInput) {
   try {
-    return analytics.query(input);
+    return await analytics.query(input);
   } catch (error) {
     if (error instanceof QueryPlanError || error instanceof QueryRangeError)
       throw new ApiError(400, "validation_error", `Invalid query: ${error.message}`);
@@ -143,7 +143,7 @@ export function statsRoutes() {
         const { analytics, pipeline } = c.var.services;
         // Right to the last acknowledged event, even while a snapshot holds the pipeline.
         await pipeline.whenApplied();
-        return c.json(runQuery(analytics, c.req.valid("json")), 200);
+        return c.json(await runQuery(analytics, c.req.valid("json")), 200);
       },
       queryHook,
     )
@@ -153,32 +153,30 @@ export function statsRoutes() {
         const parsed = statsQuerySchema.safeParse(c.req.valid("query"));
         queryHook(parsed);
         await c.var.services.pipeline.whenApplied();
-        return c.json(runQuery(c.var.services.analytics, parsed.data as StatsQueryInput), 200);
+        const answer = await runQuery(c.var.services.analytics, parsed.data as StatsQueryInput);
+        return c.json(answer, 200);
       },
       queryHook,
     )
     .openapi(sitesRoute, async (c) => {
       await c.var.services.pipeline.whenApplied();
-      return c.json({ success: true as const, sites: c.var.services.analytics.sites() }, 200);
+      const sites = await c.var.services.analytics.sites();
+      return c.json({ success: true as const, sites }, 200);
     })
-    .openapi(listGoalsRoute, (c) => {
+    .openapi(listGoalsRoute, async (c) => {
       const { site } = c.req.valid("query");
-      return c.json(
-        { success: true as const, goals: c.var.services.analytics.goals.list(site) },
-        200,
-      );
+      const goals = await c.var.services.analytics.goals.list(site);
+      return c.json({ success: true as const, goals }, 200);
     })
-    .openapi(addGoalRoute, (c) => {
+    .openapi(addGoalRoute, async (c) => {
       const { site, page_path } = c.req.valid("json");
       const { analytics, clock } = c.var.services;
-      return c.json(
-        { success: true as const, goal: analytics.goals.add(site, page_path, clock.now()) },
-        201,
-      );
+      const goal = await analytics.goals.add(site, page_path, clock.now());
+      return c.json({ success: true as const, goal }, 201);
     })
-    .openapi(deleteGoalRoute, (c) => {
+    .openapi(deleteGoalRoute, async (c) => {
       const { id } = c.req.valid("param");
-      if (!c.var.services.analytics.goals.remove(id))
+      if (!(await c.var.services.analytics.goals.remove(id)))
         throw new ApiError(404, "not_found", `No goal ${id}`);
       return c.json({ success: true as const, deleted: id }, 200);
     });

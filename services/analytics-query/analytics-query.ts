@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { Goal, Metric, StatsQueryInput } from "../../schemas/stats-query.ts";
 import type { Clock } from "../clock.ts";
+import { type HistoryDatabase, SqliteHistoryDatabase } from "../storage/history-database.ts";
 import {
   type DayRange,
   isoRange,
@@ -48,7 +49,7 @@ type Row = Record<string, string | number | null>;
 
 export interface AnalyticsQueryOptions {
   /** Brings `sessions` up to the last event (the live sessions' flush) before every read. */
-  beforeRead?: () => void;
+  beforeRead?: () => void | Promise<void>;
   /** Raw events older than this are deleted (queries about events say so). */
   retentionDays?: number;
 }
@@ -56,27 +57,40 @@ export interface AnalyticsQueryOptions {
 /**
  * The one query module: visitor metrics over any range (docs/analytics-query.md), the sites and
  * the goals. Visits are the `sessions` table (active sessions flushed into it before each read),
- * events the raw log; every statement is portable SQL (sql.ts).
+ * events the raw log; every statement is portable SQL (sql.ts), run through the async seam
+ * (storage/history-database.ts) on SQLite or Postgres alike.
  */
 export class AnalyticsQuery {
   readonly goals: GoalStore;
+  private readonly database: HistoryDatabase;
 
+  /** `database`: the seam, or (SQLite) a function answering the open connection. */
   constructor(
-    private readonly database: () => Database,
+    database: HistoryDatabase | (() => Database),
     private readonly clock: Clock,
     private readonly options: AnalyticsQueryOptions = {},
   ) {
-    this.goals = new GoalStore(database);
+    this.database = typeof database === "function" ? new SqliteHistoryDatabase(database) : database;
+    this.goals = new GoalStore(this.database);
   }
 
-  query(input: StatsQueryInput): QueryAnswer {
+  async query(input: StatsQueryInput): Promise<QueryAnswer> {
     const plan = toPlan(input);
-    this.options.beforeRead?.();
-    const range = resolveRange(input, this.clock.now(), () => this.firstSeen(plan.site));
+    await this.options.beforeRead?.();
+    const now = this.clock.now();
+    let wantsFirst = false;
+    let range = resolveRange(input, now, () => {
+      wantsFirst = true;
+      return undefined;
+    });
+    if (wantsFirst) {
+      const first = await this.firstSeen(plan.site);
+      range = resolveRange(input, now, () => first);
+    }
     const timeDimension = plan.dimensions.find(isTime);
     const buckets = timeDimension ? timeBuckets(timeDimension, range) : undefined;
-    const pageGoals = this.pageGoals(plan.site);
-    const ranked = this.ranked(plan, range, pageGoals);
+    const pageGoals = await this.pageGoals(plan.site);
+    const ranked = await this.ranked(plan, range, pageGoals);
     const page = ranked.slice(plan.offset, plan.offset + plan.limit);
     const answer: QueryAnswer = {
       success: true,
@@ -104,7 +118,7 @@ export class AnalyticsQuery {
       const previous = previousPeriod(range);
       answer.query.comparison_date_range = isoRange(previous);
       const before = new Map<string, number[]>();
-      for (const row of this.ranked(plan, previous, pageGoals))
+      for (const row of await this.ranked(plan, previous, pageGoals))
         before.set(keyOf(row.group.values), row.metrics);
       answer.results.forEach((result, index) => {
         const group = (page[index] as Ranked).group;
@@ -116,26 +130,29 @@ export class AnalyticsQuery {
   }
 
   /** The sites seen, busiest today first: today's visitors and pageviews, the last activity. */
-  sites(): {
-    site: string;
-    visitors_today: number;
-    pageviews_today: number;
-    last_seen: string | null;
-  }[] {
-    this.options.beforeRead?.();
-    const db = this.database();
-    const today = Math.floor(this.clock.now() / 86_400_000) * 86_400_000;
-    const seen = db.query("SELECT site, last_seen FROM sites").all() as {
+  async sites(): Promise<
+    {
       site: string;
-      last_seen: number | null;
-    }[];
+      visitors_today: number;
+      pageviews_today: number;
+      last_seen: string | null;
+    }[]
+  > {
+    await this.options.beforeRead?.();
+    const db = this.database;
+    const today = Math.floor(this.clock.now() / 86_400_000) * 86_400_000;
+    const seen = await db.all<{ site: string; last_seen: number | null }>(
+      "SELECT site, last_seen FROM sites",
+      [],
+      ["last_seen"],
+    );
     const todays = new Map<string, { visitors: number; pageviews: number }>();
-    const rows = db
-      .query(
-        `SELECT site, COUNT(DISTINCT visitor_key) AS visitors, SUM(page_views) AS pageviews
-         FROM sessions WHERE started_at >= ?1 AND started_at < ?2 GROUP BY site`,
-      )
-      .all(today, today + 86_400_000) as { site: string; visitors: number; pageviews: number }[];
+    const rows = await db.all<{ site: string; visitors: number; pageviews: number }>(
+      `SELECT site, COUNT(DISTINCT visitor_key) AS visitors, SUM(page_views) AS pageviews
+       FROM sessions WHERE started_at >= ?1 AND started_at < ?2 GROUP BY site`,
+      [today, today + 86_400_000],
+      ["visitors", "pageviews"],
+    );
     for (const row of rows) todays.set(row.site, row);
     return seen
       .map(({ site, last_seen }) => ({
@@ -152,13 +169,13 @@ export class AnalyticsQuery {
       );
   }
 
-  listGoals(site: string | undefined): Goal[] {
+  listGoals(site: string | undefined): Promise<Goal[]> {
     return this.goals.list(site);
   }
 
   /** Every group of the range with its metrics, ranked. */
-  private ranked(plan: Plan, range: DayRange, pageGoals: PageGoal[]): Ranked[] {
-    const groups = this.groups(plan, range, pageGoals);
+  private async ranked(plan: Plan, range: DayRange, pageGoals: PageGoal[]): Promise<Ranked[]> {
+    const groups = await this.groups(plan, range, pageGoals);
     const rows = [...groups.values()].map((group) => ({
       group,
       metrics: metricsOf(plan.metrics, group.figures),
@@ -173,13 +190,18 @@ export class AnalyticsQuery {
     return rank(rows, orderBy, plan.metrics, plan.dimensions);
   }
 
-  private groups(plan: Plan, range: DayRange, pageGoals: PageGoal[]): Map<string, Group> {
+  private async groups(
+    plan: Plan,
+    range: DayRange,
+    pageGoals: PageGoal[],
+  ): Promise<Map<string, Group>> {
     const groups = new Map<string, Group>();
     const dims = plan.dimensions.length;
     const eventQuery = readsEvents(plan);
     const wants = (metrics: readonly Metric[]) => plan.metrics.some((m) => metrics.includes(m));
     if (!eventQuery || wants(VISIT_METRICS)) {
-      const rows = this.all(new QuerySql(plan, range, pageGoals).visitFigures(eventQuery));
+      const statement = new QuerySql(plan, range, pageGoals).visitFigures(eventQuery);
+      const rows = await this.all(statement, plan.dimensions);
       mergeRows(groups, rows, dims, (row, figures) => {
         figures.visits = num(row.visits);
         figures.bounces = num(row.bounces);
@@ -193,7 +215,8 @@ export class AnalyticsQuery {
       });
     }
     if (eventQuery && wants(EVENT_METRICS)) {
-      const rows = this.all(new QuerySql(plan, range, pageGoals).eventFigures());
+      const statement = new QuerySql(plan, range, pageGoals).eventFigures();
+      const rows = await this.all(statement, plan.dimensions);
       mergeRows(groups, rows, dims, (row, figures) => {
         figures.visitors = num(row.visitors);
         figures.pageviews = num(row.pageviews);
@@ -201,12 +224,12 @@ export class AnalyticsQuery {
       });
     }
     if (plan.metrics.includes("conversion_rate") && hasGoal(plan))
-      this.addTotals(plan, range, groups);
+      await this.addTotals(plan, range, groups);
     return groups;
   }
 
   /** conversion_rate's denominator: the group's visitors without the goal (and its properties). */
-  private addTotals(plan: Plan, range: DayRange, groups: Map<string, Group>): void {
+  private async addTotals(plan: Plan, range: DayRange, groups: Map<string, Group>): Promise<void> {
     const kept = plan.dimensions
       .map((dimension, index) => ({ dimension, index }))
       .filter(({ dimension }) => dimension !== "goal" && !dimension.startsWith("prop:"));
@@ -217,7 +240,8 @@ export class AnalyticsQuery {
     };
     // Read from the events, like the converting visitors it is compared with.
     const totals = new Map<string, number>();
-    for (const row of this.all(new QuerySql(totalsPlan, range, []).eventFigures())) {
+    const statement = new QuerySql(totalsPlan, range, []).eventFigures();
+    for (const row of await this.all(statement, totalsPlan.dimensions)) {
       const values = kept.map((_, i) => row[`d${i}`] ?? "(none)");
       totals.set(keyOf(values), num(row.visitors));
     }
@@ -227,23 +251,31 @@ export class AnalyticsQuery {
     }
   }
 
-  private pageGoals(site: string): PageGoal[] {
-    return this.goals.list(site).map((goal) => ({ name: goal.display_name, path: goal.page_path }));
+  private async pageGoals(site: string): Promise<PageGoal[]> {
+    const goals = await this.goals.list(site);
+    return goals.map((goal) => ({ name: goal.display_name, path: goal.page_path }));
   }
 
-  private firstSeen(site: string): number | undefined {
-    const row = this.database()
-      .query("SELECT MIN(started_at) AS first FROM sessions WHERE site = ?1")
-      .get(site) as { first: number | null };
-    return row.first ?? undefined;
+  private async firstSeen(site: string): Promise<number | undefined> {
+    const row = await this.database.get<{ first: number | null }>(
+      "SELECT MIN(started_at) AS first FROM sessions WHERE site = ?1",
+      [site],
+      ["first"],
+    );
+    return row?.first ?? undefined;
   }
 
-  private all(statement: Statement): Row[] {
-    return this.database()
-      .query(statement.sql)
-      .all(...statement.params) as Row[];
+  /** The figures, and the time dimension's bucket index, as numbers on either database. */
+  private all(statement: Statement, dimensions: readonly string[]): Promise<Row[]> {
+    const numbers = [...FIGURES];
+    dimensions.forEach((dimension, index) => {
+      if (isTime(dimension)) numbers.push(`d${index}`);
+    });
+    return this.database.all<Row>(statement.sql, statement.params, numbers);
   }
 }
+
+const FIGURES = ["visitors", "visits", "pageviews", "events", "bounces", "duration"];
 
 const num = (value: unknown) => (typeof value === "number" ? value : 0);
 

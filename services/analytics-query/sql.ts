@@ -2,8 +2,10 @@ import { PROP_PREFIX, type TimeDimension } from "../../schemas/stats-query.ts";
 import { type DayRange, timeBuckets } from "./date-range.ts";
 import { type Filter, isEventDimension, isTime, isVisitDimension, type Plan } from "./plan.ts";
 
-// Portable SQL only (SQLite now, Postgres next): numbered parameters, epoch-ms integer
-// arithmetic for time, LOWER + LIKE for `contains`, no JSON or date functions.
+// Portable SQL only (SQLite and Postgres run the same text): numbered parameters (the Postgres
+// adapter renumbers them as $N), epoch-ms integer arithmetic for time (integer parameters, so
+// both divide as integers), LOWER on both sides of every LIKE (SQLite's LIKE ignores ASCII case,
+// Postgres's does not), ESCAPE '\' spelled out, no JSON or date functions.
 
 /** A page goal: its display name and its path pattern (`*` any characters). */
 export interface PageGoal {
@@ -131,7 +133,7 @@ export class QuerySql {
     const alternatives = [`(e.type = 'custom' AND ${condition("e.name", op, values, this.p)})`];
     for (const goal of pageGoals)
       alternatives.push(
-        `(e.type = 'pageview' AND e.page LIKE ${this.p.add(likeOfPath(goal.path))} ESCAPE '\\')`,
+        `(e.type = 'pageview' AND LOWER(e.page) LIKE LOWER(${this.p.add(likeOfPath(goal.path))}) ESCAPE '\\')`,
       );
     return `(${alternatives.join(" OR ")})`;
   }
@@ -145,8 +147,8 @@ export class QuerySql {
     ];
     for (const goal of this.goals)
       parts.push(
-        `SELECT e0.*, ${this.p.add(goal.name)} AS goal FROM events e0 WHERE ${where}
-          AND e0.type = 'pageview' AND e0.page LIKE ${this.p.add(likeOfPath(goal.path))} ESCAPE '\\'`,
+        `SELECT e0.*, CAST(${this.p.add(goal.name)} AS TEXT) AS goal FROM events e0 WHERE ${where}
+          AND e0.type = 'pageview' AND LOWER(e0.page) LIKE LOWER(${this.p.add(likeOfPath(goal.path))}) ESCAPE '\\'`,
       );
     return `(${parts.join(" UNION ALL ")})`;
   }

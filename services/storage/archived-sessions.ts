@@ -1,4 +1,4 @@
-import type { Database } from "bun:sqlite";
+import type { HistoryDatabase } from "./history-database.ts";
 
 /** Reasons a session ends with; rows with any other `end_reason` (an active one's) are not ended. */
 export const ENDED_REASONS = ["timeout", "ended", "evicted"] as const;
@@ -44,11 +44,11 @@ export interface ArchivedSessionRow {
   visit: Partial<Record<ArchivedVisitField, string>>;
 }
 
-/** What the read needs: the connection, and a way to write the sessions waiting to be written. */
+/** What the read needs: the database (SQLite or Postgres), and a way to write what waits. */
 export interface ArchivedSessionsSource {
-  readonly db: Database;
+  readonly db: HistoryDatabase;
   /** Writes what waits (changed visits, then ended sessions), so the read sees the latest. */
-  flush(): void;
+  flush(): void | Promise<void>;
 }
 
 /**
@@ -56,23 +56,33 @@ export interface ArchivedSessionsSource {
  * starts a new one: the newest row is the one asked for), or undefined. Sessions that ended are
  * first written out, so one that ended a moment ago is found. Read-only otherwise.
  */
-export function findEndedSession(
+export async function findEndedSession(
   store: ArchivedSessionsSource,
   sessionId: string,
-): ArchivedSessionRow | undefined {
+): Promise<ArchivedSessionRow | undefined> {
   try {
-    store.flush();
+    await store.flush();
   } catch {
     // A database that cannot write now still answers for what it holds; they wait for the next flush.
   }
-  const row = store.db
-    .query(
-      `SELECT * FROM sessions WHERE session_id = ? AND end_reason IN ('timeout', 'ended', 'evicted')
-       ORDER BY started_at DESC LIMIT 1`,
-    )
-    .get(sessionId) as Record<string, unknown> | null;
+  const row = await store.db.get(
+    `SELECT * FROM sessions WHERE session_id = ?1 AND end_reason IN ('timeout', 'ended', 'evicted')
+     ORDER BY started_at DESC LIMIT 1`,
+    [sessionId],
+    NUMBER_COLUMNS,
+  );
   return row ? toRow(row) : undefined;
 }
+
+/** BIGINT and INTEGER columns (Postgres answers BIGINT as text). */
+const NUMBER_COLUMNS = [
+  "started_at",
+  "ended_at",
+  "last_activity",
+  "page_views",
+  "journey_truncated",
+  "events",
+];
 
 function toRow(row: Record<string, unknown>): ArchivedSessionRow {
   const visit: Partial<Record<ArchivedVisitField, string>> = {};

@@ -1,10 +1,26 @@
 import type { Database } from "bun:sqlite";
 import { utcDay } from "../clock.ts";
+import { SqliteHistoryDatabase } from "./history-database.ts";
+import {
+  DAY_MS,
+  type HistoryFilter,
+  HistoryReader,
+  type Interval,
+  type RankedKey,
+  type RollupDimension,
+  type TimeseriesPoint,
+} from "./history-reader.ts";
 
-export const DAY_MS = 86_400_000;
-export const INTERVAL_MS = { minute: 60_000, hour: 3_600_000, day: DAY_MS } as const;
-export type Interval = keyof typeof INTERVAL_MS;
-export type RollupDimension = "page" | "country" | "device" | "referrer";
+export {
+  DAY_MS,
+  type HistoryFilter,
+  HistoryQueryError,
+  INTERVAL_MS,
+  type Interval,
+  type RollupDimension,
+  type TimeseriesPoint,
+} from "./history-reader.ts";
+
 /** `page_country` (page and country together) answers the time series filtered by both. */
 const ROLLUP_DIMENSIONS = [
   "page",
@@ -24,36 +40,30 @@ const DIMENSION_COLUMN: Record<(typeof ROLLUP_DIMENSIONS)[number], string> = {
   total: "''",
 };
 
-/** A history question the stored data cannot answer exactly (the caller's request is at fault). */
-export class HistoryQueryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "HistoryQueryError";
-  }
-}
-
-export interface HistoryFilter {
-  site?: string;
-  country?: string;
-  page?: string;
-}
-
-export interface TimeseriesPoint {
-  t: string;
-  pageviews: number;
-  visitors: number;
-}
-
 /**
- * Questions about the past: time series from raw events (from roll-ups for whole days that
- * retention has already removed) and rankings from daily roll-ups (from raw events for days not
- * rolled up yet, today included).
+ * The SQLite history: daily roll-ups written by retention (synchronous, in the store's file), and
+ * the questions about the past answered by `reader` (history-reader.ts), over this database by
+ * default or over Postgres in a cluster (`readFrom`).
  */
 export class History {
+  private reader: HistoryReader;
+
   constructor(
     private db: Database,
-    private readonly retentionMs: number,
-  ) {}
+    retentionMs: number,
+  ) {
+    this.reader = new HistoryReader(new SqliteHistoryDatabase(() => this.db), retentionMs);
+  }
+
+  /** What answers the reads (time series, rankings, export, ended sessions). */
+  get reads(): HistoryReader {
+    return this.reader;
+  }
+
+  /** Answers the reads from `reader` from now on (cluster mode: PostgresHistory's). */
+  readFrom(reader: HistoryReader): void {
+    this.reader = reader;
+  }
 
   /** Uses `db` from now on (storage reopened a database file that was removed under it). */
   attach(db: Database): void {
@@ -101,14 +111,6 @@ export class History {
     return rolled;
   }
 
-  private hasRollup(day: string, dimension: string): boolean {
-    return (
-      this.db
-        .query("SELECT 1 FROM daily_rollups WHERE day = ? AND dimension = ? LIMIT 1")
-        .get(day, dimension) !== null
-    );
-  }
-
   isRolledUp(day: string): boolean {
     return (
       this.db
@@ -123,118 +125,17 @@ export class History {
     interval: Interval,
     filter: HistoryFilter,
     now: number,
-  ): TimeseriesPoint[] {
-    const bucket = INTERVAL_MS[interval];
-    const slots = Math.max(0, Math.ceil((to - from) / bucket));
-    const points: TimeseriesPoint[] = Array.from({ length: slots }, (_, index) => ({
-      t: new Date(from + index * bucket).toISOString(),
-      pageviews: 0,
-      visitors: 0,
-    }));
-    let rawFrom = from;
-    if (interval === "day") {
-      // Whole days that retention has removed are answered from their roll-ups.
-      const cutoff = now - this.retentionMs;
-      for (let index = 0; index < slots && from + (index + 1) * bucket <= cutoff; index++) {
-        const point = points[index] as TimeseriesPoint;
-        Object.assign(point, this.dayFromRollups(utcDay(from + index * bucket), filter));
-        rawFrom = from + (index + 1) * bucket;
-      }
-    }
-    const conditions = ["type = 'pageview'", "received_at >= $rawFrom", "received_at < $to"];
-    const params: Record<string, string | number> = { from, bucket, rawFrom, to };
-    for (const key of ["site", "country", "page"] as const) {
-      const value = filter[key];
-      if (value === undefined) continue;
-      conditions.push(`${key} = $${key}`);
-      params[key] = value;
-    }
-    const rows = this.db
-      .query(
-        `SELECT (received_at - $from) / $bucket AS slot, COUNT(*) AS pageviews,
-           COUNT(DISTINCT session_id) AS visitors
-         FROM events WHERE ${conditions.join(" AND ")} GROUP BY slot`,
-      )
-      .all(params) as { slot: number; pageviews: number; visitors: number }[];
-    for (const row of rows) {
-      const point = points[Math.floor(row.slot)];
-      if (point) {
-        point.pageviews = row.pageviews;
-        point.visitors = row.visitors;
-      }
-    }
-    return points;
+  ): Promise<TimeseriesPoint[]> {
+    return this.reader.timeseries(from, to, interval, filter, now);
   }
 
-  /** Ranked counts over whole UTC days, from roll-ups where they exist and raw events otherwise. */
   top(
     fromDay: string,
     toDay: string,
     dimension: RollupDimension,
     limit: number,
     site: string | undefined,
-  ): { key: string; pageviews: number; visitors: number }[] {
-    const totals = new Map<string, { pageviews: number; visitors: number }>();
-    const add = (key: string, pageviews: number, visitors: number) => {
-      const entry = totals.get(key) ?? { pageviews: 0, visitors: 0 };
-      entry.pageviews += pageviews;
-      entry.visitors += visitors;
-      totals.set(key, entry);
-    };
-    for (let at = Date.parse(`${fromDay}T00:00:00Z`); utcDay(at) <= toDay; at += DAY_MS) {
-      const day = utcDay(at);
-      const rows = this.isRolledUp(day)
-        ? this.db
-            .query(
-              `SELECT key, SUM(pageviews) AS pageviews, SUM(visitors) AS visitors FROM daily_rollups
-               WHERE day = ?1 AND dimension = ?2 AND (?3 IS NULL OR site = ?3) GROUP BY key`,
-            )
-            .all(day, dimension, site ?? null)
-        : this.db
-            .query(
-              `SELECT ${DIMENSION_COLUMN[dimension]} AS key, COUNT(*) AS pageviews, COUNT(DISTINCT session_id) AS visitors
-               FROM events WHERE type = 'pageview' AND received_at >= ?1 AND received_at < ?2 AND (?3 IS NULL OR site = ?3)
-               GROUP BY key`,
-            )
-            .all(at, at + DAY_MS, site ?? null);
-      for (const row of rows as { key: string; pageviews: number; visitors: number }[]) {
-        add(row.key, row.pageviews, row.visitors);
-      }
-    }
-    return [...totals]
-      .map(([key, counts]) => ({ key, ...counts }))
-      .sort((a, b) => b.pageviews - a.pageviews || a.key.localeCompare(b.key))
-      .slice(0, limit);
-  }
-
-  private dayFromRollups(
-    day: string,
-    filter: HistoryFilter,
-  ): { pageviews: number; visitors: number } {
-    const [dimension, key] =
-      filter.page !== undefined && filter.country !== undefined
-        ? ["page_country", `${filter.page}\0${filter.country}`]
-        : filter.page !== undefined
-          ? ["page", filter.page]
-          : filter.country !== undefined
-            ? ["country", filter.country]
-            : ["total", ""];
-    if (
-      dimension === "page_country" &&
-      !this.hasRollup(day, "page_country") &&
-      this.isRolledUp(day)
-    ) {
-      // Rolled up before page-and-country roll-ups existed (schema < 3), its raw events gone.
-      throw new HistoryQueryError(
-        `${day} was rolled up without page-and-country figures and its raw events are past retention: filter by page or by country, not both, for that day`,
-      );
-    }
-    const row = this.db
-      .query(
-        `SELECT COALESCE(SUM(pageviews), 0) AS pageviews, COALESCE(SUM(visitors), 0) AS visitors
-         FROM daily_rollups WHERE day = ?1 AND dimension = ?2 AND key = ?3 AND (?4 IS NULL OR site = ?4)`,
-      )
-      .get(day, dimension, key, filter.site ?? null) as { pageviews: number; visitors: number };
-    return row;
+  ): Promise<RankedKey[]> {
+    return this.reader.top(fromDay, toDay, dimension, limit, site);
   }
 }

@@ -945,7 +945,7 @@ describe("history API", () => {
     ]);
     // A day rolled up before page-and-country roll-ups existed cannot answer that filter.
     server.services.database.db.run("DELETE FROM daily_rollups WHERE dimension = 'page_country'");
-    expect(() =>
+    await expect(
       server.services.database.history.timeseries(
         Date.UTC(2026, 2, 10),
         Date.UTC(2026, 2, 11),
@@ -953,6 +953,6 @@ describe("history API", () => {
         { page: "/x", country: "ES" },
         clock.now(),
       ),
-    ).toThrow(HistoryQueryError);
+    ).rejects.toThrow(HistoryQueryError);
   });
 });
