@@ -76,6 +76,7 @@ export const envSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   API_TOKEN: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  METRICS_TOKEN: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   CORS_ORIGINS: z.string().min(1).default("*"),
   // The earlier systems' clients read their counts with no token: opt in to let them.
@@ -152,6 +153,7 @@ export const envSchema = z.object({
 /** Variables whose values are never repeated in an error message or a log. */
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   "API_TOKEN",
+  "METRICS_TOKEN",
   // URLs may carry a password.
   "REDIS_URL",
   "DATABASE_URL",

@@ -14,6 +14,8 @@ export const configSchema = envSchema.transform((e) =>
     host: e.HOST,
     /** Undefined until start-up resolves one (generated and kept in DATA_DIR when unset). */
     apiToken: e.API_TOKEN,
+    /** A second token that opens only GET /metrics (a scraper need not read visitors). */
+    metricsToken: e.METRICS_TOKEN,
     dataDir: e.DATA_DIR,
     /** `"*"` or an explicit allow-list. */
     corsOrigins: corsOrigins(e.CORS_ORIGINS),

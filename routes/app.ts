@@ -111,7 +111,7 @@ export function createApp(services: Services) {
     "/",
     statusRoutes(() => enricher.bots_filtered),
   );
-  app.route("/", metricsRoutes(metrics, undefined));
+  app.route("/", metricsRoutes(metrics, config.metricsToken));
   app.openAPIRegistry.registerPath(websocketRoute);
   app.route("/api", hitCounterRoutes(config));
   app.route("/api/v1", countryTrackerRoutes(config));

@@ -96,3 +96,22 @@ describe("GET /metrics", () => {
     }
   });
 });
+
+describe("METRICS_TOKEN", () => {
+  const METRICS_TOKEN = "scraper-token-0123456789";
+  let server: TestServer;
+  beforeAll(() => {
+    server = startTestServer({ METRICS_TOKEN });
+  });
+  afterAll(() => server.stop());
+
+  test("opens /metrics and nothing else; the API token still opens /metrics", async () => {
+    const scraper = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
+    expect((await server.request("/metrics", scraper)).status).toBe(200);
+    expect((await server.request("/api/analytics/summary", scraper)).status).toBe(401);
+    expect((await server.request("/api/status", scraper)).status).toBe(401);
+    expect((await server.request("/metrics", { auth: true })).status).toBe(200);
+    const wrong = { headers: { authorization: "Bearer not-the-scraper-token" } };
+    expect((await server.request("/metrics", wrong)).status).toBe(401);
+  });
+});
