@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config/index.ts";
-import { startServer } from "./server.ts";
+import { launchServer } from "./server.ts";
 import { TOKEN_FILE } from "./services/api-token.ts";
 
 let config: ReturnType<typeof loadConfig>;
@@ -13,12 +13,12 @@ try {
   throw error;
 }
 
-let running: ReturnType<typeof startServer>;
+let running: Awaited<ReturnType<typeof launchServer>>;
 try {
-  running = startServer(config);
+  running = await launchServer(config);
 } catch (error) {
   // One line, whatever failed (opening, checking, migrating the database, replaying the log, the
-  // port): a damaged database must never leave a silent process behind.
+  // port, reaching Redis or Postgres): a damaged database must never leave a silent process behind.
   const reason = error instanceof Error ? error.message : String(error);
   console.error(`Footfall cannot start: ${reason.replace(/\s*\n\s*/g, " ")}`);
   process.exit(1);

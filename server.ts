@@ -4,6 +4,7 @@ import { createApp } from "./routes/app.ts";
 import { dashboardSocketHandler, upgradeDashboard, WEBSOCKET_PATH } from "./routes/websocket.ts";
 import { resolveApiToken } from "./services/api-token.ts";
 import { type Clock, systemClock } from "./services/clock.ts";
+import { ClusterRuntime } from "./services/cluster/cluster-runtime.ts";
 import { createServices, type Services } from "./services/container.ts";
 import { createLogger, type Logger } from "./services/logger.ts";
 import type { DashboardSocketData } from "./services/realtime-hub.ts";
@@ -24,10 +25,44 @@ export interface StartOptions {
   logger?: Logger;
 }
 
+/** Starts a single process (SQLite); cluster mode starts through `launchServer`. */
 export function startServer(config: Config, options: StartOptions = {}): RunningServer {
+  if (config.cluster) throw new Error("cluster mode starts with launchServer (asynchronous)");
   const logger = options.logger ?? createLogger(config.logLevel);
   const { token, source } = resolveApiToken(config.apiToken, config.dataDir);
   const services = createServices(config, token, logger, options.clock ?? systemClock);
+  return serve(config, services, source);
+}
+
+/**
+ * Starts either mode: in cluster mode it connects Redis and Postgres, restores the live state
+ * from them and tails the stream before it listens.
+ */
+export async function launchServer(
+  config: Config,
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  if (!config.cluster) return startServer(config, options);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const { token, source } = resolveApiToken(config.apiToken, config.dataDir);
+  const cluster = await ClusterRuntime.connect(config.cluster, logger);
+  let services: Services | undefined;
+  try {
+    services = createServices(config, token, logger, options.clock ?? systemClock, cluster);
+    await services.start();
+    return serve(config, services, source);
+  } catch (error) {
+    await cluster.close();
+    services?.database.close();
+    throw error;
+  }
+}
+
+function serve(
+  config: Config,
+  services: Services,
+  source: RunningServer["tokenSource"],
+): RunningServer {
   const app = createApp(services);
   const websocket = dashboardSocketHandler(services);
   // Bun answers a body over this with its own 413 before we see it; ours (JSON) fires first.

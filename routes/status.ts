@@ -19,9 +19,9 @@ import { WEBSOCKET_PATH } from "./websocket.ts";
 
 type HealthStatus = "healthy" | "degraded" | "shutting_down";
 
-function healthStatus({ lifecycle, database }: Services): HealthStatus {
+function healthStatus({ lifecycle, log, cluster }: Services): HealthStatus {
   if (lifecycle.draining.aborted) return "shutting_down";
-  return database.log.degraded ? "degraded" : "healthy";
+  return log.degraded || cluster?.postgresDown ? "degraded" : "healthy";
 }
 
 const tags = ["Operations"];
@@ -74,8 +74,9 @@ export function statusRoutes(botsFiltered: () => number) {
       };
       return status === "healthy" ? c.json(body, 200) : c.json(body, 503);
     })
-    .openapi(statusRoute, (c) => {
-      const { live, hub, compat, clock, startedAt, config, database } = c.var.services;
+    .openapi(statusRoute, async (c) => {
+      const { live, hub, compat, clock, startedAt, config, log, cluster, pipeline } =
+        c.var.services;
       const { total_active, total_today, pages_visited } = live.currentStats();
       return c.json(
         {
@@ -95,7 +96,12 @@ export function statusRoutes(botsFiltered: () => number) {
             ...live.status(),
             bots_filtered: botsFiltered(),
             compat: compat.fill(),
-            storage: { durability: config.storage.durability, ...database.log.stats() },
+            storage: {
+              durability: config.storage.durability,
+              ...log.stats(),
+              degraded: log.degraded,
+            },
+            ...(cluster ? { cluster: await cluster.status(pipeline.position) } : {}),
             memory: memory(),
             limits: config.limits,
             generated_at: new Date(clock.now()).toISOString(),

@@ -83,6 +83,17 @@ export const statusResponseSchema = z
         durability: z.enum(["normal", "strict"]),
         degraded: z.boolean(),
       }),
+      cluster: z
+        .strictObject({
+          instance: z.string(),
+          stream_position: z.number().int().describe("the stream's last position"),
+          applied_position: z.number().int().describe("the last position this instance applied"),
+          lag_events: z.number().int(),
+          archive_position: z.number().int().describe("every position up to it is in Postgres"),
+          postgres: z.enum(["ok", "unreachable"]),
+        })
+        .optional()
+        .describe("Cluster mode only (REDIS_URL and DATABASE_URL set): see docs/cluster.md"),
       memory: memorySchema,
       limits: z.record(z.string(), z.number()),
       generated_at: z.iso.datetime(),

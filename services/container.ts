@@ -3,9 +3,11 @@ import { AlertDetector } from "./alert-detector.ts";
 import { AnalyticsQuery } from "./analytics-query/analytics-query.ts";
 import { AnalyticsStore } from "./analytics-store.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import type { ClusterRuntime } from "./cluster/cluster-runtime.ts";
 import { CompatCounters } from "./compat-counters.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import type { Logger } from "./logger.ts";
+import type { EventLog } from "./pipeline/event-log.ts";
 import { Ingestion } from "./pipeline/ingestion.ts";
 import { Pipeline, type Projection } from "./pipeline/pipeline.ts";
 import { RealtimeHub, TICK_MS } from "./realtime-hub.ts";
@@ -18,8 +20,15 @@ export interface Services {
   readonly apiToken: string;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** The durable store (SQLite): the event log, snapshots, archived sessions, history. */
+  /**
+   * The durable store (SQLite): the event log, snapshots, archived sessions, history. In cluster
+   * mode, this instance's own copy of the sessions (every instance applies every event).
+   */
   readonly database: Storage;
+  /** The event log ingestion appends to and the pipeline follows: SQLite's, or the Redis Stream. */
+  readonly log: ServiceLog;
+  /** Present in cluster mode (REDIS_URL and DATABASE_URL): the shared stream, archive, snapshots. */
+  readonly cluster?: ClusterRuntime;
   /** The live state in memory: sessions, today's counters, the last minute. */
   readonly live: AnalyticsStore;
   /** The live sessions' rows in `sessions`, flushed on the archive timer and before each query. */
@@ -34,7 +43,12 @@ export interface Services {
   readonly lifecycle: Lifecycle;
   readonly startedAt: number;
   /** What start-up restored: events replayed from the log after the snapshot. */
-  readonly restored: { fromSnapshot: boolean; replayedEvents: number; ms: number };
+  readonly restored: Restored;
+  /**
+   * The asynchronous part of start-up, before serving: in cluster mode the live state is restored
+   * from Postgres and the stream, then the stream is tailed. Nothing to do otherwise.
+   */
+  start(): Promise<void>;
   /** Saves a snapshot at once, in one transaction (and one event-loop turn). */
   saveSnapshot(): void;
   /**
@@ -44,15 +58,31 @@ export interface Services {
   saveSnapshotInTurns(turns?: SnapshotTurns): Promise<boolean>;
 }
 
+export interface Restored {
+  fromSnapshot: boolean;
+  replayedEvents: number;
+  ms: number;
+}
+
+/** The log as the services use it: appends, replay, health and figures for /api/status. */
+export type ServiceLog = EventLog & {
+  readonly degraded: boolean;
+  stats(): Record<string, unknown>;
+};
+
 /** Replay logs its progress this often, so a long start-up is never silent. */
 const REPLAY_PROGRESS_MS = 1000;
 
-/** Builds the domain: the log, the projections that follow it, the reactions, the timers. */
+/**
+ * Builds the domain: the log, the projections that follow it, the reactions, the timers. With a
+ * `cluster`, the log is its Redis Stream and `start()` restores the state (see Services.start).
+ */
 export function createServices(
   config: Config,
   apiToken: string,
   logger: Logger,
   clock: Clock = systemClock,
+  cluster?: ClusterRuntime,
 ): Services {
   const database = Storage.open({
     dataDir: config.dataDir,
@@ -94,11 +124,16 @@ export function createServices(
   const pipeline = new Pipeline(projections, (stage, err) =>
     logger.error({ err, stage }, "pipeline stage failed"),
   );
-  database.log.onSubscriberError((err) => logger.error({ err }, "event log subscriber failed"));
+  const log: ServiceLog = cluster?.log ?? database.log;
+  (cluster?.log ?? database.log).onSubscriberError((err) =>
+    logger.error({ err }, "event log subscriber failed"),
+  );
 
-  const restored = restore(database, pipeline, logger);
+  const restored: Restored = cluster
+    ? { fromSnapshot: false, replayedEvents: 0, ms: 0 }
+    : restore(database, pipeline, logger);
   // The snapshot's sessions may have changed after the last flush before the stop.
-  visits.markAllActive(clock.now());
+  if (!cluster) visits.markAllActive(clock.now());
   /** Every visit as it stands now in `sessions`: the live ones, then those that ended. */
   const flushVisits = () => {
     visits.flush();
@@ -108,7 +143,8 @@ export function createServices(
     beforeRead: flushVisits,
     retentionDays: config.storage.retentionDays,
   });
-  pipeline.follow(database.log);
+  // In cluster mode nothing is delivered before start() replays and starts the tail.
+  pipeline.follow(log);
 
   const hub = new RealtimeHub(live, clock, logger, {
     maxDashboards: config.limits.maxDashboards,
@@ -118,10 +154,10 @@ export function createServices(
     totalUnsentBytes: config.limits.wsTotalBackpressureBytes,
   });
   hub.replayAlertsFrom(() => alerts.current());
-  hub.resumeFrom(database.log);
+  hub.resumeFrom(log);
   pipeline.react(hub);
 
-  const ingestion = new Ingestion(database.log, live, clock);
+  const ingestion = new Ingestion(log, live, clock);
   const snapshotSave = () => ({ position: pipeline.position, ticked: pipeline.tickedState() });
   /** Releases the pipeline held by a snapshot in turns, if one is reading the state. */
   let releaseHold: (() => void) | undefined;
@@ -175,11 +211,19 @@ export function createServices(
     {
       flushRealtime: () => hub.flush(),
       tick: () => pipeline.tick(clock.now()),
-      archive: flushVisits,
-      snapshotInTurns: () => saveSnapshotInTurns(),
+      archive: () => {
+        flushVisits();
+        void cluster?.probePostgres();
+      },
+      // One instance writes the cluster's snapshot each interval (the others find it fresh).
+      snapshotInTurns: () =>
+        cluster
+          ? cluster.saveSnapshot(pipeline, config.storage.snapshotIntervalMs / 2)
+          : saveSnapshotInTurns(),
       cleanup: () => logger.info(database.cleanup(clock.now()), "cleanup"),
       closeDashboards: () => hub.closeAll(),
       async closeStorage() {
+        if (cluster) await cluster.log.commit();
         database.log.commit();
         try {
           visits.flush();
@@ -188,20 +232,25 @@ export function createServices(
         }
         // Let the requests whose events just committed be answered before the snapshot.
         await new Promise((resolve) => setImmediate(resolve));
-        saveSnapshot();
+        if (cluster) {
+          await cluster.saveSnapshot(pipeline, 0);
+          await cluster.close();
+        } else saveSnapshot();
         database.close();
       },
     },
     logger,
   );
 
-  logger.info(restored, "live state restored");
+  if (!cluster) logger.info(restored, "live state restored");
   return {
     config,
     apiToken,
     clock,
     logger,
     database,
+    log,
+    cluster,
     live,
     visits,
     analytics,
@@ -215,6 +264,12 @@ export function createServices(
     startedAt: clock.now(),
     saveSnapshot,
     saveSnapshotInTurns,
+    async start() {
+      if (!cluster) return;
+      Object.assign(restored, await cluster.start(pipeline));
+      visits.markAllActive(clock.now());
+      logger.info(restored, "live state restored");
+    },
   };
 }
 

@@ -18,6 +18,11 @@ export interface EventLog {
   append(events: readonly VisitorEvent[], receivedAt: number): Promise<readonly CommittedEvent[]>;
   /** The events after `position`, in log order. */
   readFrom(position: number, pageSize?: number): Iterable<CommittedEvent>;
+  /**
+   * The events after `position`, in log order, read over the network (a shared log whose
+   * synchronous `readFrom` holds only recent events): replay prefers it when present.
+   */
+  readFromAsync?(position: number, pageSize?: number): AsyncIterable<CommittedEvent>;
   /** The position of the last committed event (0 when none). */
   lastPosition(): number;
   subscribe(listener: CommitListener): () => void;

@@ -71,6 +71,30 @@ export class Pipeline {
   }
 
   /**
+   * As `replay`, from any source of committed events in order (the log's `readFromAsync` when it
+   * has one, else `readFrom`): a shared log is read over the network, a page at a time. Yields to
+   * the loop between pages only; the events are applied exactly as `replay` applies them.
+   */
+  async replayAsync(
+    source: EventLog | AsyncIterable<CommittedEvent>,
+    position: number,
+    progress?: (replayed: number) => void,
+  ): Promise<number> {
+    const events =
+      Symbol.asyncIterator in source
+        ? source
+        : (source.readFromAsync?.(position) ?? source.readFrom(position));
+    let replayed = 0;
+    for await (const committed of events) {
+      if (committed.position <= this.appliedPosition) continue;
+      this.project(committed);
+      replayed++;
+      if (progress && replayed % 10_000 === 0) progress(replayed);
+    }
+    return replayed;
+  }
+
+  /**
    * Stops applying commits and ticks until the returned release is called (commits are kept, in
    * order, and applied then, followed by the latest tick): the state stays as it is while it is
    * read over several turns. Appends still resolve meanwhile: their events are durable, and
