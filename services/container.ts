@@ -4,7 +4,9 @@ import { AnalyticsQuery } from "./analytics-query/analytics-query.ts";
 import { AnalyticsStore } from "./analytics-store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { ClusterRuntime } from "./cluster/cluster-runtime.ts";
+import { SharedSalts } from "./cluster/shared-salt.ts";
 import { CompatCounters } from "./compat-counters.ts";
+import type { SaltSource } from "./enrich/visitor-id.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import type { Logger } from "./logger.ts";
 import type { EventLog } from "./pipeline/event-log.ts";
@@ -29,6 +31,8 @@ export interface Services {
   readonly log: ServiceLog;
   /** Present in cluster mode (REDIS_URL and DATABASE_URL): the shared stream, archive, snapshots. */
   readonly cluster?: ClusterRuntime;
+  /** Cluster mode: the visitor-id salt of the day, shared through Redis (the enricher's). */
+  readonly salts?: SaltSource;
   /** The live state in memory: sessions, today's counters, the last minute. */
   readonly live: AnalyticsStore;
   /** The live sessions' rows in `sessions`, flushed on the archive timer and before each query. */
@@ -157,7 +161,8 @@ export function createServices(
   hub.resumeFrom(log);
   pipeline.react(hub);
 
-  const ingestion = new Ingestion(log, live, clock);
+  const salts = cluster ? new SharedSalts(cluster.redis, clock, logger) : undefined;
+  const ingestion = new Ingestion(log, live, clock, salts && (() => salts.ready()));
   const snapshotSave = () => ({ position: pipeline.position, ticked: pipeline.tickedState() });
   /** Releases the pipeline held by a snapshot in turns, if one is reading the state. */
   let releaseHold: (() => void) | undefined;
@@ -233,6 +238,7 @@ export function createServices(
         // Let the requests whose events just committed be answered before the snapshot.
         await new Promise((resolve) => setImmediate(resolve));
         if (cluster) {
+          salts?.stop();
           await cluster.saveSnapshot(pipeline, 0);
           await cluster.close();
         } else saveSnapshot();
@@ -251,6 +257,7 @@ export function createServices(
     database,
     log,
     cluster,
+    salts,
     live,
     visits,
     analytics,
@@ -267,6 +274,7 @@ export function createServices(
     async start() {
       if (!cluster) return;
       Object.assign(restored, await cluster.start(pipeline));
+      await salts?.start();
       visits.markAllActive(clock.now());
       logger.info(restored, "live state restored");
     },

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { CountryLookup, isoCountry } from "./country.ts";
 import { sourceOf } from "./source.ts";
 import { UserAgentCache } from "./user-agent.ts";
-import { VisitorIds } from "./visitor-id.ts";
+import { type SaltSource, VisitorIds } from "./visitor-id.ts";
 
 /** What the request itself says of the visitor. The IP is used for lookups here, never kept. */
 export interface VisitorRequest {
@@ -24,8 +24,9 @@ export class VisitorEnricher {
   private readonly countries: CountryLookup;
   private botsFiltered = 0;
 
-  constructor(options: { clock: Clock; geoipDatabase?: string }) {
-    this.visitorIds = new VisitorIds(options.clock);
+  /** `salts`: the day's salt shared by a cluster's instances (its own random one otherwise). */
+  constructor(options: { clock: Clock; geoipDatabase?: string; salts?: SaltSource }) {
+    this.visitorIds = new VisitorIds(options.clock, undefined, options.salts);
     this.countries = new CountryLookup(options.geoipDatabase);
   }
 

@@ -3,7 +3,7 @@ import type { EventInput } from "../../schemas/event.ts";
 import type { AnalyticsStore } from "../analytics-store.ts";
 import type { Clock } from "../clock.ts";
 import { toVisitorEvent } from "../event-normalizer.ts";
-import type { EventLog } from "./event-log.ts";
+import { type EventLog, StorageUnavailableError } from "./event-log.ts";
 
 /**
  * The one way an event enters Footfall: normalise, stamp the receive time, append to the log.
@@ -15,6 +15,8 @@ export class Ingestion {
     private readonly log: EventLog,
     private readonly live: AnalyticsStore,
     private readonly clock: Clock,
+    /** Awaited before enriching (cluster mode: the day's shared salt fetched from Redis). */
+    private readonly beforeEnrich?: () => Promise<void>,
   ) {}
 
   /**
@@ -28,7 +30,14 @@ export class Ingestion {
     const receivedAt = this.clock.now();
     const events = inputs.map((input) => toVisitorEvent(input, receivedAt));
     // The tracker endpoint's enrichment, before the log: stored and replayed with the event.
-    if (enrich !== undefined) for (const event of events) enrich(event);
+    if (enrich !== undefined) {
+      if (this.beforeEnrich) {
+        await this.beforeEnrich().catch((error: unknown) => {
+          throw new StorageUnavailableError(error);
+        });
+      }
+      for (const event of events) enrich(event);
+    }
     await this.log.append(events, receivedAt);
     const site = events[events.length - 1]?.site;
     return { events, statsJson: this.live.currentStatsJson({ site }) };
