@@ -73,6 +73,7 @@ export function createApp(services: Services) {
   const enricher = new VisitorEnricher({
     clock: services.clock,
     geoipDatabase: config.geoipDatabase,
+    salts: services.salts,
   });
   const metrics = new Metrics({
     dashboardsConnected: () => services.hub.dashboardCount,
