@@ -1,4 +1,5 @@
 import { RedisClient, type SQL } from "bun";
+import { PostgresEventProps } from "./postgres-event-props.ts";
 import { archiveEvents, recordArchivePosition } from "./postgres-schema.ts";
 import {
   DEFAULT_STREAM,
@@ -22,6 +23,8 @@ export interface ArchiverOptions {
   /** Archived events stay in the stream at least this long (instances catching up read them). */
   trimMarginMs?: number;
   trimIntervalMs?: number;
+  /** A custom event property's distinct values kept per site and UTC day (PROP_VALUES_PER_DAY). */
+  propValuesPerDay?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -44,7 +47,8 @@ export class Archiver {
   /** Archived-through positions as seen over time, oldest first: trimming waits out the margin. */
   private checkpoints: { position: number; at: number }[] = [];
   private trimmedThrough = 0;
-  readonly totals = { archived: 0, claimed: 0, batches: 0 };
+  readonly totals = { archived: 0, claimed: 0, batches: 0, props: 0 };
+  private readonly props: PostgresEventProps;
   private readonly stream: string;
   private readonly group: string;
   private readonly batchSize: string;
@@ -62,6 +66,7 @@ export class Archiver {
     this.claimIdleMs = options.claimIdleMs ?? 30_000;
     this.trimMarginMs = options.trimMarginMs ?? 10 * 60_000;
     this.trimIntervalMs = options.trimIntervalMs ?? 5000;
+    this.props = new PostgresEventProps(options.propValuesPerDay ?? 100);
   }
 
   /** Joins the group (creating it, from the stream's start, when it is the first) and runs. */
@@ -138,12 +143,23 @@ export class Archiver {
     } while (cursor !== "0-0" && !this.stopped);
   }
 
-  /** Inserted (a position already there is skipped), then acknowledged: never the other way. */
+  /**
+   * Inserted (a position already there is skipped) with the custom events' properties in one
+   * transaction, then acknowledged: never the other way.
+   */
   private async archive(entries: StreamEntry[]): Promise<number> {
     // XAUTOCLAIM answers a trimmed entry as null fields: nothing left to archive.
     const present = entries.filter((entry) => Array.isArray(entry?.[1]));
     if (present.length === 0) return 0;
-    await archiveEvents(this.options.sql, present.map(decodeEntry));
+    const events = present.map(decodeEntry);
+    this.totals.props += await this.options.sql.begin(async (tx) => {
+      const inserted = await archiveEvents(tx, events);
+      // Only the events this batch inserted: a retried batch's properties are already there.
+      return this.props.write(
+        tx,
+        events.filter((event) => inserted.has(event.position)),
+      );
+    });
     await this.redis.send("XACK", [this.stream, this.group, ...present.map(([id]) => id)]);
     this.totals.archived += present.length;
     this.totals.batches++;

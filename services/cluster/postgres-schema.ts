@@ -53,6 +53,64 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description:
+      "the history the query module reads: visits (sessions as SQLite's after its migrations 6 and 8), sites, goals, custom events' properties; events' id (their position, as SQLite names it) and the query's index",
+    sql: `
+      CREATE TABLE sessions (
+        session_id TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        ended_at BIGINT NOT NULL,
+        end_reason TEXT NOT NULL,
+        site TEXT NOT NULL,
+        country TEXT NOT NULL,
+        device TEXT NOT NULL,
+        entry_page TEXT NOT NULL,
+        exit_page TEXT NOT NULL,
+        page_views INTEGER NOT NULL,
+        journey TEXT NOT NULL,
+        journey_truncated INTEGER NOT NULL,
+        last_activity BIGINT,
+        visitor_key TEXT,
+        events INTEGER,
+        title TEXT,
+        source TEXT, referrer TEXT,
+        utm_source TEXT, utm_medium TEXT, utm_campaign TEXT, utm_content TEXT, utm_term TEXT,
+        browser TEXT, os TEXT, region TEXT, city TEXT,
+        PRIMARY KEY (session_id, started_at)
+      );
+      CREATE INDEX sessions_site_started_at ON sessions (site, started_at);
+      CREATE INDEX sessions_started_at ON sessions (started_at);
+      CREATE TABLE sites (
+        site TEXT PRIMARY KEY,
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL
+      );
+      CREATE TABLE goals (
+        id SERIAL PRIMARY KEY,
+        site TEXT NOT NULL,
+        page_path TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (site, page_path)
+      );
+      CREATE TABLE event_props (
+        event_id BIGINT NOT NULL,
+        site TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (event_id, key)
+      );
+      CREATE INDEX event_props_site_key ON event_props (site, key, received_at);
+      ALTER TABLE events ADD COLUMN id BIGINT GENERATED ALWAYS AS (position) STORED;
+      CREATE UNIQUE INDEX events_id ON events (id);
+      DROP INDEX events_site_received_at;
+      CREATE INDEX events_site_received_at_covering ON events (site, received_at)
+        INCLUDE (type, page, visitor_id, user_id, session_id, id);
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.at(-1)?.version ?? 0;
@@ -134,10 +192,18 @@ export function eventRow({ position, event, receivedAt }: CommittedEvent): Recor
   return row;
 }
 
-/** Writes the events once each: a position already archived (a batch retried) is left as it is. */
-export async function archiveEvents(sql: SQL, events: readonly CommittedEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await sql`INSERT INTO events ${sql(events.map(eventRow))} ON CONFLICT (position) DO NOTHING`;
+/**
+ * Writes the events once each: a position already archived (a batch retried) is left as it is.
+ * Answers the positions this call inserted (their properties are to be written with them).
+ */
+export async function archiveEvents(
+  sql: SQL,
+  events: readonly CommittedEvent[],
+): Promise<Set<number>> {
+  if (events.length === 0) return new Set();
+  const rows = (await sql`INSERT INTO events ${sql(events.map(eventRow))}
+    ON CONFLICT (position) DO NOTHING RETURNING position`) as { position: string | number }[];
+  return new Set(rows.map((row) => Number(row.position)));
 }
 
 /** Records that every position up to `position` is archived (never moves back). */
