@@ -253,6 +253,9 @@ describe("read API", () => {
       slow_readers_dropped: 0,
       detailed_stats_built: 0,
       detailed_stats_served: 0,
+      visitor_batches_sent: 0,
+      events_coalesced: 0,
+      batch_events_dropped: 0,
     });
     expect(data.uptime).toBeGreaterThanOrEqual(0);
     expect(data.uptime).toBeLessThan(600);

@@ -53,16 +53,17 @@ describe("API documentation", () => {
       "POST /api/v1/stats",
       "GET /api/v1/stats",
       "GET /api/openapi.json",
+      "GET /metrics",
       "GET /",
     ]) {
       expect(documented).toContain(route);
     }
-    // And nothing the app serves under /api or /health is left out (pages and assets aside; the
+    // And nothing the app serves under /api, /health or /metrics is left out (pages and assets aside; the
     // root is documented for its JSON answer).
     const served = createApp(server.services)
       .routes.filter((route) => route.method !== "ALL")
       .map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, "{$1}")}`)
-      .filter((route) => / \/(api|health)/.test(route));
+      .filter((route) => / \/(api|health|metrics)/.test(route));
     expect([...new Set(served)].sort()).toEqual(
       documented.filter((route) => route !== "GET /ws" && route !== "GET /").sort(),
     );
