@@ -4,6 +4,8 @@ import { AnalyticsQuery } from "./analytics-query/analytics-query.ts";
 import { AnalyticsStore } from "./analytics-store.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { ClusterRuntime } from "./cluster/cluster-runtime.ts";
+import { ClusterVisits } from "./cluster/cluster-visits.ts";
+import { PostgresHistory } from "./cluster/postgres-history.ts";
 import { SharedSalts } from "./cluster/shared-salt.ts";
 import { CompatCounters } from "./compat-counters.ts";
 import type { SaltSource } from "./enrich/visitor-id.ts";
@@ -11,7 +13,7 @@ import { Lifecycle } from "./lifecycle.ts";
 import type { Logger } from "./logger.ts";
 import type { EventLog } from "./pipeline/event-log.ts";
 import { Ingestion } from "./pipeline/ingestion.ts";
-import { Pipeline, type Projection } from "./pipeline/pipeline.ts";
+import { Pipeline, type Projection, type Step } from "./pipeline/pipeline.ts";
 import { RealtimeHub, TICK_MS } from "./realtime-hub.ts";
 import type { SnapshotTurns } from "./storage/snapshots.ts";
 import { Storage } from "./storage/storage.ts";
@@ -105,7 +107,24 @@ export function createServices(
     maxLiveStateBytes: config.limits.maxLiveStateBytes,
     answerMaxBytes: config.limits.answerMaxBytes,
   });
-  const visits = new VisitRollup(live, (records) => database.writeVisits(records));
+  // Cluster mode: visits, history and the query module are Postgres's, shared by every instance.
+  const postgres = cluster
+    ? new PostgresHistory(cluster.sql, {
+        clock,
+        analytics: {
+          beforeRead: async () => {
+            visits.flush();
+            await clusterVisits?.write();
+          },
+          retentionDays: config.storage.retentionDays,
+        },
+      })
+    : undefined;
+  const clusterVisits = postgres && new ClusterVisits(postgres, logger);
+  if (postgres) database.history.readFrom(postgres.reader);
+  const visits = new VisitRollup(live, (records) =>
+    clusterVisits ? clusterVisits.add(records) : database.writeVisits(records),
+  );
   const compat = new CompatCounters(config.limits.maxCompatKeys);
   const alerts = new AlertDetector(live, clock, {
     threshold: config.alertThreshold,
@@ -113,14 +132,16 @@ export function createServices(
   });
   // Ended sessions wait here to be archived; replayed too, so a crash loses none (the write is
   // idempotent).
+  const recordEnded = (step: Step) => {
+    for (const ended of step.ended) {
+      if (clusterVisits) clusterVisits.addEnded(ended);
+      else database.recordEndedSession(ended);
+    }
+  };
   const sessionHistory: Projection = {
     name: "session-history",
-    apply: (step) => {
-      for (const ended of step.ended) database.recordEndedSession(ended);
-    },
-    tick: (step) => {
-      for (const ended of step.ended) database.recordEndedSession(ended);
-    },
+    apply: recordEnded,
+    tick: recordEnded,
   };
   // The projections, in the order each event (and tick) is applied: the alerts read the live
   // counts, the session history what the others ended. A new stateful projection goes here.
@@ -142,11 +163,14 @@ export function createServices(
   const flushVisits = () => {
     visits.flush();
     database.flushEndedSessions();
+    void clusterVisits?.write();
   };
-  const analytics = new AnalyticsQuery(() => database.db, clock, {
-    beforeRead: flushVisits,
-    retentionDays: config.storage.retentionDays,
-  });
+  const analytics =
+    postgres?.analytics ??
+    new AnalyticsQuery(() => database.db, clock, {
+      beforeRead: flushVisits,
+      retentionDays: config.storage.retentionDays,
+    });
   // In cluster mode nothing is delivered before start() replays and starts the tail.
   pipeline.follow(log);
 
@@ -235,6 +259,7 @@ export function createServices(
         } catch (err) {
           logger.error({ err }, "writing the active sessions failed");
         }
+        await clusterVisits?.write();
         // Let the requests whose events just committed be answered before the snapshot.
         await new Promise((resolve) => setImmediate(resolve));
         if (cluster) {

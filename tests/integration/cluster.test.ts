@@ -150,6 +150,32 @@ describe.skipIf(!hasRedis || !hasPostgres)(
       for (const instance of live.slice(1)) expect(await answers(instance)).toEqual(expected);
     });
 
+    test("history, visits and the query endpoint read the shared Postgres: every instance answers alike", async () => {
+      const live = instances.slice(0, 3);
+      await eventually(async () => {
+        const cluster = await status(live[0] as ServerProcess);
+        return cluster.archive_position >= cluster.stream_position;
+      }, 15_000);
+      const history = async (instance: ServerProcess) => {
+        const exported = await fetch(`${instance.url}/api/events/export`, { headers: AUTH });
+        expect(exported.status).toBe(200);
+        const query = await read(
+          instance,
+          "/api/analytics/query?site=default&metrics=visitors,visits,pageviews&date_range=day",
+        );
+        const top = await read(instance, "/api/analytics/top?dimension=page&limit=100");
+        return {
+          exported: (await exported.text()).trim().split("\n").length,
+          query: query.results ?? query.data,
+          top: top.data,
+        };
+      };
+      const first = await history(live[0] as ServerProcess);
+      expect(first.exported).toBe(60);
+      expect(first.query).toBeTruthy();
+      for (const instance of live.slice(1)) expect(await history(instance)).toEqual(first);
+    });
+
     test("the rate limit counts a client's requests on every instance together", async () => {
       const ip = freshIp();
       const statuses: number[] = [];
