@@ -5,12 +5,15 @@ import type { Alert } from "./protocol.ts";
 const KIND_LABELS: Record<Alert["kind"], string> = {
   spike: "Spike",
   spike_ended: "Spike ended",
+  drop: "Traffic drop",
+  drop_ended: "Traffic back",
   milestone: "Milestone",
 };
 
 /** How a replayed alert (the state sent on connect) is told apart from one that just happened. */
 const REPLAYED_LABELS: Partial<Record<Alert["kind"], string>> = {
   spike: "in progress",
+  drop: "in progress",
   milestone: "earlier today",
 };
 

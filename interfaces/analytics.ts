@@ -60,7 +60,7 @@ export type SessionView = z.infer<typeof sessionSchema>;
 
 export type SessionEndReason = "timeout" | "ended" | "evicted";
 
-export type AlertKind = "spike" | "spike_ended" | "milestone";
+export type AlertKind = "spike" | "spike_ended" | "drop" | "drop_ended" | "milestone";
 
 export interface Alert {
   kind: AlertKind;
@@ -68,4 +68,8 @@ export interface Alert {
   message: string;
   details: Record<string, number | string>;
   timestamp: string;
+  /** A site rule's alert (services/alerting): its id (the same on every instance), rule and site. */
+  id?: string;
+  rule_id?: number | null;
+  site?: string | null;
 }

@@ -12,9 +12,14 @@ import {
 import { refuseForeignOrigins } from "../middlewares/origin.ts";
 import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { requestLogger } from "../middlewares/request-logger.ts";
+import { AlertingService } from "../services/alerting/alerting-service.ts";
+import { type AlertingOptions, alertingOptions } from "../services/alerting/options.ts";
+import { sqliteTrafficSeed } from "../services/alerting/sqlite-traffic-seed.ts";
+import type { Resolver } from "../services/alerting/ssrf-guard.ts";
 import type { Services } from "../services/container.ts";
 import { VisitorEnricher } from "../services/enrich/visitor-enricher.ts";
 import { Metrics } from "../services/metrics.ts";
+import { alertRoutes } from "./alerts.ts";
 import { analyticsRoutes } from "./analytics.ts";
 import { apiDocument, documentedEndpoints } from "./api-document.ts";
 import { collectRoutes } from "./collect.ts";
@@ -46,8 +51,61 @@ const websocketRoute = createRoute({
   },
 });
 
+export interface AppOptions {
+  /** Alerting's settings over the defaults and the config's (tests shorten retries, allow 127.0.0.1). */
+  alerting?: Partial<AlertingOptions>;
+  /** DNS for the webhook guard (node:dns otherwise). */
+  resolver?: Resolver;
+}
+
+const alertingServices = new WeakMap<Services, AlertingService>();
+
+/** The alerting service `createApp` built for these services (tests read its worker). */
+export function alertingOf(services: Services): AlertingService | undefined {
+  return alertingServices.get(services);
+}
+
+/**
+ * Alerting as a reaction of the pipeline (after the realtime hub): rules per site, the history,
+ * deliveries in the background. Its worker and tick start now and stop when shutdown begins.
+ */
+function startAlerting(services: Services, options: AppOptions): AlertingService {
+  const { config, database, pipeline, live, hub, clock } = services;
+  const alerting = new AlertingService(
+    {
+      db: () => database.db,
+      clock,
+      logger: services.logger,
+      defaults: {
+        threshold: config.alertThreshold,
+        cooldownSeconds: config.alertCooldownMs / 1000,
+      },
+      position: () => pipeline.position,
+      // The hub's own path for a step's alerts, with a step that holds only this one.
+      broadcast: (alert) => hub.react({ now: clock.now(), ended: [], alerts: [alert] }),
+      // In cluster mode this instance's SQLite holds no events: windows start empty.
+      seed: services.cluster
+        ? { pageviewsToday: (site) => live.currentStats({ site }).total_today }
+        : sqliteTrafficSeed(
+            () => database.db,
+            () => pipeline.position,
+          ),
+      resolver: options.resolver,
+    },
+    alertingOptions(config, options.alerting),
+  );
+  pipeline.react(alerting);
+  hub.replayAlertsFrom(() => [...services.alerts.current(), ...alerting.current()]);
+  alerting.start();
+  services.lifecycle.draining.addEventListener("abort", () => void alerting.stop(), {
+    once: true,
+  });
+  alertingServices.set(services, alerting);
+  return alerting;
+}
+
 /** Builds the HTTP app; tests reuse it. */
-export function createApp(services: Services) {
+export function createApp(services: Services, options: AppOptions = {}) {
   const { config } = services;
   const app = newRouter();
   app.onError(handleError);
@@ -62,7 +120,7 @@ export function createApp(services: Services) {
     "*",
     cors({
       origin: config.corsOrigins === "*" ? "*" : [...config.corsOrigins],
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
       allowHeaders: ["Content-Type", "Authorization"],
       exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
       maxAge: 86_400,
@@ -108,6 +166,7 @@ export function createApp(services: Services) {
   app.route("/api/analytics", historyRoutes());
   app.route("/api/analytics", statsRoutes());
   app.route("/api/events", exportRoutes());
+  app.route("/api/alerts", alertRoutes(startAlerting(services, options)));
   app.route(
     "/",
     statusRoutes(() => enricher.bots_filtered),

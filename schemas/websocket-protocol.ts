@@ -111,11 +111,15 @@ export const sessionEndedSchema = sessionSchema.extend({
 });
 
 export const alertSchema = z.object({
-  kind: z.enum(["spike", "spike_ended", "milestone"]),
+  kind: z.enum(["spike", "spike_ended", "drop", "drop_ended", "milestone"]),
   level: z.enum(["info", "warning"]),
   message: z.string(),
   details: z.record(z.string(), z.union([z.number(), z.string()])),
   timestamp: z.string(),
+  /** A site rule's alert (docs/alerts.md): its id, rule and site; absent on the server-wide ones. */
+  id: z.string().optional(),
+  rule_id: z.number().int().nullable().optional(),
+  site: z.string().nullable().optional(),
   /** Sent on connect to tell the state (a spike in progress, today's last milestone). */
   replayed: z.literal(true).optional(),
 });

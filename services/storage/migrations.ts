@@ -195,6 +195,60 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_started_at ON sessions (started_at);
     `,
   },
+  {
+    version: 9,
+    description:
+      "alerting: rules per site, destinations (with their signing secret), every alert raised, and each delivery's attempts",
+    sql: `
+      CREATE TABLE alert_rules (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        settings TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX alert_rules_site ON alert_rules (site);
+      CREATE TABLE alert_destinations (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        url TEXT NOT NULL,
+        site TEXT,
+        secret TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE alert_history (
+        id TEXT PRIMARY KEY,
+        rule_id INTEGER,
+        site TEXT,
+        kind TEXT NOT NULL,
+        level TEXT NOT NULL,
+        message TEXT NOT NULL,
+        details TEXT NOT NULL,
+        raised_at INTEGER NOT NULL
+      );
+      CREATE INDEX alert_history_raised_at ON alert_history (raised_at);
+      CREATE INDEX alert_history_rule ON alert_history (rule_id, raised_at);
+      CREATE TABLE alert_deliveries (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        destination_id INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        payload TEXT NOT NULL,
+        UNIQUE (alert_id, destination_id)
+      );
+      CREATE INDEX alert_deliveries_pending ON alert_deliveries (status, next_attempt_at);
+      CREATE INDEX alert_deliveries_destination ON alert_deliveries (destination_id, id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
