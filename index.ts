@@ -45,6 +45,11 @@ console.log(
     `  Docs         ${base}/docs   (OpenAPI: ${base}/api/openapi.json)`,
     `  Health       ${base}/health`,
     `  Tracker      <script defer src="${base}/tracker.js" data-site="example.com"></script>   (try ${base}/demo)`,
+    ...(config.cluster
+      ? [
+          `  Cluster      instance ${services.cluster?.instance}, stream ${config.cluster.streamKey}`,
+        ]
+      : []),
     `  API token    ${tokenLine}`,
     "               send it as 'Authorization: Bearer <token>' or '?token=<token>'",
     "",

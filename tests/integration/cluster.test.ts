@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { SQL } from "bun";
 import { hasPostgres, type PostgresProcess, startPostgres } from "../support/postgres-process.ts";
 import { type ServerProcess, spawnServer } from "../support/process.ts";
 import { hasRedis, type RedisProcess, startRedis } from "../support/redis-process.ts";
@@ -65,7 +66,9 @@ describe.skipIf(!hasRedis || !hasPostgres)(
       return (await response.json()) as Record<string, unknown> & { data: Record<string, unknown> };
     };
     const status = async (instance: ServerProcess) =>
-      (await read(instance, "/api/status")).data.cluster as Record<string, number>;
+      (await read(instance, "/api/status")).data.cluster as {
+        [key in "stream_position" | "applied_position" | "lag_events" | "archive_position"]: number;
+      };
     /** What must be equal on every instance: the summary, the compatibility counts. */
     const answers = async (instance: ServerProcess) => {
       const summary = (await read(instance, "/api/analytics/summary")).data.summary as Record<
@@ -261,6 +264,10 @@ describe.skipIf(!hasRedis || !hasPostgres)(
       expect(await answers(b)).toEqual(await answers(a));
 
       // Restarted (its own fresh DATA_DIR): the snapshot in Postgres, the archive, then the stream.
+      const sql = new SQL(postgres.url);
+      const [snapshot] = await sql`SELECT MAX(position)::int AS position FROM snapshots`;
+      await sql.close();
+      expect((snapshot as { position: number }).position).toBeGreaterThan(0);
       const restarted = await start();
       instances.splice(instances.indexOf(c), 1);
       await c.dispose();
