@@ -8,7 +8,7 @@ import {
   WEBSOCKET_PATH,
 } from "../../routes/websocket.ts";
 import type { AlertingService } from "../../services/alerting/alerting-service.ts";
-import { ManualClock } from "../../services/clock.ts";
+import { type Clock, ManualClock, systemClock } from "../../services/clock.ts";
 import { createServices, type Services } from "../../services/container.ts";
 import { createLogger } from "../../services/logger.ts";
 import type { DashboardSocketData } from "../../services/realtime-hub.ts";
@@ -53,6 +53,7 @@ export function startReceiver(answers: (number | "hang")[] = []) {
 export interface AlertingServer {
   services: Services;
   alerting: AlertingService;
+  /** Moved by hand, unless the server was started on the system clock. */
   clock: ManualClock;
   url: string;
   wsUrl: string;
@@ -72,7 +73,7 @@ export interface AlertingServer {
 export function startAlertingServer(
   options: AppOptions = {},
   env: Record<string, string> = {},
-  start = Date.UTC(2026, 5, 1, 9, 0, 0),
+  start: number | "system" = Date.UTC(2026, 5, 1, 9, 0, 0),
 ): AlertingServer {
   const dataDir = env.DATA_DIR ?? temporaryDataDir();
   const config = loadConfig({
@@ -85,7 +86,8 @@ export function startAlertingServer(
     RATE_LIMIT_PER_MINUTE: "0",
     ...env,
   });
-  const clock = new ManualClock(start);
+  // On the system clock, retries come by themselves (`clock` is then not to be moved).
+  const clock: Clock = start === "system" ? systemClock : new ManualClock(start);
   const services = createServices(config, TEST_TOKEN, createLogger("silent"), clock);
   const app = createApp(services, {
     ...options,
@@ -112,7 +114,7 @@ export function startAlertingServer(
   return {
     services,
     alerting: alertingOf(services) as AlertingService,
-    clock,
+    clock: clock as ManualClock,
     url,
     wsUrl: `ws://127.0.0.1:${server.port}/ws?token=${TEST_TOKEN}`,
     request,
