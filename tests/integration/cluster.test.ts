@@ -101,6 +101,7 @@ describe.skipIf(!hasRedis || !hasPostgres)(
         COMPAT_PUBLIC_READS: "true",
         WS_MAX_FRAMES_PER_SECOND: "1000",
         SNAPSHOT_INTERVAL_SECONDS: "1",
+        ALERT_THRESHOLD: "5",
         SHUTDOWN_TIMEOUT_SECONDS: "0.5",
       };
       await Promise.all([start(), start(), start()]);
@@ -148,6 +149,14 @@ describe.skipIf(!hasRedis || !hasPostgres)(
       for (const other of seen) expect(other).toEqual(first);
       const positions = first.map((event) => event.position);
       expect(positions).toEqual(positions.map((_, i) => (positions[0] as number) + i));
+      // The spike is announced once on each dashboard, each instance alerting from the same log.
+      const spikes = screens.map(
+        (screen) =>
+          screen
+            .ofType("alert")
+            .filter((frame) => frame.data.kind === "spike" && frame.data.replayed !== true).length,
+      );
+      expect(spikes).toEqual([1, 1, 1]);
       const expected = await answers(live[0] as ServerProcess);
       expect((expected.hits as { data?: unknown }).data ?? expected.hits).toBeTruthy();
       for (const instance of live.slice(1)) expect(await answers(instance)).toEqual(expected);
