@@ -1,6 +1,7 @@
 import { element, renderList } from "./elements.ts";
 import { formatClock } from "./format.ts";
 import type { Alert } from "./protocol.ts";
+import type { ListedAlert } from "./recent-alerts.ts";
 
 const KIND_LABELS: Record<Alert["kind"], string> = {
   spike: "Spike",
@@ -17,7 +18,7 @@ const REPLAYED_LABELS: Partial<Record<Alert["kind"], string>> = {
   milestone: "earlier today",
 };
 
-export function renderAlerts(list: HTMLElement, alerts: readonly Alert[]): void {
+export function renderAlerts(list: HTMLElement, alerts: readonly ListedAlert[]): void {
   renderList(list, alerts, "No alerts yet.", (alert) =>
     element(
       "li",
@@ -27,12 +28,17 @@ export function renderAlerts(list: HTMLElement, alerts: readonly Alert[]): void 
         "data-kind": alert.kind,
         "data-level": alert.level,
         "data-replayed": String(alert.replayed === true),
+        "data-earlier": String(alert.earlier === true),
+        "data-site": alert.site ?? "",
       },
       element("span", { class: "alert-level" }, alert.level),
       element("span", { class: "alert-kind" }, KIND_LABELS[alert.kind] ?? alert.kind),
-      alert.replayed
-        ? element("span", { class: "alert-replayed" }, REPLAYED_LABELS[alert.kind] ?? "earlier")
-        : undefined,
+      alert.site ? element("span", { class: "alert-site" }, alert.site) : undefined,
+      alert.earlier
+        ? element("span", { class: "alert-replayed" }, "earlier today")
+        : alert.replayed
+          ? element("span", { class: "alert-replayed" }, REPLAYED_LABELS[alert.kind] ?? "earlier")
+          : undefined,
       element("time", { datetime: alert.timestamp }, formatClock(alert.timestamp)),
       element("p", { class: "alert-message" }, alert.message),
     ),

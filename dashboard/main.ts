@@ -1,3 +1,4 @@
+import { fetchTodaysAlerts } from "./alert-history.ts";
 import { AlertSound } from "./alerts.ts";
 import { onUnauthorized } from "./api.ts";
 import { forgetToken, initialToken, TokenForm } from "./auth.ts";
@@ -14,6 +15,7 @@ import {
   isEmptyFilter,
 } from "./protocol.ts";
 import { Renderer } from "./render.ts";
+import { SettingsView } from "./settings-view.ts";
 import { SiteSwitcher } from "./site-switcher.ts";
 import { DashboardState } from "./state.ts";
 import { StatsRequests } from "./stats-requests.ts";
@@ -49,6 +51,7 @@ const historyView = new HistoryView(byTestId("history-view"), {
   },
   unfilter: (filter) => changeView({ ...view, filters: withoutFilter(view.filters, filter) }),
 });
+const settingsView = new SettingsView(byTestId("settings-view"));
 /** The view, site, range and filters shown: always what the address bar says. */
 let view: ViewState = addressBar.read();
 
@@ -69,6 +72,7 @@ function connect(newToken: string): void {
       if (subscribing) send({ type: "subscribe", data: { filter: state.filter } });
       requestStats();
       void loadHistory();
+      void loadAlertHistory();
     },
     frame: (frame) => {
       state.receive(frame);
@@ -97,6 +101,7 @@ function askForToken(message: string): void {
   token = undefined;
   dashboard.hidden = true;
   historyView.root.hidden = true;
+  settingsView.root.hidden = true;
   tokenForm.show(message);
 }
 
@@ -117,6 +122,12 @@ function requestStats(): void {
 
 async function loadHistory(): Promise<void> {
   if (token !== undefined) await stats.minuteHistory(token);
+}
+
+/** Today's alerts, beside the ones in progress the connection replays. */
+async function loadAlertHistory(): Promise<void> {
+  if (token === undefined) return;
+  state.showEarlierAlerts(await fetchTodaysAlerts(token));
 }
 
 /** The form's filter (country and page), for the site chosen in the switcher. */
@@ -161,7 +172,8 @@ function showView(): void {
   if (token === undefined) return;
   const live = view.view === "live";
   dashboard.hidden = !live;
-  historyView.root.hidden = live;
+  historyView.root.hidden = view.view !== "history";
+  settingsView.root.hidden = view.view !== "settings";
   document.body.dataset.view = view.view;
   for (const tab of document.querySelectorAll<HTMLButtonElement>("[data-view]")) {
     tab.setAttribute("aria-pressed", String(tab.dataset.view === view.view));
@@ -169,8 +181,9 @@ function showView(): void {
   // The Live filter follows the site even while History shows, so coming back is current.
   const filter = liveFilter(view);
   if (!sameLiveFilter(filter, state.filter)) subscribe(filter);
-  if (live) {
+  if (live || view.view === "settings") {
     sites.show(view.site, "live");
+    if (!live) void settingsView.show(token);
     return;
   }
   if (view.site === undefined) {

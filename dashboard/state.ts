@@ -12,7 +12,7 @@ import {
   type SessionLookup,
   type ShownEvent,
 } from "./protocol.ts";
-import { RecentAlerts } from "./recent-alerts.ts";
+import { type ListedAlert, RecentAlerts } from "./recent-alerts.ts";
 import { ResumePosition } from "./resume-position.ts";
 import { SessionList, type SessionListOptions, type SessionRow } from "./session-list.ts";
 import { ViewChanges, type ViewPart } from "./view-changes.ts";
@@ -83,8 +83,13 @@ export class DashboardState {
     return this.eventFeed.events;
   }
   /** Newest first. */
-  get alerts(): readonly Alert[] {
+  get alerts(): readonly ListedAlert[] {
     return this.recentAlerts.list;
+  }
+
+  /** Today's alerts from the history, listed with those the connection brought. */
+  showEarlierAlerts(alerts: readonly Alert[]): void {
+    if (this.recentAlerts.addEarlier(alerts)) this.changes.mark("alerts");
   }
   get sessions(): ReadonlyMap<string, SessionRow> {
     return this.sessionList.rows;

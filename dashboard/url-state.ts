@@ -3,11 +3,12 @@
  * with back and forward. The query string, not the fragment: `#token=` lives in the fragment and
  * is taken out of the address on load (auth.ts), which keeps the query string as it is.
  *
- * `?view=history&site=example.com&range=30d&f.country=US&f.page=%2Fpricing` (History), or
- * `?site=example.com&country=India&page=%2Fin` (Live). Defaults are left out.
+ * `?view=history&site=example.com&range=30d&f.country=US&f.page=%2Fpricing` (History),
+ * `?site=example.com&country=India&page=%2Fin` (Live), or `?view=settings` (the alert rules and
+ * destinations). Defaults are left out.
  */
 
-export type View = "live" | "history";
+export type View = "live" | "history" | "settings";
 
 export const HISTORY_RANGES = ["day", "7d", "30d", "month", "12mo", "all"] as const;
 export type HistoryRange = (typeof HISTORY_RANGES)[number];
@@ -68,7 +69,7 @@ export function parseViewState(search: string): ViewState {
   const params = new URLSearchParams(search);
   const range = params.get("range");
   const state: ViewState = {
-    view: params.get("view") === "history" ? "history" : "live",
+    view: viewOf(params.get("view")),
     range: isHistoryRange(range) ? range : DEFAULT_RANGE,
     filters: [],
     live: {},
@@ -92,7 +93,7 @@ export function parseViewState(search: string): ViewState {
 /** The query string for a state (with its `?`), or "" when everything is at its default. */
 export function formatViewState(state: ViewState): string {
   const params = new URLSearchParams();
-  if (state.view === "history") params.set("view", "history");
+  if (state.view !== "live") params.set("view", state.view);
   if (state.site !== undefined) params.set("site", state.site);
   if (state.range !== DEFAULT_RANGE) params.set("range", state.range);
   for (const filter of state.filters) params.append(FILTER_PREFIX + filter.dimension, filter.value);
@@ -113,6 +114,10 @@ export function withFilter(filters: readonly ViewFilter[], filter: ViewFilter): 
 
 export function withoutFilter(filters: readonly ViewFilter[], filter: ViewFilter): ViewFilter[] {
   return filters.filter((f) => !(f.dimension === filter.dimension && f.value === filter.value));
+}
+
+function viewOf(value: string | null): View {
+  return value === "history" || value === "settings" ? value : "live";
 }
 
 function text(value: string | null): string | undefined {

@@ -53,7 +53,7 @@ export function startReceiver(answers: (number | "hang")[] = []) {
 export interface AlertingServer {
   services: Services;
   alerting: AlertingService;
-  /** Moved by hand, unless the server was started on the system clock. */
+  /** Moved by hand (a ManualClock, or the clock given), unless started on the system clock. */
   clock: ManualClock;
   url: string;
   wsUrl: string;
@@ -73,7 +73,7 @@ export interface AlertingServer {
 export function startAlertingServer(
   options: AppOptions = {},
   env: Record<string, string> = {},
-  start: number | "system" = Date.UTC(2026, 5, 1, 9, 0, 0),
+  start: number | "system" | Clock = Date.UTC(2026, 5, 1, 9, 0, 0),
 ): AlertingServer {
   const dataDir = env.DATA_DIR ?? temporaryDataDir();
   const config = loadConfig({
@@ -87,7 +87,8 @@ export function startAlertingServer(
     ...env,
   });
   // On the system clock, retries come by themselves (`clock` is then not to be moved).
-  const clock: Clock = start === "system" ? systemClock : new ManualClock(start);
+  const clock: Clock =
+    start === "system" ? systemClock : typeof start === "number" ? new ManualClock(start) : start;
   const services = createServices(config, TEST_TOKEN, createLogger("silent"), clock);
   const app = createApp(services, {
     ...options,
