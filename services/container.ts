@@ -55,6 +55,12 @@ export interface Services {
    * from Postgres and the stream, then the stream is tailed. Nothing to do otherwise.
    */
   start(): Promise<void>;
+  /**
+   * Writes every visit as it stands now (the live sessions' rows, the ended sessions'): to SQLite,
+   * or in cluster mode to Postgres, resolved once that write is done (a failed one logged and
+   * retried with the next). Reads of `sessions` await it first.
+   */
+  flushVisits(): Promise<void>;
   /** Saves a snapshot at once, in one transaction (and one event-loop turn). */
   saveSnapshot(): void;
   /**
@@ -111,13 +117,7 @@ export function createServices(
   const postgres = cluster
     ? new PostgresHistory(cluster.sql, {
         clock,
-        analytics: {
-          beforeRead: async () => {
-            visits.flush();
-            await clusterVisits?.write();
-          },
-          retentionDays: config.storage.retentionDays,
-        },
+        analytics: { beforeRead: () => flushVisits(), retentionDays: config.storage.retentionDays },
       })
     : undefined;
   const clusterVisits = postgres && new ClusterVisits(postgres, logger);
@@ -160,10 +160,10 @@ export function createServices(
   // The snapshot's sessions may have changed after the last flush before the stop.
   if (!cluster) visits.markAllActive(clock.now());
   /** Every visit as it stands now in `sessions`: the live ones, then those that ended. */
-  const flushVisits = () => {
+  const flushVisits = async () => {
     visits.flush();
     database.flushEndedSessions();
-    void clusterVisits?.write();
+    await clusterVisits?.write();
   };
   const analytics =
     postgres?.analytics ??
@@ -241,7 +241,7 @@ export function createServices(
       flushRealtime: () => hub.flush(),
       tick: () => pipeline.tick(clock.now()),
       archive: () => {
-        flushVisits();
+        flushVisits().catch((err) => logger.error({ err }, "writing visits failed"));
         void cluster?.probePostgres();
       },
       // One instance writes the cluster's snapshot each interval (the others find it fresh).
@@ -294,6 +294,7 @@ export function createServices(
     lifecycle,
     restored,
     startedAt: clock.now(),
+    flushVisits,
     saveSnapshot,
     saveSnapshotInTurns,
     async start() {

@@ -188,6 +188,25 @@ describe.skipIf(!hasRedis || !hasPostgres)(
       for (const instance of live.slice(1)) expect(await history(instance)).toEqual(first);
     });
 
+    test("a session that just ended is found at once on the instance that took its end (the Postgres write awaited)", async () => {
+      const live = instances.slice(0, 3);
+      for (let n = 0; n < 6; n++) {
+        const instance = live[n % 3] as ServerProcess;
+        const session_id = `just-ended-${n}`;
+        const ip = freshIp();
+        expect(
+          (await post(instance, "/api/events", { type: "pageview", page: "/a", session_id }, ip))
+            .status,
+        ).toBe(201);
+        const end = { type: "session_end", page: "/a", session_id };
+        expect((await post(instance, "/api/events", end, ip)).status).toBe(201);
+        const found = await read(instance, `/api/analytics/sessions/${session_id}`);
+        const session = found.data.session as { session_id: string; ended_at?: string };
+        expect(session.session_id).toBe(session_id);
+        expect(session.ended_at).toBeString();
+      }
+    });
+
     test("the rate limit counts a client's requests on every instance together", async () => {
       const ip = freshIp();
       const statuses: number[] = [];
