@@ -23,19 +23,32 @@ export interface ArchiverOptions {
   /** Archived events stay in the stream at least this long (instances catching up read them). */
   trimMarginMs?: number;
   trimIntervalMs?: number;
+  /** Another consumer idle this long with nothing pending is removed from the group (it is gone). */
+  pruneIdleMs?: number;
   /** A custom event property's distinct values kept per site and UTC day (PROP_VALUES_PER_DAY). */
   propValuesPerDay?: number;
   onError?: (error: unknown) => void;
 }
 
 const BLOCK_MS = 1000;
+const CHECKPOINT_SPACING_MS = 1000;
+
+/**
+ * Removes a consumer from the group only while it has nothing pending, in one step: a batch it
+ * held would otherwise be left pending with no owner. -1 when it has some.
+ */
+const DELETE_CONSUMER_IF_IDLE = `
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])`;
 
 /**
  * Archives the stream into Postgres through a consumer group, so instances share the work: each
  * batch read (XREADGROUP) is inserted idempotently (the position is the key), then acknowledged
- * (XACK). A batch left pending by a dead instance is claimed by another (XAUTOCLAIM). The stream
- * is trimmed (XTRIM MINID) only behind what is archived and acknowledged, and only once that has
- * been so for `trimMarginMs`.
+ * (XACK), and the group's archived-through position recorded in Postgres. A batch left pending by
+ * a dead instance is claimed by another (XAUTOCLAIM). The stream is trimmed (XTRIM MINID) only
+ * behind what is archived and acknowledged, and only once that has been so for `trimMarginMs`.
+ * Each process joins under a name of its own: it leaves the group when it stops with nothing
+ * pending, and consumers idle for `pruneIdleMs` with nothing pending are removed.
  */
 export class Archiver {
   private stopped = false;
@@ -47,7 +60,7 @@ export class Archiver {
   /** Archived-through positions as seen over time, oldest first: trimming waits out the margin. */
   private checkpoints: { position: number; at: number }[] = [];
   private trimmedThrough = 0;
-  readonly totals = { archived: 0, claimed: 0, batches: 0, props: 0 };
+  readonly totals = { archived: 0, claimed: 0, batches: 0, props: 0, pruned: 0 };
   private readonly props: PostgresEventProps;
   private readonly stream: string;
   private readonly group: string;
@@ -55,8 +68,11 @@ export class Archiver {
   private readonly claimIdleMs: number;
   private readonly trimMarginMs: number;
   private readonly trimIntervalMs: number;
+  private readonly pruneIdleMs: number;
 
   private constructor(
+    /** Blocking group reads only (closing it ends one at once); everything else on `redis`. */
+    private readonly reader: RedisClient,
     private readonly redis: RedisClient,
     private readonly options: ArchiverOptions,
   ) {
@@ -66,26 +82,39 @@ export class Archiver {
     this.claimIdleMs = options.claimIdleMs ?? 30_000;
     this.trimMarginMs = options.trimMarginMs ?? 10 * 60_000;
     this.trimIntervalMs = options.trimIntervalMs ?? 5000;
+    this.pruneIdleMs = options.pruneIdleMs ?? 60 * 60_000;
     this.props = new PostgresEventProps(options.propValuesPerDay ?? 100);
   }
 
   /** Joins the group (creating it, from the stream's start, when it is the first) and runs. */
   static async start(options: ArchiverOptions): Promise<Archiver> {
-    const redis = new RedisClient(options.redisUrl, {
-      enableOfflineQueue: false,
-      maxRetries: 1_000_000,
-    });
-    await redis.connect();
-    const archiver = new Archiver(redis, options);
+    const clientOptions = { enableOfflineQueue: false, maxRetries: 1_000_000 };
+    const reader = new RedisClient(options.redisUrl, clientOptions);
+    const redis = new RedisClient(options.redisUrl, clientOptions);
+    await Promise.all([reader.connect(), redis.connect()]);
+    const archiver = new Archiver(reader, redis, options);
     await archiver.joinGroup();
     archiver.running = archiver.run();
     return archiver;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops reading (a batch being archived is finished and acknowledged), then leaves the group
+   * when nothing is pending for this consumer: true when it left. With something pending it stays,
+   * for another archiver to claim.
+   */
+  async stop(): Promise<boolean> {
     this.stopped = true;
-    this.redis.close();
+    this.reader.close();
     await this.running;
+    try {
+      return (await this.deleteConsumer(this.options.consumer)) >= 0;
+    } catch {
+      // Redis unreachable: the consumer stays, for a live archiver to prune later.
+      return false;
+    } finally {
+      this.redis.close();
+    }
   }
 
   private async joinGroup(): Promise<void> {
@@ -110,6 +139,7 @@ export class Archiver {
         if (Date.now() >= this.nextTrim) {
           this.nextTrim = Date.now() + this.trimIntervalMs;
           await this.trim();
+          await this.prune();
         }
         backoff = 50;
       } catch (error) {
@@ -126,7 +156,7 @@ export class Archiver {
   private async readGroup(from: string, block: boolean): Promise<number> {
     const args = ["GROUP", this.group, this.options.consumer, "COUNT", this.batchSize];
     if (block) args.push("BLOCK", String(BLOCK_MS));
-    const reply = await this.redis.send("XREADGROUP", [...args, "STREAMS", this.stream, from]);
+    const reply = await this.reader.send("XREADGROUP", [...args, "STREAMS", this.stream, from]);
     return this.archive(entriesOf(reply, this.stream));
   }
 
@@ -163,34 +193,34 @@ export class Archiver {
     await this.redis.send("XACK", [this.stream, this.group, ...present.map(([id]) => id)]);
     this.totals.archived += present.length;
     this.totals.batches++;
+    // After each batch, so /api/status, the lag metric and a starting instance see it at once.
+    await this.recordArchived();
     return present.length;
   }
 
   /**
    * Everything before the group's first pending entry (or, with none, through its last delivered
-   * one) is archived and acknowledged: recorded in Postgres, and trimmed once it has been so for
-   * the margin.
+   * one) is archived and acknowledged: recorded in Postgres (a one-row upsert that never goes
+   * back), and noted for trimming. Answers that position (0 when there is no group).
    */
-  private async trim(): Promise<void> {
-    const now = Date.now();
-    const [pending, smallest] = (await this.redis.send("XPENDING", [this.stream, this.group])) as [
-      number,
-      string | null,
-    ];
-    const groups = (await this.redis.send("XINFO", ["GROUPS", this.stream])) as Record<
-      string,
-      unknown
-    >[];
-    const ours = groups.find((group) => group.name === this.group);
-    if (!ours) return;
-    const archived =
-      pending > 0 && smallest
-        ? positionOf(smallest) - 1
-        : positionOf(String(ours["last-delivered-id"]));
-    if (archived <= 0) return;
+  private async recordArchived(): Promise<number> {
+    const archived = await archivedThrough(this.redis, this.stream, this.group);
+    if (archived <= 0) return 0;
     await recordArchivePosition(this.options.sql, this.stream, archived);
+    // At most one checkpoint a second (each batch records): trimming waits at most that longer.
+    const now = Date.now();
     const last = this.checkpoints.at(-1);
-    if (!last || archived > last.position) this.checkpoints.push({ position: archived, at: now });
+    const spacing = Math.min(CHECKPOINT_SPACING_MS, this.trimMarginMs);
+    if (!last || (archived > last.position && now - last.at >= spacing)) {
+      this.checkpoints.push({ position: archived, at: now });
+    }
+    return archived;
+  }
+
+  /** Trims what has been archived for the margin (never what is pending). */
+  private async trim(): Promise<void> {
+    if ((await this.recordArchived()) <= 0) return;
+    const now = Date.now();
     let through = 0;
     while (
       this.checkpoints.length > 0 &&
@@ -203,4 +233,46 @@ export class Archiver {
     await this.redis.send("XTRIM", [this.stream, "MINID", idOf(through + 1)]);
     this.trimmedThrough = through;
   }
+
+  /** Removes the group's other consumers idle for `pruneIdleMs` with nothing pending. */
+  private async prune(): Promise<void> {
+    const consumers = (await this.redis.send("XINFO", [
+      "CONSUMERS",
+      this.stream,
+      this.group,
+    ])) as Record<string, unknown>[];
+    for (const consumer of consumers) {
+      const name = String(consumer.name);
+      if (name === this.options.consumer) continue;
+      if (Number(consumer.pending) > 0 || Number(consumer.idle) < this.pruneIdleMs) continue;
+      if ((await this.deleteConsumer(name)) >= 0) this.totals.pruned++;
+    }
+  }
+
+  /** -1 (kept) while the consumer has entries pending; otherwise removed. */
+  private async deleteConsumer(name: string): Promise<number> {
+    const args = [DELETE_CONSUMER_IF_IDLE, "1", this.stream, this.group, name];
+    return Number(await this.redis.send("EVAL", args));
+  }
+}
+
+/**
+ * The group's archived-through position: before its first pending entry, or with none pending,
+ * through the last one delivered to it (every one of them acknowledged). 0 without the group.
+ */
+export async function archivedThrough(
+  redis: RedisClient,
+  stream: string,
+  group: string,
+): Promise<number> {
+  const [pending, smallest] = (await redis.send("XPENDING", [stream, group])) as [
+    number,
+    string | null,
+  ];
+  const groups = (await redis.send("XINFO", ["GROUPS", stream])) as Record<string, unknown>[];
+  const ours = groups.find((one) => one.name === group);
+  if (!ours) return 0;
+  return pending > 0 && smallest
+    ? positionOf(smallest) - 1
+    : positionOf(String(ours["last-delivered-id"]));
 }

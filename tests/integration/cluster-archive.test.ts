@@ -177,4 +177,85 @@ describe.skipIf(!hasRedis || !hasPostgres)("archiving the stream to Postgres", (
     const info = (await raw.send("XINFO", ["STREAM", stream])) as Record<string, string>;
     expect(info["last-generated-id"]).toBe("0-500");
   });
+
+  const consumers = async (stream: string) =>
+    (
+      (await raw.send("XINFO", ["CONSUMERS", stream, "footfall-archivers"])) as {
+        name: string;
+        pending: number;
+      }[]
+    ).map(({ name, pending }) => ({ name, pending }));
+
+  test("the archive position is recorded after each batch, not on the trim timer", async () => {
+    const stream = await streamOf(250);
+    const archiver = await Archiver.start({
+      redisUrl: redis.url,
+      sql,
+      stream,
+      consumer: "prompt",
+      batchSize: 100,
+      trimIntervalMs: 60_000,
+    });
+    await until(async () => archiver.totals.archived === 250);
+    const [row] =
+      await sql`SELECT position::int AS p FROM archive_position WHERE stream = ${stream}`;
+    expect(row).toEqual({ p: 250 });
+    await archiver.stop();
+  });
+
+  test("a stopped archiver with nothing pending leaves the group; one holding a batch stays for a claim", async () => {
+    const stream = await streamOf(200);
+    const options = { redisUrl: redis.url, stream, claimIdleMs: 60_000 };
+    const leaver = await Archiver.start({ ...options, sql, consumer: "leaver" });
+    await until(async () => leaver.totals.archived === 200);
+    expect(await leaver.stop()).toBe(true);
+    expect(await consumers(stream)).toEqual([]);
+    // Archiving into a database without the tables fails: the batch it read stays pending.
+    await sql`CREATE DATABASE no_tables`;
+    const broken = new SQL(postgres.url.replace(/\/postgres$/, "/no_tables"));
+    const errors: unknown[] = [];
+    await raw.send("XADD", [stream, "0-*", "r", String(NOON), "e", JSON.stringify(event("x"))]);
+    const holder = await Archiver.start({
+      ...options,
+      sql: broken,
+      consumer: "holder",
+      onError: (error) => errors.push(error),
+    });
+    await until(async () => (await consumers(stream))[0]?.pending === 1);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(await holder.stop()).toBe(false);
+    expect(await consumers(stream)).toEqual([{ name: "holder", pending: 1 }]);
+    await broken.close();
+  });
+
+  test("consumers idle for long with nothing pending are pruned; one holding a batch is kept", async () => {
+    const stream = await streamOf(100);
+    const group = "footfall-archivers";
+    await raw.send("XGROUP", ["CREATE", stream, group, "0"]);
+    await raw.send("XGROUP", ["CREATECONSUMER", stream, group, "gone-empty"]);
+    await raw.send("XREADGROUP", [
+      "GROUP",
+      group,
+      "gone-holding",
+      "COUNT",
+      "10",
+      "STREAMS",
+      stream,
+      ">",
+    ]);
+    await Bun.sleep(300);
+    const pruner = await Archiver.start({
+      redisUrl: redis.url,
+      sql,
+      stream,
+      consumer: "pruner",
+      claimIdleMs: 60_000,
+      pruneIdleMs: 250,
+      trimIntervalMs: 20,
+    });
+    await until(async () => pruner.totals.pruned === 1);
+    const names = (await consumers(stream)).map((consumer) => consumer.name).sort();
+    expect(names).toEqual(["gone-holding", "pruner"]);
+    expect(await pruner.stop()).toBe(true);
+  });
 });
