@@ -52,3 +52,46 @@ describe("webhook addresses through the API (real DNS, private addresses not all
     expect(listed.body.destinations).toEqual([]);
   });
 });
+
+describe("a destination's name that moves to an internal address after creation", () => {
+  test("is refused before the attempt, and the log says why", async () => {
+    let address = "93.184.216.34";
+    const server = startAlertingServer({
+      alerting: { allowPrivateWebhooks: false, maxAttempts: 1 },
+      resolver: async () => [address],
+    });
+    try {
+      await server.json("/api/alerts/rules", "POST", {
+        kind: "milestone",
+        site: "shop.test",
+        milestones: [1],
+      });
+      const created = await server.json<{ destination: { id: number } }>(
+        "/api/alerts/destinations",
+        "POST",
+        { name: "moves", type: "webhook", url: "http://hooks.example.test/hook" },
+      );
+      expect(created.status).toBe(201);
+      address = "169.254.169.254";
+      await server.request("/api/events", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "pageview", page: "/", session_id: "s", site: "shop.test" }),
+      });
+      await server.alerting.worker.settled();
+      const log = await server.json<{ deliveries: Record<string, unknown>[] }>(
+        `/api/alerts/destinations/${created.body.destination.id}/deliveries`,
+      );
+      expect(log.body.deliveries[0]).toMatchObject({
+        status: "failed",
+        attempts: 1,
+        last_status: null,
+      });
+      expect(String(log.body.deliveries[0]?.last_error)).toContain(
+        "hooks.example.test (169.254.169.254)",
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+});
