@@ -3,19 +3,20 @@ import type { CommittedEvent } from "../pipeline/event-log.ts";
 import { fromRow } from "../storage/event-log.ts";
 
 /**
- * The archived events after `position` in Postgres, in order, stopping at the first missing
- * position: instances archive batches side by side, so a later batch may be there before an
- * earlier one (the stream still holds what is missing).
+ * The archived events after `position` (and before `before`) in Postgres, in order, stopping at
+ * the first missing position: instances archive batches side by side, so a later batch may be
+ * there before an earlier one (the stream still holds what is missing).
  */
 export async function* readArchived(
   sql: SQL,
   position: number,
+  before = Number.MAX_SAFE_INTEGER,
   pageSize = 5000,
 ): AsyncGenerator<CommittedEvent> {
   let expected = position + 1;
   while (true) {
     const rows = (await sql`SELECT * FROM events WHERE position >= ${expected}
-      ORDER BY position LIMIT ${pageSize}`) as Record<string, unknown>[];
+      AND position < ${before} ORDER BY position LIMIT ${pageSize}`) as Record<string, unknown>[];
     for (const row of rows) {
       const at = Number(row.position);
       if (at !== expected) return;

@@ -97,7 +97,8 @@ export class ClusterRuntime {
       this.logger.info({ replayed_events: replayed }, "replaying the event stream");
     });
     this.log.onTailError((error) => this.logger.error({ err: error }, "stream tail"));
-    this.log.startTail(pipeline.position);
+    // The stream may be trimmed past what the tail has read (a late instance catching up).
+    this.log.startTail(pipeline.position, (after, before) => readArchived(this.sql, after, before));
     this.archiver = await Archiver.start({
       redisUrl: this.config.redisUrl,
       sql: this.sql,

@@ -13,7 +13,12 @@ import {
   positionOf,
   type StreamEntry,
 } from "./stream-entries.ts";
-import { StreamGapError, StreamTail, type StreamTailOptions } from "./stream-tail.ts";
+import {
+  type ArchivedRange,
+  StreamGapError,
+  StreamTail,
+  type StreamTailOptions,
+} from "./stream-tail.ts";
 
 export interface RedisEventLogOptions extends Partial<StreamTailOptions> {
   url: string;
@@ -99,9 +104,13 @@ export class RedisEventLog implements EventLog {
     return new RedisEventLog(writer, reader, options);
   }
 
-  /** Starts delivering what follows `position` (the last replayed) to the subscribers. */
-  startTail(position: number): void {
-    this.tail.start(position);
+  /**
+   * Starts delivering what follows `position` (the last replayed) to the subscribers; a gap the
+   * stream was trimmed of before the tail read it comes from `archived` (reported and skipped
+   * without it).
+   */
+  startTail(position: number, archived?: ArchivedRange): void {
+    this.tail.start(position, archived);
   }
 
   /** True while Redis cannot be written or tailed; clears by itself when it answers again. */

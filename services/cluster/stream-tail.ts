@@ -31,8 +31,16 @@ interface Awaiting {
   reject: (error: Error) => void;
 }
 
+/**
+ * The archived events after `after` and before `before`, in order (the archive's reader): what
+ * the stream no longer holds when the tail reaches a trimmed gap.
+ */
+export type ArchivedRange = (after: number, before: number) => AsyncIterable<CommittedEvent>;
+
 const BLOCK_MS = 2000;
 const MAX_BACKOFF_MS = 2000;
+/** A gap the archive cannot fill yet (unreachable, or still archiving) is tried again this often. */
+const GAP_RETRY_MS = 500;
 
 /**
  * Follows the stream on its own connection (a blocked XREAD holds it) from the last delivered
@@ -51,6 +59,7 @@ export class StreamTail {
   private healthy = true;
   private closed = false;
   private running: Promise<void> | undefined;
+  private archived: ArchivedRange | undefined;
 
   constructor(
     private readonly reader: RedisClient,
@@ -61,10 +70,14 @@ export class StreamTail {
     this.recent = new RecentEvents(options.recentEvents);
   }
 
-  /** Starts delivering what follows `position` (what this instance already applied). */
-  start(position: number): void {
+  /**
+   * Starts delivering what follows `position` (what this instance already applied). With
+   * `archived`, a trimmed gap is read from the archive; without it, the gap is reported and skipped.
+   */
+  start(position: number, archived?: ArchivedRange): void {
     if (this.running) throw new Error("the tail is already running");
     this.delivered = position;
+    this.archived = archived;
     this.running = this.run();
   }
 
@@ -134,6 +147,12 @@ export class StreamTail {
         this.setHealthy(true);
         backoff = 50;
         const entries = entriesOf(reply, this.stream);
+        const first = entries[0] && positionOf(entries[0][0]);
+        if (first && first > this.delivered + 1 && !(await this.fillGap(first))) {
+          this.expireAwaiting();
+          await Bun.sleep(GAP_RETRY_MS);
+          continue;
+        }
         if (entries.length > 0) this.deliver(entries);
       } catch {
         if (this.closed) return;
@@ -147,38 +166,82 @@ export class StreamTail {
     }
   }
 
-  /** Tells every subscriber the entries, in order, then answers the appends they complete. */
+  /**
+   * The stream starts after a gap (trimmed before this tail read it): the events in between are
+   * delivered from the archive, in order, a batch at a time. False when the archive could not
+   * give them all (unreachable, or not archived yet): the tail reads again and retries.
+   */
+  private async fillGap(next: number): Promise<boolean> {
+    const gap = new StreamGapError(this.delivered + 1, next);
+    if (!this.archived) {
+      this.tailError(gap);
+      for (const skipped of this.own.keys()) if (skipped < next) this.own.delete(skipped);
+      this.delivered = next - 1;
+      return true;
+    }
+    try {
+      let batch: CommittedEvent[] = [];
+      for await (const archived of this.archived(this.delivered, next)) {
+        if (archived.position !== this.delivered + batch.length + 1) break;
+        batch.push(this.takeOwn(archived.position) ?? archived);
+        if (batch.length >= this.options.batchSize) batch = this.publish(batch);
+      }
+      this.publish(batch);
+    } catch (error) {
+      this.tailError(new Error(`reading trimmed events from the archive: ${String(error)}`));
+      return false;
+    }
+    if (this.delivered >= next - 1) return true;
+    this.tailError(new Error(`${gap.message}, and the archive does not hold them all yet`));
+    return false;
+  }
+
+  /** Delivers the entries that follow the last delivered one (up to any gap, read again later). */
   private deliver(entries: StreamEntry[]): void {
     const batch: CommittedEvent[] = [];
     for (const entry of entries) {
       const position = positionOf(entry[0]);
-      if (position <= this.delivered) continue;
-      if (position !== this.delivered + 1) {
-        this.tailError(new StreamGapError(this.delivered + 1, position));
-        for (const skipped of this.own.keys()) if (skipped < position) this.own.delete(skipped);
-      }
-      this.delivered = position;
-      let committed = this.own.get(position);
-      if (committed) this.own.delete(position);
-      else {
+      if (position <= this.delivered + batch.length) continue;
+      if (position !== this.delivered + batch.length + 1) break;
+      let committed = this.takeOwn(position);
+      if (!committed) {
         try {
           committed = decodeEntry(entry);
         } catch (error) {
+          // Skipped (nothing can read it), so the tail is not stuck on it.
           this.tailError(new Error(`unreadable stream entry ${entry[0]}: ${String(error)}`));
+          this.publish(batch.splice(0));
+          this.delivered = position;
           continue;
         }
       }
-      this.recent.add(committed);
       batch.push(committed);
     }
-    // Every subscriber sees the whole read before the first waiting append resumes.
-    if (batch.length > 0) {
-      for (const listener of this.listeners) {
-        try {
-          listener(batch);
-        } catch (error) {
-          this.subscriberError(error);
-        }
+    this.publish(batch);
+  }
+
+  /** This instance's own event at `position`, as it was accepted (not decoded again). */
+  private takeOwn(position: number): CommittedEvent | undefined {
+    const committed = this.own.get(position);
+    if (committed) this.own.delete(position);
+    return committed;
+  }
+
+  /**
+   * Tells every subscriber the batch (consecutive, following the last delivered), then answers
+   * the appends it completes. Answers an empty batch to fill next.
+   */
+  private publish(batch: CommittedEvent[]): CommittedEvent[] {
+    const last = batch.at(-1);
+    if (!last) return batch;
+    for (const committed of batch) this.recent.add(committed);
+    this.delivered = last.position;
+    // Every subscriber sees the whole batch before the first waiting append resumes.
+    for (const listener of this.listeners) {
+      try {
+        listener(batch);
+      } catch (error) {
+        this.subscriberError(error);
       }
     }
     let done = 0;
@@ -188,6 +251,7 @@ export class StreamTail {
       done++;
     }
     if (done > 0) this.awaiting.splice(0, done);
+    return [];
   }
 
   /** Accepted appends not delivered in time: 503, although their events stay in the stream. */

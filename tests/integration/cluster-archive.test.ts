@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { RedisClient, SQL } from "bun";
 import type { VisitorEvent } from "../../interfaces/analytics.ts";
+import { readArchived } from "../../services/cluster/archived-events.ts";
 import { Archiver } from "../../services/cluster/archiver.ts";
 import { migratePostgres, POSTGRES_MIGRATIONS } from "../../services/cluster/postgres-schema.ts";
 import { RedisEventLog } from "../../services/cluster/redis-event-log.ts";
+import type { CommittedEvent } from "../../services/pipeline/event-log.ts";
 import { hasPostgres, type PostgresProcess, startPostgres } from "../support/postgres-process.ts";
 import { hasRedis, type RedisProcess, startRedis } from "../support/redis-process.ts";
 
@@ -257,5 +259,38 @@ describe.skipIf(!hasRedis || !hasPostgres)("archiving the stream to Postgres", (
     const names = (await consumers(stream)).map((consumer) => consumer.name).sort();
     expect(names).toEqual(["gone-holding", "pruner"]);
     expect(await pruner.stop()).toBe(true);
+  });
+
+  test("a late tail meeting a trimmed gap reads it from the archive, in order, then goes on with the stream", async () => {
+    const stream = await streamOf(300);
+    // No margin: archived and trimmed at once, before the late instance reads any of it.
+    const archiver = await Archiver.start({
+      redisUrl: redis.url,
+      sql,
+      stream,
+      consumer: "trimmer",
+      batchSize: 100,
+      trimMarginMs: 0,
+      trimIntervalMs: 20,
+    });
+    await until(async () => (await raw.send("XLEN", [stream])) === 0);
+    await archiver.stop();
+    const late = await RedisEventLog.connect({ url: redis.url, stream, batchSize: 64 });
+    const seen: CommittedEvent[] = [];
+    const errors: Error[] = [];
+    late.subscribe((batch) => seen.push(...batch));
+    late.onTailError((error) => errors.push(error));
+    late.startTail(0, (after, before) => readArchived(sql, after, before));
+    // Its own append is answered once the tail has delivered everything before it.
+    const [mine] = await late.append([event(`${stream}-300`)], NOON);
+    expect(mine?.position).toBe(301);
+    expect(seen.map((one) => one.position)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+    expect(seen.map((one) => one.event.session_id)).toEqual(
+      Array.from({ length: 301 }, (_, i) => `${stream}-${i}`),
+    );
+    expect(seen[41]?.event).toMatchObject({ city: "Leeds", metadata: { plan: "pro" } });
+    expect(seen[41]?.receivedAt).toBe(NOON);
+    expect(errors).toEqual([]);
+    await late.close();
   });
 });
