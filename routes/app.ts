@@ -1,8 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
 import { allowedMethodsOf } from "../middlewares/allowed-methods.ts";
 import { clientIpMiddleware } from "../middlewares/client-ip.ts";
+import { precomputedCors } from "../middlewares/cors.ts";
 import { refuseWhileDraining } from "../middlewares/draining.ts";
 import {
   handleError,
@@ -12,6 +11,7 @@ import {
 import { refuseForeignOrigins } from "../middlewares/origin.ts";
 import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { requestLogger } from "../middlewares/request-logger.ts";
+import { precomputedSecureHeaders } from "../middlewares/secure-headers.ts";
 import { AlertingService } from "../services/alerting/alerting-service.ts";
 import { type AlertingOptions, alertingOptions } from "../services/alerting/options.ts";
 import { sqliteTrafficSeed } from "../services/alerting/sqlite-traffic-seed.ts";
@@ -115,10 +115,10 @@ export function createApp(services: Services, options: AppOptions = {}) {
     await next();
   });
   app.use("*", requestLogger);
-  app.use("*", secureHeaders(SECURE_HEADERS_OPTIONS));
+  app.use("*", precomputedSecureHeaders(SECURE_HEADERS_OPTIONS));
   app.use(
     "*",
-    cors({
+    precomputedCors({
       origin: config.corsOrigins === "*" ? "*" : [...config.corsOrigins],
       allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
       allowHeaders: ["Content-Type", "Authorization"],
