@@ -148,6 +148,16 @@ export const envSchema = z.object({
   STREAM_KEY: z.string().min(1).default("footfall:events"),
   STREAM_TRIM_MARGIN_SECONDS: positiveDecimal.default(600),
   ARCHIVE_CLAIM_IDLE_SECONDS: positiveDecimal.default(30),
+  ALLOW_PRIVATE_WEBHOOKS: flag.prefault("false"),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: "expected an http:// or https:// URL" })
+    .optional(),
+  ALERT_DELIVERY_TIMEOUT_SECONDS: positiveDecimal.default(5),
+  ALERT_DELIVERY_MAX_RESPONSE_BYTES: wholeNumber(1024, 16 * 1024 * 1024).default(64 * 1024),
+  ALERT_DELIVERY_MAX_ATTEMPTS: wholeNumber(1, 100).default(6),
+  ALERT_DELIVERY_RETRY_BASE_SECONDS: positiveDecimal.default(2),
+  ALERT_DELIVERY_RETRY_MAX_SECONDS: positiveDecimal.default(300),
+  ALERT_DESTINATION_PER_MINUTE: wholeNumber(1, 10_000).default(30),
 });
 
 /** Variables whose values are never repeated in an error message or a log. */

@@ -80,6 +80,17 @@ export const configSchema = envSchema.transform((e) =>
       snapshotIntervalMs: e.SNAPSHOT_INTERVAL_SECONDS * 1000,
       busyTimeoutMs: e.STORAGE_BUSY_TIMEOUT_MS,
     }),
+    /** Alerts sent out of the building (docs/alerts.md). */
+    alerting: Object.freeze({
+      allowPrivateWebhooks: e.ALLOW_PRIVATE_WEBHOOKS,
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+      deliveryTimeoutMs: e.ALERT_DELIVERY_TIMEOUT_SECONDS * 1000,
+      maxResponseBytes: e.ALERT_DELIVERY_MAX_RESPONSE_BYTES,
+      maxAttempts: e.ALERT_DELIVERY_MAX_ATTEMPTS,
+      retryBaseMs: e.ALERT_DELIVERY_RETRY_BASE_SECONDS * 1000,
+      retryMaxMs: e.ALERT_DELIVERY_RETRY_MAX_SECONDS * 1000,
+      destinationPerMinute: e.ALERT_DESTINATION_PER_MINUTE,
+    }),
     /** Cluster mode: set when both REDIS_URL and DATABASE_URL are (docs/cluster.md). */
     cluster:
       e.REDIS_URL !== undefined && e.DATABASE_URL !== undefined

@@ -95,3 +95,52 @@ describe("a destination's name that moves to an internal address after creation"
     }
   });
 });
+
+describe("ALLOW_PRIVATE_WEBHOOKS and PUBLIC_URL from the environment", () => {
+  test("reach the alerting service through the one config object", async () => {
+    const { loadConfig } = await import("../../config/index.ts");
+    const { alertingOptions } = await import("../../services/alerting/options.ts");
+    const config = loadConfig({
+      ALLOW_PRIVATE_WEBHOOKS: "true",
+      PUBLIC_URL: "https://stats.example.com/",
+      ALERT_DELIVERY_MAX_ATTEMPTS: "3",
+      ALERT_DESTINATION_PER_MINUTE: "12",
+    });
+    expect(alertingOptions(config)).toMatchObject({
+      allowPrivateWebhooks: true,
+      publicUrl: "https://stats.example.com",
+      maxAttempts: 3,
+      destinationPerMinute: 12,
+      deliveryTimeoutMs: 5000,
+    });
+    expect(alertingOptions(loadConfig({ PORT: "8123" }))).toMatchObject({
+      allowPrivateWebhooks: false,
+      publicUrl: "http://localhost:8123",
+    });
+    expect(() => loadConfig({ PUBLIC_URL: "ftp://stats.example.com" })).toThrow("PUBLIC_URL");
+  });
+
+  test("a server started with ALLOW_PRIVATE_WEBHOOKS=true accepts a loopback receiver; without it, not", async () => {
+    const { startTestServer } = await import("../support/server.ts");
+    const receiver = startReceiver();
+    const create = (server: {
+      request: (path: string, init: RequestInit & { auth?: boolean }) => Promise<Response>;
+    }) =>
+      server.request("/api/alerts/destinations", {
+        method: "POST",
+        auth: true,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "local", type: "webhook", url: receiver.url }),
+      });
+    const allowing = startTestServer({ ALLOW_PRIVATE_WEBHOOKS: "true" });
+    const refusing = startTestServer({});
+    try {
+      expect((await create(allowing)).status).toBe(201);
+      expect((await create(refusing)).status).toBe(400);
+    } finally {
+      await allowing.stop();
+      await refusing.stop();
+      receiver.stop();
+    }
+  });
+});
