@@ -4,7 +4,7 @@ import { ApiError } from "../schemas/errors.ts";
 
 /** Refuses new work once shutdown has begun; requests already in flight finish. */
 export const refuseWhileDraining = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.var.services.lifecycle.draining.aborted) {
+  if (c.get("services").lifecycle.draining.aborted) {
     c.header("Connection", "close");
     throw new ApiError(503, "shutting_down", "The server is shutting down; retry shortly");
   }

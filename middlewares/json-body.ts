@@ -77,7 +77,7 @@ function limitBody(maxBytes: number): MiddlewareHandler {
  * timeout cuts it with no answer.
  */
 async function readBodyText<E extends AppEnv>(c: Context<E>): Promise<string> {
-  const timeoutMs = c.var.services.config.limits.requestBodyTimeoutMs;
+  const timeoutMs = c.get("services").config.limits.requestBodyTimeoutMs;
   let timer: Timer | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

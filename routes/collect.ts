@@ -30,15 +30,15 @@ export function collectRoutes(config: Config, enricher: VisitorEnricher) {
   const trusted = config.trustProxy.hops > 0 || config.trustProxy.addresses.length > 0;
   const countryHeader = trusted ? config.countryHeader : undefined;
   return newRouter().openapi(collectRoute(config.limits), async (c) => {
-    const { inputs } = c.var.body;
+    const { inputs } = c.get("body");
     const userAgent = c.req.header("user-agent") ?? "";
     if (!enricher.refuseBot(userAgent, inputs.length)) {
       const request = {
-        ip: c.var.clientIp,
+        ip: c.get("clientIp"),
         userAgent,
         proxyCountry: countryHeader ? c.req.header(countryHeader) : undefined,
       };
-      await c.var.services.ingestion.accept(inputs, (event) => enricher.enrich(event, request));
+      await c.get("services").ingestion.accept(inputs, (event) => enricher.enrich(event, request));
     } else {
       c.set("droppedAsBot", true);
     }

@@ -2,7 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Config } from "../config/index.ts";
 import { ApiError, type IssueLike, MAX_LISTED_ISSUES, validationError } from "../schemas/errors.ts";
 import { type EventInput, eventBatchSchema, eventInputSchema } from "../schemas/event.ts";
-import { eventAcceptedSchema } from "../schemas/responses.ts";
+import {
+  eventAcceptedSchema,
+  collectAcceptedSchema as minimalAcceptedSchema,
+} from "../schemas/responses.ts";
 import { corkedBody } from "./corked-body.ts";
 import { ingestionErrors, publicIngestion } from "./public-ingestion.ts";
 import { jsonResponse, newRouter, serialisedJson } from "./route-contract.ts";
@@ -35,13 +38,13 @@ function eventRoute(limits: Config["limits"]) {
     path: "/",
     summary: "Send one event, or a batch (an array) accepted or refused whole",
     description:
-      "Public. `text/plain` is what `navigator.sendBeacon` sends. The 201 is sent once the events are durable.",
+      "Public. `text/plain` is what `navigator.sendBeacon` sends. The 201 is sent once the events are durable. A client that never reads the stats sends `Prefer: return=minimal` (RFC 7240) for a tiny answer.",
     tags: ["Ingestion"],
     ...eventIngestion(limits),
     responses: {
       201: jsonResponse(
-        eventAcceptedSchema,
-        "Accepted, with the current stats of the event's site",
+        z.union([eventAcceptedSchema, minimalAcceptedSchema]),
+        'Accepted, with the current stats of the event\'s site; with `Prefer: return=minimal`, `{"success":true}` alone and `Preference-Applied: return=minimal`',
       ),
       ...ingestionErrors(),
     },
@@ -51,8 +54,13 @@ function eventRoute(limits: Config["limits"]) {
 /** POST /api/events. */
 export function eventRoutes(limits: Config["limits"]) {
   return newRouter().openapi(eventRoute(limits), async (c) => {
-    const { inputs, batch } = c.var.body;
-    const { events, statsJson } = await c.var.services.ingestion.accept(inputs);
+    const { inputs, batch } = c.get("body");
+    const { ingestion } = c.get("services");
+    if (prefersMinimalReturn(c.req.header("prefer"))) {
+      await ingestion.accept(inputs);
+      return serialisedJson(c, minimalAcceptedSchema, MINIMAL_ANSWER, 201, MINIMAL_APPLIED);
+    }
+    const { events, statsJson } = await ingestion.acceptWithStats(inputs);
     if (!batch) {
       return acceptedResponse(
         c,
@@ -67,6 +75,29 @@ export function eventRoutes(limits: Config["limits"]) {
       "Events processed successfully",
     );
   });
+}
+
+const MINIMAL_ANSWER = '{"success":true}';
+const MINIMAL_APPLIED = { "Preference-Applied": "return=minimal" } as const;
+
+/**
+ * RFC 7240's `Prefer: return=minimal`, among any other preferences (comma-separated, each with
+ * optional `;` parameters; names and this value compared without case).
+ */
+export function prefersMinimalReturn(prefer: string | undefined): boolean {
+  if (prefer === undefined) return false;
+  for (const preference of prefer.split(",")) {
+    const [token = ""] = preference.split(";");
+    const [name = "", value = ""] = token.split("=");
+    if (name.trim().toLowerCase() !== "return") continue;
+    return (
+      value
+        .trim()
+        .replace(/^"(.*)"$/, "$1")
+        .toLowerCase() === "minimal"
+    );
+  }
+  return false;
 }
 
 /** Validates a parsed body as one event or a batch, within the event and batch limits. */

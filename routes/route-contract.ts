@@ -64,8 +64,9 @@ export function serialisedJson<Schema extends ZodType, Status extends Contentful
   _schema: Schema,
   body: string | ReadableStream<Uint8Array>,
   status: Status,
+  headers?: Readonly<Record<string, string>>,
 ): TypedResponse<JSONParsed<z.output<Schema>>, Status, "json"> {
-  const response = c.body(body, status, { "Content-Type": "application/json" });
+  const response = c.body(body, status, { "Content-Type": "application/json", ...headers });
   // The text is the schema's JSON by construction: the type says so, the tests check it.
   return response as unknown as TypedResponse<JSONParsed<z.output<Schema>>, Status, "json">;
 }

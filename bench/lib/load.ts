@@ -21,9 +21,13 @@ export async function runLoad(options: {
   connections: number;
   seconds: number;
   batch?: number;
+  /** Where to post (the baselines answer any path); /api/events by default. */
+  path?: string;
+  /** Extra request headers (a browser's User-Agent, `Prefer`), for the Bun load generator. */
+  headers?: Record<string, string>;
 }): Promise<LoadResult> {
   const batch = options.batch ?? 1;
-  if (hasWrk) {
+  if (hasWrk && options.path === undefined && options.headers === undefined) {
     const child = Bun.spawn(
       [
         "wrk",
@@ -60,12 +64,16 @@ export async function runLoad(options: {
       process.execPath,
       join(import.meta.dir, "load-generator.ts"),
       // The same path wrk's script posts to (the baselines answer any path).
-      new URL("/api/events", options.url).href,
+      new URL(options.path ?? "/api/events", options.url).href,
       String(options.connections),
       String(options.seconds),
       String(batch),
     ],
-    { stdout: "pipe", stderr: "inherit" },
+    {
+      stdout: "pipe",
+      stderr: "inherit",
+      env: { ...process.env, LOAD_HEADERS: JSON.stringify(options.headers ?? {}) },
+    },
   );
   const output = await new Response(child.stdout).text();
   await child.exited;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -18,7 +18,22 @@ export interface RunningProcess {
   port: number;
   child: Subprocess;
   dataDir?: string;
+  /** CPU seconds (user + system) the server process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * A process's CPU time from /proc (Linux), in seconds. On a shared machine the CPU a server spends
+ * per request moves far less than its throughput, which other processes' load takes from it.
+ */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) closed by the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 async function waitForHealth(url: string, child: Subprocess): Promise<void> {
@@ -99,6 +114,7 @@ function running(
     port,
     child,
     dataDir,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     async stop() {
       child.kill("SIGTERM");
       await child.exited;

@@ -20,13 +20,13 @@ export class Ingestion {
   ) {}
 
   /**
-   * Resolves once the events are durable and counted, with the current stats of their site as
-   * JSON. `enrich` completes each event from its request (the tracker endpoint only). Every request answered after one group commit shares one computation of those stats.
+   * Resolves once the events are durable and counted. `enrich` completes each event from its
+   * request (the tracker endpoint only).
    */
   async accept(
     inputs: readonly EventInput[],
     enrich?: (event: VisitorEvent) => void,
-  ): Promise<{ events: VisitorEvent[]; statsJson: string }> {
+  ): Promise<VisitorEvent[]> {
     const receivedAt = this.clock.now();
     const events = inputs.map((input) => toVisitorEvent(input, receivedAt));
     // The tracker endpoint's enrichment, before the log: stored and replayed with the event.
@@ -39,6 +39,18 @@ export class Ingestion {
       for (const event of events) enrich(event);
     }
     await this.log.append(events, receivedAt);
+    return events;
+  }
+
+  /**
+   * As `accept`, with the current stats of the last event's site as JSON (the seed's answer).
+   * Every request answered after one group commit shares one computation of those stats; an
+   * answer that does not carry them (`/api/collect`, `Prefer: return=minimal`) never computes them.
+   */
+  async acceptWithStats(
+    inputs: readonly EventInput[],
+  ): Promise<{ events: VisitorEvent[]; statsJson: string }> {
+    const events = await this.accept(inputs);
     const site = events[events.length - 1]?.site;
     return { events, statsJson: this.live.currentStatsJson({ site }) };
   }
