@@ -89,7 +89,12 @@ export const statusResponseSchema = z
           stream_position: z.number().int().describe("the stream's last position"),
           applied_position: z.number().int().describe("the last position this instance applied"),
           lag_events: z.number().int(),
+          lag_ms: z
+            .number()
+            .int()
+            .describe("now − receive time of the oldest event not applied here; 0 when none"),
           archive_position: z.number().int().describe("every position up to it is in Postgres"),
+          archive_lag_events: z.number().int().describe("stream position − archive position"),
           postgres: z.enum(["ok", "unreachable"]),
         })
         .optional()

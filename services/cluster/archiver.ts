@@ -30,6 +30,9 @@ export interface ArchiverOptions {
   onError?: (error: unknown) => void;
 }
 
+/** The consumer group the instances archive through. */
+export const ARCHIVERS_GROUP = "footfall-archivers";
+
 const BLOCK_MS = 1000;
 const CHECKPOINT_SPACING_MS = 1000;
 
@@ -77,7 +80,7 @@ export class Archiver {
     private readonly options: ArchiverOptions,
   ) {
     this.stream = options.stream ?? DEFAULT_STREAM;
-    this.group = options.group ?? "footfall-archivers";
+    this.group = options.group ?? ARCHIVERS_GROUP;
     this.batchSize = String(options.batchSize ?? 1000);
     this.claimIdleMs = options.claimIdleMs ?? 30_000;
     this.trimMarginMs = options.trimMarginMs ?? 10 * 60_000;

@@ -5,16 +5,19 @@ import type { Logger } from "../logger.ts";
 import type { CommittedEvent } from "../pipeline/event-log.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { readArchived } from "./archived-events.ts";
-import { Archiver } from "./archiver.ts";
+import { ARCHIVERS_GROUP, Archiver, archivedThrough } from "./archiver.ts";
 import { migratePostgres } from "./postgres-schema.ts";
 import { PostgresSnapshots } from "./postgres-snapshots.ts";
 import { RedisEventLog } from "./redis-event-log.ts";
+import { decodeEntry, idOf, positionOf, type StreamEntry } from "./stream-entries.ts";
 import { StreamGapError } from "./stream-tail.ts";
 
 type ClusterConfig = NonNullable<Config["cluster"]>;
 
 /** Start-up logs replay progress this often, so a long catch-up is never silent. */
 const PROGRESS_MS = 1000;
+/** The stream's head and the archive position are read this often for the metrics. */
+const FIGURES_MS = 1000;
 
 /** What /api/status shows of the cluster. */
 export interface ClusterStatus {
@@ -22,8 +25,20 @@ export interface ClusterStatus {
   stream_position: number;
   applied_position: number;
   lag_events: number;
+  lag_ms: number;
   archive_position: number;
+  archive_lag_events: number;
   postgres: "ok" | "unreachable";
+}
+
+/** For operators (GET /metrics): how far this instance and the archive are behind the stream. */
+export interface ClusterMetrics {
+  /** Events in the stream this instance has not applied yet (head − applied position). */
+  lagEvents: number;
+  /** Now − the receive time of the oldest event not applied yet; 0 when none. */
+  lagMs: number;
+  /** Events in the stream not archived in Postgres yet (head − archive position). */
+  archiveLagEvents: number;
 }
 
 /**
@@ -36,6 +51,10 @@ export class ClusterRuntime {
   private archiver: Archiver | undefined;
   private postgresOk = true;
   private closed = false;
+  /** Read from Redis every FIGURES_MS (metrics() answers synchronously, at scrape time). */
+  private figures = { head: 0, archived: 0, oldestUnapplied: 0, oldestReceivedAt: 0 };
+  private figuresTimer: Timer | undefined;
+  private pipeline: Pipeline | undefined;
 
   private constructor(
     readonly config: ClusterConfig,
@@ -85,6 +104,7 @@ export class ClusterRuntime {
    * the archivers.
    */
   async start(pipeline: Pipeline) {
+    this.pipeline = pipeline;
     const started = performance.now();
     const snapshot = await this.snapshots.latest();
     if (snapshot) pipeline.importState(snapshot.state, snapshot.position);
@@ -108,11 +128,52 @@ export class ClusterRuntime {
       trimMarginMs: this.config.trimMarginMs,
       onError: (error) => this.logger.warn({ err: error }, "archiving failed; retrying"),
     });
+    await this.refreshFigures().catch(() => {});
+    this.figuresTimer = setInterval(() => void this.refreshFigures().catch(() => {}), FIGURES_MS);
     return {
       fromSnapshot: snapshot !== undefined,
       replayedEvents,
       ms: Math.round(performance.now() - started),
     };
+  }
+
+  /**
+   * Stream lag of this instance and archive lag, from the last reading of Redis (at most a second
+   * old) and the tail's own position. `lagMs` is measured from the oldest event unapplied at that
+   * reading: while the instance is behind, it may be up to a second high.
+   */
+  metrics(): ClusterMetrics {
+    const applied = this.appliedPosition;
+    const { head: readHead, archived, oldestUnapplied, oldestReceivedAt } = this.figures;
+    const head = Math.max(readHead, applied);
+    const lagEvents = head - applied;
+    const lagMs =
+      lagEvents > 0 && oldestUnapplied > 0 ? Math.max(0, Date.now() - oldestReceivedAt) : 0;
+    return { lagEvents, lagMs, archiveLagEvents: Math.max(0, head - archived) };
+  }
+
+  /** Reads the stream's head, the group's archived-through position and the oldest unapplied event. */
+  private async refreshFigures(): Promise<void> {
+    const applied = this.appliedPosition;
+    const stream = this.config.streamKey;
+    const info = (await withTimeout(this.redis.send("XINFO", ["STREAM", stream]), 1000)) as Record<
+      string,
+      unknown
+    >;
+    const head = positionOf(String(info["last-generated-id"] ?? "0-0"));
+    const archived = await withTimeout(archivedThrough(this.redis, stream, ARCHIVERS_GROUP), 1000);
+    let oldestUnapplied = 0;
+    let oldestReceivedAt = 0;
+    if (head > applied) {
+      const range = [stream, `(${idOf(applied)}`, "+", "COUNT", "1"];
+      const [entry] = (await withTimeout(this.redis.send("XRANGE", range), 1000)) as StreamEntry[];
+      if (entry) {
+        const oldest = decodeEntry(entry);
+        oldestUnapplied = oldest.position;
+        oldestReceivedAt = oldest.receivedAt;
+      }
+    }
+    this.figures = { head, archived, oldestUnapplied, oldestReceivedAt };
   }
 
   /**
@@ -187,34 +248,23 @@ export class ClusterRuntime {
     }
   }
 
+  /** The last position applied to the live state (the pipeline's; a snapshot may hold it a moment). */
+  private get appliedPosition(): number {
+    return this.pipeline?.position ?? this.log.lastPosition();
+  }
+
+  /** Read afresh from Redis (the last reading when it does not answer). */
   async status(appliedPosition: number): Promise<ClusterStatus> {
-    let streamPosition = this.log.lastPosition();
-    let archivePosition = 0;
-    try {
-      const info = (await withTimeout(
-        this.redis.send("XINFO", ["STREAM", this.config.streamKey]),
-        1000,
-      )) as Record<string, unknown>;
-      const id = String(info["last-generated-id"] ?? "0-0");
-      streamPosition = Number(id.slice(id.indexOf("-") + 1));
-    } catch {
-      // Redis unreachable: the tail's position is the best known.
-    }
-    try {
-      const [row] = await withTimeout(
-        this.sql`SELECT position FROM archive_position WHERE stream = ${this.config.streamKey}`,
-        1000,
-      );
-      archivePosition = Number((row as { position?: string } | undefined)?.position ?? 0);
-    } catch {
-      // Postgres unreachable: health says so.
-    }
+    await this.refreshFigures().catch(() => {});
+    const { lagEvents, lagMs, archiveLagEvents } = this.metrics();
     return {
       instance: this.instance,
-      stream_position: streamPosition,
+      stream_position: appliedPosition + lagEvents,
       applied_position: appliedPosition,
-      lag_events: Math.max(0, streamPosition - appliedPosition),
-      archive_position: archivePosition,
+      lag_events: lagEvents,
+      lag_ms: lagMs,
+      archive_position: this.figures.archived,
+      archive_lag_events: archiveLagEvents,
       postgres: this.postgresOk ? "ok" : "unreachable",
     };
   }
@@ -223,6 +273,7 @@ export class ClusterRuntime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.figuresTimer);
     const steps = [
       () => this.archiver?.stop(),
       () => this.log.close(),

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SQL } from "bun";
+import { loadConfig } from "../../config/index.ts";
+import { launchServer } from "../../server.ts";
 import { hasPostgres, type PostgresProcess, startPostgres } from "../support/postgres-process.ts";
 import { type ServerProcess, spawnServer } from "../support/process.ts";
 import { hasRedis, type RedisProcess, startRedis } from "../support/redis-process.ts";
@@ -103,6 +108,7 @@ describe.skipIf(!hasRedis || !hasPostgres)(
         SNAPSHOT_INTERVAL_SECONDS: "1",
         ALERT_THRESHOLD: "5",
         SHUTDOWN_TIMEOUT_SECONDS: "0.5",
+        ARCHIVE_CLAIM_IDLE_SECONDS: "2",
       };
       await Promise.all([start(), start(), start()]);
     });
@@ -314,6 +320,45 @@ describe.skipIf(!hasRedis || !hasPostgres)(
       const cluster = await status(late);
       expect(cluster.lag_events).toBe(0);
       expect(cluster.archive_position).toBeGreaterThanOrEqual(0);
+    });
+
+    test("services.cluster.metrics(): stream lag (events and ms) while this instance is behind, none once caught up; archive lag none once archived", async () => {
+      const [a] = instances as [ServerProcess];
+      const dataDir = mkdtempSync(join(tmpdir(), "footfall-metrics-"));
+      const config = loadConfig({ ...env, LOG_LEVEL: "silent", PORT: "0", DATA_DIR: dataDir });
+      const running = await launchServer(config);
+      try {
+        const cluster = running.services.cluster;
+        if (!cluster) throw new Error("not in cluster mode");
+        await eventually(() => cluster.metrics().lagEvents === 0, 5000);
+        // Held (as a snapshot holds it), this instance applies nothing while others take events.
+        const release = running.services.pipeline.hold();
+        const sentAt = Date.now();
+        for (let n = 0; n < 5; n++) {
+          const body = { type: "pageview", page: "/lag", session_id: `lag-${n}` };
+          expect((await post(a, "/api/events", body)).status).toBe(201);
+        }
+        await Bun.sleep(200);
+        await eventually(() => cluster.metrics().lagEvents === 5, 3000);
+        const behind = cluster.metrics();
+        expect(behind.lagMs).toBeGreaterThanOrEqual(200);
+        expect(behind.lagMs).toBeLessThan(Date.now() - sentAt + 1500);
+        release();
+        expect(cluster.metrics()).toMatchObject({ lagEvents: 0, lagMs: 0 });
+        // (A batch the killed instance held is claimed after ARCHIVE_CLAIM_IDLE_SECONDS.)
+        await eventually(() => cluster.metrics().archiveLagEvents === 0, 10_000);
+        const status = (await (
+          await fetch(`${running.url}/api/status`, { headers: AUTH })
+        ).json()) as { data: { cluster: Record<string, number> } };
+        expect(status.data.cluster).toMatchObject({
+          lag_events: 0,
+          lag_ms: 0,
+          archive_lag_events: 0,
+        });
+      } finally {
+        await running.shutdown();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
 
     test("while Redis is down ingestion answers 503 storage_unavailable and health is degraded; both recover by themselves", async () => {
