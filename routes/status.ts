@@ -24,6 +24,15 @@ function healthStatus({ lifecycle, log, cluster }: Services): HealthStatus {
   return log.degraded || cluster?.postgresDown ? "degraded" : "healthy";
 }
 
+/**
+ * Whether a load balancer should keep sending traffic: not while draining or while the event log
+ * cannot take events. Postgres unreachable alone (cluster mode) keeps 200: ingestion, the live
+ * reads and the dashboards go on, the archive catching up once it answers (docs/cluster.md).
+ */
+function serving(services: Services, status: HealthStatus): boolean {
+  return status === "healthy" || (status === "degraded" && !services.log.degraded);
+}
+
 const tags = ["Operations"];
 
 function memory() {
@@ -38,10 +47,13 @@ const healthRoute = createRoute({
   tags,
   ...publicAccess,
   responses: {
-    200: jsonResponse(healthSchema, "Healthy"),
+    200: jsonResponse(
+      healthSchema,
+      'Serving: `status` "healthy", or "degraded" in cluster mode while only Postgres is unreachable',
+    ),
     503: jsonResponse(
       healthSchema,
-      'The same body, `status` "degraded" or "shutting_down" (not the error shape)',
+      'The same body, `status` "degraded" (the event log cannot write) or "shutting_down" (not the error shape)',
     ),
   },
 });
@@ -72,7 +84,7 @@ export function statusRoutes(botsFiltered: () => number) {
         memory: memory(),
         version: VERSION,
       };
-      return status === "healthy" ? c.json(body, 200) : c.json(body, 503);
+      return serving(c.var.services, status) ? c.json(body, 200) : c.json(body, 503);
     })
     .openapi(statusRoute, async (c) => {
       const { live, hub, compat, clock, startedAt, config, log, cluster, pipeline } =

@@ -30,7 +30,11 @@ export interface PostgresProcess {
   readonly port: number;
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication, tests only). */
   readonly url: string;
-  /** Stops the server (`pg_ctl stop -m immediate`) and removes its directory. */
+  /** Stops the server abruptly (`pg_ctl stop -m immediate`), keeping its data. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data; waits until it answers. */
+  start(): Promise<void>;
+  /** Stops the server and removes its directory. */
   dispose(): Promise<void>;
 }
 
@@ -49,51 +53,53 @@ export async function startPostgres(): Promise<PostgresProcess> {
     throw new Error(`initdb failed: ${init.stderr.toString().slice(-2000)}`);
   }
   const port = await freePort();
-  const server: Subprocess = Bun.spawn(
-    command(
-      "postgres",
-      "-D",
-      data,
-      "-p",
-      String(port),
-      "-k",
-      dir,
-      "-c",
-      "listen_addresses=127.0.0.1",
-      "-c",
-      "fsync=off",
-      "-c",
-      "max_connections=50",
-    ),
-    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-  );
-  let output = "";
-  void new Response(server.stderr as ReadableStream).text().then((text) => {
-    output += text;
-  });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let server: Subprocess | undefined;
   const stop = async () => {
     // Killing runuser would leave the postmaster running: pg_ctl stops the server itself.
     Bun.spawnSync(command("pg_ctl", "-D", data, "stop", "-m", "immediate"), {
       stdout: "ignore",
       stderr: "ignore",
     });
-    if (server.exitCode === null) server.kill("SIGKILL");
-    await server.exited;
+    if (server && server.exitCode === null) server.kill("SIGKILL");
+    await server?.exited;
+    server = undefined;
   };
-  const deadline = Date.now() + 20_000;
-  while (true) {
-    if (await answers(url)) break;
-    if (server.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`postgres did not become ready on port ${port}: ${output.slice(-2000)}`);
+  const launch = async () => {
+    const spawned = Bun.spawn(
+      command(
+        "postgres",
+        ...["-D", data, "-p", String(port), "-k", dir],
+        ...["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"],
+      ),
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+    );
+    server = spawned;
+    let output = "";
+    void new Response(spawned.stderr as ReadableStream).text().then((text) => {
+      output += text;
+    });
+    const deadline = Date.now() + 20_000;
+    while (true) {
+      if (await answers(url)) return;
+      if (spawned.exitCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(`postgres did not become ready on port ${port}: ${output.slice(-2000)}`);
+      }
+      await Bun.sleep(50);
     }
-    await Bun.sleep(50);
+  };
+  try {
+    await launch();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
   return {
     port,
     url,
+    stop,
+    start: launch,
     async dispose() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -43,8 +43,11 @@ export interface RedisProcess {
   dispose(): Promise<void>;
 }
 
-/** Starts redis-server and waits until it answers PING (after loading its AOF). */
-export async function startRedis(): Promise<RedisProcess> {
+/**
+ * Starts redis-server and waits until it answers PING (after loading its AOF); with `replicaOf`,
+ * as a replica of the server on that port.
+ */
+export async function startRedis(options: { replicaOf?: number } = {}): Promise<RedisProcess> {
   const dir = mkdtempSync(join(tmpdir(), "footfall-redis-"));
   const port = await freePort();
   let child: Subprocess | undefined;
@@ -72,6 +75,7 @@ export async function startRedis(): Promise<RedisProcess> {
         "no",
         "--logfile",
         "",
+        ...(options.replicaOf ? ["--replicaof", "127.0.0.1", String(options.replicaOf)] : []),
       ],
       { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
     );
