@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Config } from "../config/index.ts";
 import { ApiError, type IssueLike, MAX_LISTED_ISSUES, validationError } from "../schemas/errors.ts";
 import { type EventInput, eventBatchSchema, eventInputSchema } from "../schemas/event.ts";
+import { parseEventInput } from "../schemas/event-batch-validator.ts";
 import {
   eventAcceptedSchema,
   collectAcceptedSchema as minimalAcceptedSchema,
@@ -112,7 +113,7 @@ export function readEvents(limits: Config["limits"]) {
           { details: { max_bytes: limits.maxEventBytes } },
         );
       }
-      const parsed = eventInputSchema.safeParse(value);
+      const parsed = parseEventInput(value);
       if (!parsed.success) {
         throw validationError(parsed.error.issues, "Invalid event", "Invalid event data");
       }
@@ -138,7 +139,7 @@ export function readEvents(limits: Config["limits"]) {
     const issues: IssueLike[] = [];
     const badIndexes: number[] = [];
     value.forEach((item, index) => {
-      const parsed = eventInputSchema.safeParse(item);
+      const parsed = parseEventInput(item);
       if (parsed.success) inputs.push(parsed.data);
       else {
         badIndexes.push(index);
