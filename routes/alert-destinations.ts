@@ -114,16 +114,18 @@ const deliveriesRoute = createRoute({
 /** Destinations, their tests and their delivery logs (under /api/alerts/destinations). */
 export function destinationRoutes(alerting: AlertingService) {
   const { destinations, deliveries } = alerting;
-  const found = (id: number) => {
-    const destination = destinations.get(id);
+  const found = async (id: number) => {
+    const destination = await destinations.get(id);
     if (!destination) throw new ApiError(404, "not_found", `No alert destination ${id}`);
     return destination;
   };
   return newRouter()
-    .openapi(listRoute, (c) => {
-      const listed = destinations
-        .list()
-        .map((destination) => publicView(destination, deliveries.last(destination.id)));
+    .openapi(listRoute, async (c) => {
+      const listed = await Promise.all(
+        (await destinations.list()).map(async (destination) =>
+          publicView(destination, await deliveries.last(destination.id)),
+        ),
+      );
       return c.json({ success: true as const, destinations: listed }, 200);
     })
     .openapi(createDestinationRoute, async (c) => {
@@ -142,21 +144,21 @@ export function destinationRoutes(alerting: AlertingService) {
         throw error;
       }
     })
-    .openapi(deleteRoute, (c) => {
+    .openapi(deleteRoute, async (c) => {
       const { id } = c.req.valid("param");
-      if (!destinations.remove(id))
+      if (!(await destinations.remove(id)))
         throw new ApiError(404, "not_found", `No alert destination ${id}`);
       return c.json({ success: true as const, deleted: id }, 200);
     })
     .openapi(testRoute, async (c) => {
-      const { delivered, delivery } = await alerting.test(found(c.req.valid("param").id));
+      const { delivered, delivery } = await alerting.test(await found(c.req.valid("param").id));
       return c.json({ success: true as const, delivered, delivery }, 200);
     })
-    .openapi(deliveriesRoute, (c) => {
+    .openapi(deliveriesRoute, async (c) => {
       const { id } = c.req.valid("param");
-      found(id);
+      await found(id);
       const { limit, offset } = c.req.valid("query");
-      const page = deliveries.ofDestination(id, limit, offset);
+      const page = await deliveries.ofDestination(id, limit, offset);
       return c.json({ success: true as const, ...page, limit, offset }, 200);
     });
 }

@@ -95,27 +95,27 @@ const deleteRuleRoute = createRoute({
 /** The alert history, the rules and the destinations (mounted under /api/alerts, token). */
 export function alertRoutes(alerting: AlertingService) {
   const router = newRouter()
-    .openapi(listAlertsRoute, (c) => {
+    .openapi(listAlertsRoute, async (c) => {
       const query = c.req.valid("query");
-      const { alerts, total } = alerting.history.query(query);
+      const { alerts, total } = await alerting.history.query(query);
       return c.json(
         { success: true as const, alerts, total, limit: query.limit, offset: query.offset },
         200,
       );
     })
-    .openapi(listRulesRoute, (c) => {
+    .openapi(listRulesRoute, async (c) => {
       const { site } = c.req.valid("query");
-      return c.json({ success: true as const, rules: alerting.rules.list(site) }, 200);
+      return c.json({ success: true as const, rules: await alerting.rules.list(site) }, 200);
     })
-    .openapi(createRuleRoute, (c) => {
-      const rule = alerting.rules.create(c.req.valid("json"), c.var.services.clock.now());
+    .openapi(createRuleRoute, async (c) => {
+      const rule = await alerting.rules.create(c.req.valid("json"), c.var.services.clock.now());
       return c.json({ success: true as const, rule }, 201);
     })
-    .openapi(updateRuleRoute, (c) => {
+    .openapi(updateRuleRoute, async (c) => {
       const { id } = c.req.valid("param");
-      let rule: ReturnType<typeof alerting.rules.update>;
+      let rule: Awaited<ReturnType<typeof alerting.rules.update>>;
       try {
-        rule = alerting.rules.update(id, c.req.valid("json"), c.var.services.clock.now());
+        rule = await alerting.rules.update(id, c.req.valid("json"), c.var.services.clock.now());
       } catch (error) {
         if (error instanceof RuleSettingsError) {
           throw new ApiError(400, "validation_error", error.message);
@@ -125,9 +125,10 @@ export function alertRoutes(alerting: AlertingService) {
       if (!rule) throw new ApiError(404, "not_found", `No alert rule ${id}`);
       return c.json({ success: true as const, rule }, 200);
     })
-    .openapi(deleteRuleRoute, (c) => {
+    .openapi(deleteRuleRoute, async (c) => {
       const { id } = c.req.valid("param");
-      if (!alerting.rules.remove(id)) throw new ApiError(404, "not_found", `No alert rule ${id}`);
+      if (!(await alerting.rules.remove(id)))
+        throw new ApiError(404, "not_found", `No alert rule ${id}`);
       return c.json({ success: true as const, deleted: id }, 200);
     });
   router.route("/destinations", destinationRoutes(alerting));

@@ -1,5 +1,5 @@
-import type { Database, SQLQueryBindings } from "bun:sqlite";
 import type { AlertsQuery, StoredAlert } from "../../schemas/alerting.ts";
+import type { HistoryDatabase, SqlValue } from "../storage/history-database.ts";
 
 interface AlertRow {
   id: string;
@@ -12,42 +12,49 @@ interface AlertRow {
   raised_at: number;
 }
 
-/** Every alert raised, with its rule, site, values and time; keyed by its id, so kept once. */
+/** Columns Postgres answers as text (BIGINT, COUNT). */
+const NUMBERS = ["raised_at", "total"];
+
+/**
+ * Every alert raised, with its rule, site, values and time; keyed by its id, so kept once: in a
+ * cluster every instance records the same alert under the same id, and the first one keeps it.
+ * Ties in time are ordered by `rowid` (SQLite's own; a serial column of that name in Postgres).
+ */
 export class AlertHistory {
-  constructor(private readonly db: () => Database) {}
+  constructor(private readonly db: HistoryDatabase) {}
 
   /** False when an alert of this id was recorded before (a replay, or another instance's). */
-  record(alert: StoredAlert): boolean {
-    return (
-      this.db()
-        .query(
-          `INSERT OR IGNORE INTO alert_history (id, rule_id, site, kind, level, message, details, raised_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          alert.id,
-          alert.rule_id,
-          alert.site,
-          alert.kind,
-          alert.level,
-          alert.message,
-          JSON.stringify(alert.details),
-          Date.parse(alert.timestamp),
-        ).changes > 0
+  async record(alert: StoredAlert): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `INSERT INTO alert_history (id, rule_id, site, kind, level, message, details, raised_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      [
+        alert.id,
+        alert.rule_id,
+        alert.site,
+        alert.kind,
+        alert.level,
+        alert.message,
+        JSON.stringify(alert.details),
+        Date.parse(alert.timestamp),
+      ],
     );
+    return changes > 0;
   }
 
-  get(id: string): StoredAlert | undefined {
-    const row = this.db()
-      .query("SELECT * FROM alert_history WHERE id = ?")
-      .get(id) as AlertRow | null;
+  async get(id: string): Promise<StoredAlert | undefined> {
+    const row = await this.db.get<AlertRow>(
+      "SELECT * FROM alert_history WHERE id = ?",
+      [id],
+      NUMBERS,
+    );
     return row ? toAlert(row) : undefined;
   }
 
   /** Newest first, filtered, a page of them, with how many match in all. */
-  query(query: AlertsQuery): { alerts: StoredAlert[]; total: number } {
+  async query(query: AlertsQuery): Promise<{ alerts: StoredAlert[]; total: number }> {
     const where: string[] = [];
-    const params: SQLQueryBindings[] = [];
+    const params: SqlValue[] = [];
     if (query.site !== undefined) {
       where.push("site = ?");
       params.push(query.site);
@@ -69,25 +76,26 @@ export class AlertHistory {
       params.push(Date.parse(query.to));
     }
     const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-    const db = this.db();
-    const { total } = db
-      .query(`SELECT COUNT(*) AS total FROM alert_history ${clause}`)
-      .get(...params) as { total: number };
-    const rows = db
-      .query(
-        `SELECT * FROM alert_history ${clause} ORDER BY raised_at DESC, rowid DESC LIMIT ? OFFSET ?`,
-      )
-      .all(...params, query.limit, query.offset) as AlertRow[];
-    return { alerts: rows.map(toAlert), total };
+    const counted = await this.db.get<{ total: number }>(
+      `SELECT COUNT(*) AS total FROM alert_history ${clause}`,
+      params,
+      NUMBERS,
+    );
+    const rows = await this.db.all<AlertRow>(
+      `SELECT * FROM alert_history ${clause} ORDER BY raised_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+      [...params, query.limit, query.offset],
+      NUMBERS,
+    );
+    return { alerts: rows.map(toAlert), total: counted?.total ?? 0 };
   }
 
   /** A rule's latest alerts, newest first: where its state (raised, cooldown) stood. */
-  latestOfRule(ruleId: number, limit = 20): StoredAlert[] {
-    const rows = this.db()
-      .query(
-        "SELECT * FROM alert_history WHERE rule_id = ? ORDER BY raised_at DESC, rowid DESC LIMIT ?",
-      )
-      .all(ruleId, limit) as AlertRow[];
+  async latestOfRule(ruleId: number, limit = 20): Promise<StoredAlert[]> {
+    const rows = await this.db.all<AlertRow>(
+      "SELECT * FROM alert_history WHERE rule_id = ? ORDER BY raised_at DESC, rowid DESC LIMIT ?",
+      [ruleId, limit],
+      NUMBERS,
+    );
     return rows.map(toAlert);
   }
 }

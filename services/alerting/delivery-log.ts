@@ -1,5 +1,5 @@
-import type { Database } from "bun:sqlite";
 import type { Delivery } from "../../schemas/alerting.ts";
+import type { HistoryDatabase } from "../storage/history-database.ts";
 
 interface DeliveryRow {
   id: number;
@@ -22,6 +22,8 @@ export interface DueDelivery {
   destinationId: number;
   attempts: number;
   payload: string;
+  /** Its `next_attempt_at` while this worker holds it: the lease's end and its token. */
+  leaseUntil: number;
 }
 
 /** The outcome of one attempt. */
@@ -32,29 +34,53 @@ export interface Attempt {
 
 /** Error texts kept at most this long (a receiver's answer may be anything). */
 const MAX_ERROR_CHARS = 500;
+/** Columns Postgres answers as text (BIGINT, COUNT, MIN). */
+const NUMBERS = ["created_at", "next_attempt_at", "delivered_at", "total", "at"];
+
+export interface DeliveryLogOptions {
+  /**
+   * Shared by several workers (a cluster's Postgres): due rows are claimed with
+   * `FOR UPDATE SKIP LOCKED`, so two workers never take the same one.
+   */
+  shared: boolean;
+}
 
 /**
- * Every delivery of an alert to a destination, in SQLite: pending (with its next attempt),
- * delivered or failed, its attempts and last error. One row per alert and destination: an alert
- * is queued for a destination once, however often it is seen. Pending ones outlive a restart.
+ * Every delivery of an alert to a destination: pending (with its next attempt), delivered or
+ * failed, its attempts and last error; in SQLite, or in a cluster the shared Postgres. One row per
+ * alert and destination: an alert is queued for a destination once, however often (and by however
+ * many instances) it is seen. Pending ones outlive a restart.
+ *
+ * A worker claims the due rows by moving their `next_attempt_at` to the end of a lease; the
+ * outcome is written only while that lease is still its own (the row's `next_attempt_at` is
+ * still the lease's end). A worker that dies mid-attempt leaves the row to be claimed again when
+ * its lease ends.
  */
 export class DeliveryLog {
-  constructor(private readonly db: () => Database) {}
+  private readonly lockRows: string;
+
+  constructor(
+    private readonly db: HistoryDatabase,
+    options: DeliveryLogOptions = { shared: false },
+  ) {
+    // SQLite has one writer at a time, and no FOR UPDATE.
+    this.lockRows = options.shared ? "FOR UPDATE SKIP LOCKED" : "";
+  }
 
   /** Queues a delivery; its id, or undefined when this alert was already queued for this destination. */
-  enqueue(
+  async enqueue(
     alertId: string,
     destinationId: number,
     payload: string,
     now: number,
-  ): number | undefined {
-    const row = this.db()
-      .query(
-        `INSERT OR IGNORE INTO alert_deliveries
-           (alert_id, destination_id, status, attempts, created_at, next_attempt_at, payload)
-         VALUES (?, ?, 'pending', 0, ?, ?, ?) RETURNING id`,
-      )
-      .get(alertId, destinationId, now, now, payload) as { id: number } | null;
+  ): Promise<number | undefined> {
+    const row = await this.db.get<{ id: number }>(
+      `INSERT INTO alert_deliveries
+         (alert_id, destination_id, status, attempts, created_at, next_attempt_at, payload)
+       VALUES (?, ?, 'pending', 0, ?, ?, ?)
+       ON CONFLICT (alert_id, destination_id) DO NOTHING RETURNING id`,
+      [alertId, destinationId, now, now, payload],
+    );
     return row?.id;
   }
 
@@ -62,106 +88,150 @@ export class DeliveryLog {
    * Logged as being sent now, outside the queue (a test): the caller records its outcome. Failed
    * until then, so one cut short by a stop is not retried.
    */
-  sendingNow(
+  async sendingNow(
     alertId: string,
     destinationId: number,
     payload: string,
     now: number,
-  ): number | undefined {
-    const row = this.db()
-      .query(
-        `INSERT OR IGNORE INTO alert_deliveries
-           (alert_id, destination_id, status, attempts, last_error, created_at, next_attempt_at, payload)
-         VALUES (?, ?, 'failed', 0, 'interrupted before an answer', ?, ?, ?) RETURNING id`,
-      )
-      .get(alertId, destinationId, now, now, payload) as { id: number } | null;
+  ): Promise<number | undefined> {
+    const row = await this.db.get<{ id: number }>(
+      `INSERT INTO alert_deliveries
+         (alert_id, destination_id, status, attempts, last_error, created_at, next_attempt_at, payload)
+       VALUES (?, ?, 'failed', 0, 'interrupted before an answer', ?, ?, ?)
+       ON CONFLICT (alert_id, destination_id) DO NOTHING RETURNING id`,
+      [alertId, destinationId, now, now, payload],
+    );
     return row?.id;
   }
 
-  /** Pending deliveries whose time has come, oldest first. */
-  due(now: number, limit: number): DueDelivery[] {
-    const rows = this.db()
-      .query(
-        `SELECT * FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at, id LIMIT ?`,
-      )
-      .all(now, limit) as DeliveryRow[];
-    return rows.map((row) => ({
-      id: row.id,
-      alertId: row.alert_id,
-      destinationId: row.destination_id,
-      attempts: row.attempts,
-      payload: row.payload,
-    }));
+  /**
+   * Claims pending deliveries whose time has come, oldest first, until `leaseUntil`: their next
+   * attempt moves there, so no other worker sees them due before then.
+   */
+  async claimDue(now: number, limit: number, leaseUntil: number): Promise<DueDelivery[]> {
+    const rows = await this.db.all<DeliveryRow>(
+      `UPDATE alert_deliveries SET next_attempt_at = ?1
+       WHERE id IN (
+           SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= ?2
+           ORDER BY next_attempt_at, id LIMIT ?3 ${this.lockRows})
+         AND status = 'pending' AND next_attempt_at <= ?2
+       RETURNING *`,
+      [leaseUntil, now, limit],
+      NUMBERS,
+    );
+    return rows
+      .sort((a, b) => a.id - b.id)
+      .map((row) => ({
+        id: row.id,
+        alertId: row.alert_id,
+        destinationId: row.destination_id,
+        attempts: row.attempts,
+        payload: row.payload,
+        leaseUntil: row.next_attempt_at,
+      }));
   }
 
-  /** When the next pending delivery is due, if any. */
-  nextDueAt(): number | undefined {
-    const row = this.db()
-      .query("SELECT MIN(next_attempt_at) AS at FROM alert_deliveries WHERE status = 'pending'")
-      .get() as { at: number | null };
-    return row.at ?? undefined;
+  /** When the next pending delivery is due (or a lease ends), if any. */
+  async nextDueAt(): Promise<number | undefined> {
+    const row = await this.db.get<{ at: number | null }>(
+      "SELECT MIN(next_attempt_at) AS at FROM alert_deliveries WHERE status = 'pending'",
+      [],
+      NUMBERS,
+    );
+    return row?.at ?? undefined;
   }
 
   /** Not attempted yet (the destination's rate limit): tried again at `at`. */
-  postpone(id: number, at: number): void {
-    this.db().query("UPDATE alert_deliveries SET next_attempt_at = ? WHERE id = ?").run(at, id);
+  async postpone(delivery: DueDelivery, at: number): Promise<void> {
+    await this.db.run(
+      `UPDATE alert_deliveries SET next_attempt_at = ?
+       WHERE id = ? AND status = 'pending' AND next_attempt_at = ?`,
+      [at, delivery.id, delivery.leaseUntil],
+    );
   }
 
-  delivered(id: number, attempts: number, attempt: Attempt, now: number): void {
-    this.db()
-      .query(
-        `UPDATE alert_deliveries SET status = 'delivered', attempts = ?, last_status = ?,
-           last_error = NULL, delivered_at = ? WHERE id = ?`,
-      )
-      .run(attempts, attempt.status, now, id);
+  /** Given back unattempted (a worker stopping): due again at `now`. */
+  async release(delivery: DueDelivery, now: number): Promise<void> {
+    await this.postpone(delivery, now);
+  }
+
+  /** Delivered; false when the lease was lost (another worker holds it now). */
+  async delivered(
+    delivery: number | DueDelivery,
+    attempts: number,
+    attempt: Attempt,
+    now: number,
+  ): Promise<boolean> {
+    const [id, lease, leaseParams] = leaseOf(delivery);
+    const { changes } = await this.db.run(
+      `UPDATE alert_deliveries SET status = 'delivered', attempts = ?, last_status = ?,
+         last_error = NULL, delivered_at = ? WHERE id = ?${lease}`,
+      [attempts, attempt.status, now, id, ...leaseParams],
+    );
+    return changes > 0;
   }
 
   /** Failed this time: tried again at `retryAt`, or given up when it is undefined. */
-  failed(id: number, attempts: number, attempt: Attempt, retryAt: number | undefined): void {
-    this.db()
-      .query(
-        `UPDATE alert_deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?,
-           next_attempt_at = ? WHERE id = ?`,
-      )
-      .run(
+  async failed(
+    delivery: number | DueDelivery,
+    attempts: number,
+    attempt: Attempt,
+    retryAt: number | undefined,
+  ): Promise<boolean> {
+    const [id, lease, leaseParams] = leaseOf(delivery);
+    const { changes } = await this.db.run(
+      `UPDATE alert_deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?,
+         next_attempt_at = ? WHERE id = ?${lease}`,
+      [
         retryAt === undefined ? "failed" : "pending",
         attempts,
         attempt.status,
         attempt.error?.slice(0, MAX_ERROR_CHARS) ?? null,
         retryAt ?? 0,
         id,
-      );
+        ...leaseParams,
+      ],
+    );
+    return changes > 0;
   }
 
-  get(id: number): Delivery | undefined {
-    const row = this.db()
-      .query("SELECT * FROM alert_deliveries WHERE id = ?")
-      .get(id) as DeliveryRow | null;
+  async get(id: number): Promise<Delivery | undefined> {
+    const row = await this.db.get<DeliveryRow>(
+      "SELECT * FROM alert_deliveries WHERE id = ?",
+      [id],
+      NUMBERS,
+    );
     return row ? toDelivery(row) : undefined;
   }
 
   /** A destination's deliveries, newest first. */
-  ofDestination(
+  async ofDestination(
     destinationId: number,
     limit: number,
     offset: number,
-  ): { deliveries: Delivery[]; total: number } {
-    const db = this.db();
-    const { total } = db
-      .query("SELECT COUNT(*) AS total FROM alert_deliveries WHERE destination_id = ?")
-      .get(destinationId) as { total: number };
-    const rows = db
-      .query(
-        "SELECT * FROM alert_deliveries WHERE destination_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-      )
-      .all(destinationId, limit, offset) as DeliveryRow[];
-    return { deliveries: rows.map(toDelivery), total };
+  ): Promise<{ deliveries: Delivery[]; total: number }> {
+    const counted = await this.db.get<{ total: number }>(
+      "SELECT COUNT(*) AS total FROM alert_deliveries WHERE destination_id = ?",
+      [destinationId],
+      NUMBERS,
+    );
+    const rows = await this.db.all<DeliveryRow>(
+      "SELECT * FROM alert_deliveries WHERE destination_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+      [destinationId, limit, offset],
+      NUMBERS,
+    );
+    return { deliveries: rows.map(toDelivery), total: counted?.total ?? 0 };
   }
 
-  last(destinationId: number): Delivery | null {
-    return this.ofDestination(destinationId, 1, 0).deliveries[0] ?? null;
+  async last(destinationId: number): Promise<Delivery | null> {
+    return (await this.ofDestination(destinationId, 1, 0)).deliveries[0] ?? null;
   }
+}
+
+/** A claimed delivery's outcome is written only while its lease holds; a test's row has none. */
+function leaseOf(delivery: number | DueDelivery): [number, string, number[]] {
+  if (typeof delivery === "number") return [delivery, "", []];
+  return [delivery.id, " AND status = 'pending' AND next_attempt_at = ?", [delivery.leaseUntil]];
 }
 
 function toDelivery(row: DeliveryRow): Delivery {

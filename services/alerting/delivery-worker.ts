@@ -11,10 +11,16 @@ export function backoffMs(attempts: number, baseMs: number, maxMs: number): numb
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
 }
 
+/** How long a claim outlives the attempt's own deadline (the guard's DNS, the outcome's write). */
+const LEASE_MARGIN_MS = 30_000;
+
 /**
  * Sends the log's pending deliveries in the background, off the ingestion path: woken when one
  * is queued, and on a timer for retries. Each attempt's outcome is written to the log at once;
- * a delivery is never sent twice at the same time, and one delivered is never sent again.
+ * a delivery is never sent twice at the same time, and one delivered is never sent again. With a
+ * shared log (a cluster), each worker claims what it sends for a lease (DeliveryLog.claimDue):
+ * one instance sends each delivery, and one that dies mid-attempt leaves it to another once the
+ * lease ends.
  */
 export class DeliveryWorker {
   private readonly inFlight = new Set<number>();
@@ -32,8 +38,15 @@ export class DeliveryWorker {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: AlertingOptions,
+    /** How long a claim holds; 0 in one process (this worker is the only one, and never overlaps). */
+    private readonly leaseMs = 0,
   ) {
     this.limiter = new DestinationRateLimiter(options.destinationPerMinute);
+  }
+
+  /** A lease long enough for one attempt: its deadline and a margin. */
+  static leaseFor(options: AlertingOptions): number {
+    return options.deliveryTimeoutMs + LEASE_MARGIN_MS;
   }
 
   start(): void {
@@ -60,7 +73,7 @@ export class DeliveryWorker {
   async settled(): Promise<void> {
     while (!this.stopped) {
       await this.idle;
-      const next = this.log.nextDueAt();
+      const next = await this.log.nextDueAt();
       if (this.inFlight.size === 0 && (next === undefined || next > this.clock.now())) return;
       await Bun.sleep(10);
     }
@@ -77,30 +90,36 @@ export class DeliveryWorker {
     this.running = true;
     this.idle = this.sendDue()
       .catch((err) => this.logger.error({ err }, "alert delivery failed"))
-      .finally(() => {
+      .then(async () => {
+        if (this.stopped) return this.options.pollMs;
+        const next = await this.log.nextDueAt();
+        return next === undefined
+          ? this.options.pollMs
+          : Math.min(this.options.pollMs, next - this.clock.now());
+      })
+      .catch((err) => {
+        this.logger.error({ err }, "reading the alert delivery queue failed");
+        return this.options.pollMs;
+      })
+      .then((wait) => {
         this.running = false;
-        if (this.stopped) return;
-        let wait = this.options.pollMs;
-        try {
-          const next = this.log.nextDueAt();
-          if (next !== undefined) wait = Math.min(wait, next - this.clock.now());
-        } catch (err) {
-          this.logger.error({ err }, "reading the alert delivery queue failed");
-        }
-        this.schedule(wait);
+        if (!this.stopped) this.schedule(wait);
       });
   }
 
   private async sendDue(): Promise<void> {
-    const due = this.log
-      .due(this.clock.now(), this.options.concurrency * 4)
-      .filter((delivery) => !this.inFlight.has(delivery.id));
+    const now = this.clock.now();
+    // One claim at a time per worker (runOnce never overlaps), its attempts awaited together.
+    const due = await this.log.claimDue(now, this.options.concurrency, now + this.leaseMs);
     const sending: Promise<void>[] = [];
     for (const delivery of due) {
-      if (this.stopped || this.inFlight.size >= this.options.concurrency) break;
+      if (this.stopped) {
+        await this.log.release(delivery, now);
+        continue;
+      }
       const waitUntil = this.limiter.take(delivery.destinationId, this.clock.now());
       if (waitUntil !== undefined) {
-        this.log.postpone(delivery.id, waitUntil);
+        await this.log.postpone(delivery, waitUntil);
         continue;
       }
       this.inFlight.add(delivery.id);
@@ -110,11 +129,11 @@ export class DeliveryWorker {
   }
 
   private async attempt(delivery: DueDelivery): Promise<void> {
-    const destination = this.destinations.get(delivery.destinationId);
+    const destination = await this.destinations.get(delivery.destinationId);
     const attempts = delivery.attempts + 1;
     if (!destination) {
-      this.log.failed(
-        delivery.id,
+      await this.log.failed(
+        delivery,
         attempts,
         { status: null, error: "destination removed" },
         undefined,
@@ -127,11 +146,15 @@ export class DeliveryWorker {
       delivery.payload,
       this.abort.signal,
     );
-    // Stopped mid-attempt: the database may be closing; the delivery stays pending.
-    if (this.stopped) return;
+    if (this.stopped) {
+      // Cut short: given back to be tried at once (by another instance, or after the restart).
+      // The database may be closing already: the lease then ends by itself.
+      await this.log.release(delivery, this.clock.now()).catch(() => {});
+      return;
+    }
     const now = this.clock.now();
     if (result.ok) {
-      this.log.delivered(delivery.id, attempts, result, now);
+      if (!(await this.log.delivered(delivery, attempts, result, now))) this.leaseLost(delivery);
       return;
     }
     const { retryBaseMs, retryMaxMs, maxAttempts } = this.options;
@@ -139,7 +162,7 @@ export class DeliveryWorker {
       result.retryable && attempts < maxAttempts
         ? now + backoffMs(attempts, retryBaseMs, retryMaxMs)
         : undefined;
-    this.log.failed(delivery.id, attempts, result, retryAt);
+    if (!(await this.log.failed(delivery, attempts, result, retryAt))) this.leaseLost(delivery);
     this.logger.warn(
       {
         destination: destination.id,
@@ -151,6 +174,14 @@ export class DeliveryWorker {
       retryAt === undefined
         ? "alert delivery failed for good"
         : "alert delivery failed; will retry",
+    );
+  }
+
+  /** The attempt outlived its lease and another worker took the delivery (it may be sent twice). */
+  private leaseLost(delivery: DueDelivery): void {
+    this.logger.warn(
+      { delivery: delivery.id, alert: delivery.alertId, lease_ms: this.leaseMs },
+      "alert delivery outlived its lease; its outcome was not recorded",
     );
   }
 }

@@ -1,5 +1,5 @@
-import type { Database } from "bun:sqlite";
 import type { Destination, DestinationInput } from "../../schemas/alerting.ts";
+import type { HistoryDatabase } from "../storage/history-database.ts";
 import type { DestinationType } from "./destination-formats.ts";
 import { secretPrefix } from "./signer.ts";
 
@@ -14,47 +14,57 @@ export interface DestinationTarget {
   created_at: number;
 }
 
-/** Destinations in SQLite; the secret is kept whole for signing and shown only as a prefix. */
-export class DestinationStore {
-  constructor(private readonly db: () => Database) {}
+/** Columns Postgres answers as text (BIGINT). */
+const NUMBERS = ["created_at"];
 
-  create(input: DestinationInput, secret: string, now: number): DestinationTarget {
-    return this.db()
-      .query(
-        `INSERT INTO alert_destinations (name, type, url, site, secret, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
-      )
-      .get(input.name, input.type, input.url, input.site ?? null, secret, now) as DestinationTarget;
+/**
+ * Destinations, in SQLite or (cluster mode) the shared Postgres; the secret is kept whole for
+ * signing and shown only as a prefix.
+ */
+export class DestinationStore {
+  constructor(private readonly db: HistoryDatabase) {}
+
+  async create(input: DestinationInput, secret: string, now: number): Promise<DestinationTarget> {
+    return (await this.db.get<DestinationTarget>(
+      `INSERT INTO alert_destinations (name, type, url, site, secret, created_at)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+      [input.name, input.type, input.url, input.site ?? null, secret, now],
+      NUMBERS,
+    )) as DestinationTarget;
   }
 
-  get(id: number): DestinationTarget | undefined {
-    return (
-      (this.db()
-        .query("SELECT * FROM alert_destinations WHERE id = ?")
-        .get(id) as DestinationTarget | null) ?? undefined
+  get(id: number): Promise<DestinationTarget | undefined> {
+    return this.db.get<DestinationTarget>(
+      "SELECT * FROM alert_destinations WHERE id = ?",
+      [id],
+      NUMBERS,
     );
   }
 
-  list(): DestinationTarget[] {
-    return this.db()
-      .query("SELECT * FROM alert_destinations ORDER BY id")
-      .all() as DestinationTarget[];
+  list(): Promise<DestinationTarget[]> {
+    return this.db.all<DestinationTarget>(
+      "SELECT * FROM alert_destinations ORDER BY id",
+      [],
+      NUMBERS,
+    );
   }
 
   /** Those an alert of `site` goes to: every-site ones, and the site's own. */
-  forSite(site: string | null): DestinationTarget[] {
-    return this.list().filter(
+  async forSite(site: string | null): Promise<DestinationTarget[]> {
+    return (await this.list()).filter(
       (destination) => destination.site === null || destination.site === site,
     );
   }
 
-  /** Removes it and its delivery log. */
-  remove(id: number): boolean {
-    const db = this.db();
-    return db.transaction(() => {
-      db.query("DELETE FROM alert_deliveries WHERE destination_id = ?").run(id);
-      return db.query("DELETE FROM alert_destinations WHERE id = ?").run(id).changes > 0;
-    })();
+  /**
+   * Removes it, then its delivery log (two statements: a delivery left by a crash between them
+   * finds no destination and is marked failed).
+   */
+  async remove(id: number): Promise<boolean> {
+    const { changes } = await this.db.run("DELETE FROM alert_destinations WHERE id = ?", [id]);
+    if (changes === 0) return false;
+    await this.db.run("DELETE FROM alert_deliveries WHERE destination_id = ?", [id]);
+    return true;
   }
 }
 

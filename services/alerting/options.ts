@@ -25,6 +25,8 @@ export interface AlertingOptions {
   tickMs: number;
   /** Deliveries in flight at once, across destinations. */
   concurrency: number;
+  /** With shared stores (a cluster), how often rules are read again for another instance's changes (ms). */
+  rulesReloadMs: number;
 }
 
 export const DEFAULT_ALERTING_OPTIONS: Readonly<AlertingOptions> = Object.freeze({
@@ -39,6 +41,7 @@ export const DEFAULT_ALERTING_OPTIONS: Readonly<AlertingOptions> = Object.freeze
   pollMs: 1_000,
   tickMs: 1_000,
   concurrency: 4,
+  rulesReloadMs: 2_000,
 });
 
 /**

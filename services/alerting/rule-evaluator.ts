@@ -41,6 +41,11 @@ export class RuleEvaluator {
     this.traffic = new SiteTraffic(seed);
   }
 
+  /** Whether this rule is evaluated already (a rule it does not know starts from its history). */
+  knows(ruleId: number): boolean {
+    return this.states.has(ruleId);
+  }
+
   /** Takes the rules as they now are; a rule kept keeps its state, a new one reads its history. */
   setRules(rules: readonly AlertRule[], history: RuleHistory, now: number): void {
     const states = new Map<number, RuleState>();

@@ -1,5 +1,5 @@
-import type { Database } from "bun:sqlite";
 import type { AlertRule, RuleInput, RulePatch } from "../../schemas/alerting.ts";
+import type { HistoryDatabase } from "../storage/history-database.ts";
 
 /** What a rule leaves out of its settings: the server's ALERT_THRESHOLD and ALERT_COOLDOWN_SECONDS. */
 export interface RuleDefaults {
@@ -28,34 +28,43 @@ const SETTINGS_OF: Record<AlertRule["kind"], readonly string[]> = {
   milestone: ["milestones"],
 };
 const DEFAULT_DROP_WINDOW_MINUTES = 30;
+/** Columns Postgres answers as text (BIGINT). */
+const NUMBERS = ["created_at", "updated_at"];
 
-/** Rules per site in SQLite; the evaluator is told of every change. */
+/**
+ * Rules per site, in SQLite or (cluster mode) the shared Postgres, through the async seam. The
+ * evaluator is told of every change made here, and the call resolves once it knows.
+ */
 export class RuleStore {
-  private readonly listeners: (() => void)[] = [];
+  private readonly listeners: (() => Promise<void> | void)[] = [];
 
   constructor(
-    private readonly db: () => Database,
+    private readonly db: HistoryDatabase,
     private readonly defaults: RuleDefaults,
   ) {}
 
-  onChange(listener: () => void): void {
+  onChange(listener: () => Promise<void> | void): void {
     this.listeners.push(listener);
   }
 
-  list(site?: string): AlertRule[] {
+  async list(site?: string): Promise<AlertRule[]> {
     const rows =
       site === undefined
-        ? this.db().query("SELECT * FROM alert_rules ORDER BY id").all()
-        : this.db().query("SELECT * FROM alert_rules WHERE site = ? ORDER BY id").all(site);
-    return (rows as RuleRow[]).map(toRule);
+        ? await this.db.all<RuleRow>("SELECT * FROM alert_rules ORDER BY id", [], NUMBERS)
+        : await this.db.all<RuleRow>(
+            "SELECT * FROM alert_rules WHERE site = ? ORDER BY id",
+            [site],
+            NUMBERS,
+          );
+    return rows.map(toRule);
   }
 
-  get(id: number): AlertRule | undefined {
-    const row = this.db().query("SELECT * FROM alert_rules WHERE id = ?").get(id) as RuleRow | null;
+  async get(id: number): Promise<AlertRule | undefined> {
+    const row = await this.row(id);
     return row ? toRule(row) : undefined;
   }
 
-  create(input: RuleInput, now: number): AlertRule {
+  async create(input: RuleInput, now: number): Promise<AlertRule> {
     const { threshold, cooldownSeconds } = this.defaults;
     const settings =
       input.kind === "spike"
@@ -71,26 +80,19 @@ export class RuleStore {
               cooldown_seconds: input.cooldown_seconds ?? cooldownSeconds,
             }
           : { milestones: [...new Set(input.milestones ?? [])].sort((a, b) => a - b) };
-    const row = this.db()
-      .query(
-        `INSERT INTO alert_rules (site, kind, enabled, settings, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
-      )
-      .get(
-        input.site,
-        input.kind,
-        input.enabled === false ? 0 : 1,
-        JSON.stringify(settings),
-        now,
-        now,
-      ) as RuleRow;
-    this.changed();
+    const row = (await this.db.get<RuleRow>(
+      `INSERT INTO alert_rules (site, kind, enabled, settings, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+      [input.site, input.kind, input.enabled === false ? 0 : 1, JSON.stringify(settings), now, now],
+      NUMBERS,
+    )) as RuleRow;
+    await this.changed();
     return toRule(row);
   }
 
   /** The rule changed, or undefined when there is none; a setting of another kind is refused. */
-  update(id: number, patch: RulePatch, now: number): AlertRule | undefined {
-    const row = this.db().query("SELECT * FROM alert_rules WHERE id = ?").get(id) as RuleRow | null;
+  async update(id: number, patch: RulePatch, now: number): Promise<AlertRule | undefined> {
+    const row = await this.row(id);
     if (!row) return undefined;
     const { enabled, ...changes } = patch;
     const allowed = SETTINGS_OF[row.kind];
@@ -104,28 +106,29 @@ export class RuleStore {
     if (Array.isArray(settings.milestones)) {
       settings.milestones = [...new Set(settings.milestones as number[])].sort((a, b) => a - b);
     }
-    const updated = this.db()
-      .query(
-        "UPDATE alert_rules SET enabled = ?, settings = ?, updated_at = ? WHERE id = ? RETURNING *",
-      )
-      .get(
-        enabled === undefined ? row.enabled : enabled ? 1 : 0,
-        JSON.stringify(settings),
-        now,
-        id,
-      ) as RuleRow;
-    this.changed();
+    const updated = await this.db.get<RuleRow>(
+      "UPDATE alert_rules SET enabled = ?, settings = ?, updated_at = ? WHERE id = ? RETURNING *",
+      [enabled === undefined ? row.enabled : enabled ? 1 : 0, JSON.stringify(settings), now, id],
+      NUMBERS,
+    );
+    // Removed meanwhile (another instance).
+    if (!updated) return undefined;
+    await this.changed();
     return toRule(updated);
   }
 
-  remove(id: number): boolean {
-    const removed = this.db().query("DELETE FROM alert_rules WHERE id = ?").run(id).changes > 0;
-    if (removed) this.changed();
-    return removed;
+  async remove(id: number): Promise<boolean> {
+    const { changes } = await this.db.run("DELETE FROM alert_rules WHERE id = ?", [id]);
+    if (changes > 0) await this.changed();
+    return changes > 0;
   }
 
-  private changed(): void {
-    for (const listener of this.listeners) listener();
+  private row(id: number): Promise<RuleRow | undefined> {
+    return this.db.get<RuleRow>("SELECT * FROM alert_rules WHERE id = ?", [id], NUMBERS);
+  }
+
+  private async changed(): Promise<void> {
+    for (const listener of this.listeners) await listener();
   }
 }
 

@@ -19,6 +19,8 @@ export interface TrafficSeed {
 
 /** Sessions a window keeps at most: a spike's count is right up to this. */
 const MAX_KEYS = 200_000;
+/** Sites without a rule whose last position is kept at most (those with rules always are). */
+const MAX_UNWATCHED_SITES = 10_000;
 
 interface SiteWindow {
   window: DistinctWindow;
@@ -80,12 +82,22 @@ export class SiteTraffic {
     return { window, completeSince: now - length };
   }
 
-  /** Counts an event of a site with rules; whether it was one. */
+  /**
+   * Counts an event of a site with rules; whether it was one. Every site's last position is noted
+   * (up to a bound): a rule that starts watching later, on one instance of a cluster sooner than on
+   * another, then builds the same alert ids on both.
+   */
   record(event: VisitorEvent, position: number, now: number): boolean {
     const windows = this.windows.get(event.site);
     const pageviews = this.pageviews.get(event.site);
+    if (
+      windows ||
+      pageviews ||
+      this.lastPositions.has(event.site) ||
+      this.lastPositions.size < MAX_UNWATCHED_SITES
+    )
+      this.notePosition(event.site, position);
     if (!windows && !pageviews) return false;
-    this.notePosition(event.site, position);
     if (windows && event.type !== "session_end") {
       for (const { window } of windows.values()) window.touch(event.session_id, now);
     }

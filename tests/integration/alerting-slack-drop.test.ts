@@ -45,12 +45,12 @@ describe("a drop rule and a Slack destination (the issue's done)", () => {
 
     // Traffic stops; the rule re-checks as time passes.
     server.clock.advance(10 * MINUTE);
-    server.alerting.tick(server.clock.now());
+    await server.alerting.tick(server.clock.now());
     expect(receiver.received).toHaveLength(0);
     server.clock.advance(25 * MINUTE);
-    server.alerting.tick(server.clock.now());
+    await server.alerting.tick(server.clock.now());
     server.clock.advance(MINUTE);
-    server.alerting.tick(server.clock.now());
+    await server.alerting.tick(server.clock.now());
     await server.alerting.worker.settled();
     await Bun.sleep(100);
 
