@@ -37,8 +37,8 @@ describe.skipIf(!hasRedis || !hasPostgres || !wired)(
     const instances: ServerProcess[] = [];
     const dashboards: DashboardClient[] = [];
     // One that takes everything; one that fails first and is retried.
-    const steady = startReceiver();
-    const flaky = startReceiver([500]);
+    let steady: ReturnType<typeof startReceiver>;
+    let flaky: ReturnType<typeof startReceiver>;
 
     const api = async <T = Record<string, unknown>>(
       instance: ServerProcess,
@@ -57,6 +57,8 @@ describe.skipIf(!hasRedis || !hasPostgres || !wired)(
 
     beforeAll(async () => {
       [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+      steady = startReceiver();
+      flaky = startReceiver([500]);
       const env = {
         REDIS_URL: redis.url,
         DATABASE_URL: postgres.url,
@@ -79,8 +81,8 @@ describe.skipIf(!hasRedis || !hasPostgres || !wired)(
       for (const client of dashboards) client.close();
       await Promise.all(instances.map((instance) => instance.dispose()));
       await Promise.all([redis?.dispose(), postgres?.dispose()]);
-      steady.stop();
-      flaky.stop();
+      steady?.stop();
+      flaky?.stop();
     });
 
     test("a drop is raised on every dashboard, kept once, and delivered once per destination by one instance", async () => {
