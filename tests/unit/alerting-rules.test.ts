@@ -201,6 +201,27 @@ describe("drop rules", () => {
     expect(kinds(evaluator.tick(clock.now()))).toEqual(["drop"]);
   });
 
+  test("instances that load a rule at different positions raise its drop under the same id (cluster mode)", () => {
+    const clock = new ManualClock(AT_NINE);
+    const early = new RuleEvaluator();
+    const late = new RuleEvaluator();
+    early.setRules([drop(1, "shop", 1, 10)], () => [], clock.now());
+    // The same log applied by both; the late instance reads the rule only after it.
+    for (let position = 1; position <= 3; position++) {
+      clock.advance(MINUTE);
+      for (const evaluator of [early, late]) {
+        evaluator.observe(event("shop", `s${position}`), position, clock.now());
+        evaluator.observe(event("blog", `b${position}`), position + 100, clock.now());
+      }
+    }
+    late.setRules([drop(1, "shop", 1, 10)], () => [], clock.now());
+    clock.advance(10 * MINUTE);
+    const [fromEarly] = early.tick(clock.now());
+    const [fromLate] = late.tick(clock.now());
+    expect(fromEarly).toMatchObject({ kind: "drop", id: "rule-1:drop:3" });
+    expect(fromLate?.id).toBe(fromEarly?.id as string);
+  });
+
   test("cooldown: after a drop ends, a new one waits for the cooldown since the last", () => {
     const h = harness([drop(1, "shop", 1, 5, null, 600)]);
     expect(kinds(h.tick(5 * MINUTE))).toEqual(["drop"]);
