@@ -13,6 +13,7 @@ import { ingestionRateLimit } from "../middlewares/rate-limit.ts";
 import { requestLogger } from "../middlewares/request-logger.ts";
 import { precomputedSecureHeaders } from "../middlewares/secure-headers.ts";
 import { AlertingService } from "../services/alerting/alerting-service.ts";
+import { alertingStoresFor } from "../services/alerting/alerting-stores.ts";
 import { type AlertingOptions, alertingOptions } from "../services/alerting/options.ts";
 import { sqliteTrafficSeed } from "../services/alerting/sqlite-traffic-seed.ts";
 import type { Resolver } from "../services/alerting/ssrf-guard.ts";
@@ -74,6 +75,8 @@ function startAlerting(services: Services, options: AppOptions): AlertingService
   const alerting = new AlertingService(
     {
       db: () => database.db,
+      // SQLite in a single process; the shared Postgres in a cluster (delivered once).
+      stores: alertingStoresFor(services),
       clock,
       logger: services.logger,
       defaults: {
@@ -142,6 +145,7 @@ export function createApp(services: Services, options: AppOptions = {}) {
     },
     storageDegraded: () => services.database.log.degraded,
     botsFiltered: () => enricher.bots_filtered,
+    ...(services.cluster ? { cluster: () => services.cluster?.metrics() } : {}),
   });
   metrics.timeCommits(services.database.log);
 

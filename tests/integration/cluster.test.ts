@@ -343,6 +343,13 @@ describe.skipIf(!hasRedis || !hasPostgres)(
         const behind = cluster.metrics();
         expect(behind.lagMs).toBeGreaterThanOrEqual(200);
         expect(behind.lagMs).toBeLessThan(Date.now() - sentAt + 1500);
+        // The same figures for Prometheus.
+        const scraped = await (await fetch(`${running.url}/metrics`, { headers: AUTH })).text();
+        expect(scraped).toContain("footfall_stream_lag_events 5");
+        expect(scraped).toMatch(
+          /footfall_stream_lag_seconds 0\.[2-9]|footfall_stream_lag_seconds [1-9]/,
+        );
+        expect(scraped).toContain("footfall_archive_lag_events");
         release();
         expect(cluster.metrics()).toMatchObject({ lagEvents: 0, lagMs: 0 });
         // (A batch the killed instance held is claimed after ARCHIVE_CLAIM_IDLE_SECONDS.)
