@@ -25,7 +25,25 @@ export interface IngestOptions {
   dashboards: number;
 }
 
-async function footfallRun(options: IngestOptions, env: Record<string, string>, batch: number) {
+/** A desktop browser's User-Agent: /api/collect drops a bot's (every HTTP library's) events. */
+const BROWSER = {
+  "user-agent":
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.91 Safari/537.36",
+};
+
+/** Where part 1 posts, and how: the seed's answer, the minimal one, the tracker's endpoint. */
+const SINGLE_EVENT_ROUTES = {
+  events: { path: "/api/events", headers: undefined },
+  events_minimal: { path: "/api/events", headers: { prefer: "return=minimal" } },
+  collect: { path: "/api/collect", headers: BROWSER },
+} as const;
+
+async function footfallRun(
+  options: IngestOptions,
+  env: Record<string, string>,
+  batch: number,
+  route: { path: string; headers?: Record<string, string> } = SINGLE_EVENT_ROUTES.events,
+) {
   const server = await startFootfall(env);
   const fleet =
     options.dashboards > 0
@@ -35,12 +53,16 @@ async function footfallRun(options: IngestOptions, env: Record<string, string>, 
         )
       : undefined;
   try {
+    const cpuBefore = server.cpuSeconds();
     const result = await runLoad({
       url: server.url,
       connections: options.connections,
       seconds: options.seconds,
       batch,
+      path: route.path,
+      headers: route.headers,
     });
+    const cpuMicrosPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests;
     const status = (await (
       await fetch(`${server.url}/api/status?token=${BENCH_TOKEN}`)
     ).json()) as {
@@ -50,6 +72,7 @@ async function footfallRun(options: IngestOptions, env: Record<string, string>, 
     const commitShare = status.data.storage.commit_ms_total / (options.seconds * 1000);
     return {
       ...result,
+      cpu_us_per_request: cpuMicrosPerRequest,
       commit_share: commitShare,
       events_per_commit: status.data.storage.events_per_commit,
     };
@@ -62,56 +85,67 @@ async function footfallRun(options: IngestOptions, env: Record<string, string>, 
 /** One event per request against a baseline server, which is stopped afterwards. */
 async function loadAgainst(server: RunningProcess, options: IngestOptions) {
   try {
-    return await runLoad({
+    const cpuBefore = server.cpuSeconds();
+    const result = await runLoad({
       url: server.url,
       connections: options.connections,
       seconds: options.seconds,
     });
+    const cpuMicrosPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests;
+    return { ...result, cpu_us_per_request: cpuMicrosPerRequest };
   } finally {
     await server.stop();
   }
 }
 
-/** Part 1: one event per request, Footfall (validation, sessions, group commit, fan-out) vs bare. */
+/**
+ * Part 1: one event per request against a bare Bun.serve and Footfall's HTTP stack alone, in the
+ * same round: /api/events with the seed's answer, with `Prefer: return=minimal`, and /api/collect
+ * (enriched), each durable and fanned out to the dashboards. Besides throughput, the CPU time
+ * the server process spent per request, which other processes' load moves far less.
+ */
 export async function benchSingleEvents(options: IngestOptions) {
-  const bare: number[] = [];
-  const stack: number[] = [];
-  const footfall: number[] = [];
-  const ratios: number[] = [];
-  const stackRatios: number[] = [];
-  const p50: number[] = [];
-  const p99: number[] = [];
-  const commitShare: number[] = [];
-  const perCommit: number[] = [];
+  const samples: Record<string, number[]> = {};
+  const add = (name: string, value: number) => {
+    samples[name] ??= [];
+    samples[name].push(value);
+  };
   let tool = "";
   for (let run = 0; run < options.runs; run++) {
-    const bareResult = await loadAgainst(await startBareServer(), options);
-    const stackResult = await loadAgainst(await startHttpStackServer(), options);
-    const result = await footfallRun(options, {}, 1);
-    tool = result.tool;
-    bare.push(bareResult.requests_per_second);
-    stack.push(stackResult.requests_per_second);
-    footfall.push(result.requests_per_second);
-    ratios.push(result.requests_per_second / bareResult.requests_per_second);
-    stackRatios.push(stackResult.requests_per_second / bareResult.requests_per_second);
-    p50.push(result.p50_ms);
-    p99.push(result.p99_ms);
-    commitShare.push(result.commit_share);
-    perCommit.push(result.events_per_commit);
+    const bare = await loadAgainst(await startBareServer(), options);
+    const stack = await loadAgainst(await startHttpStackServer(), options);
+    add("bare_requests_per_second", bare.requests_per_second);
+    add("bare_cpu_us_per_request", bare.cpu_us_per_request);
+    add("http_stack_requests_per_second", stack.requests_per_second);
+    add("http_stack_ratio_to_bare", stack.requests_per_second / bare.requests_per_second);
+    add("http_stack_cpu_us_per_request", stack.cpu_us_per_request);
+    for (const [name, route] of Object.entries(SINGLE_EVENT_ROUTES)) {
+      const result = await footfallRun(options, {}, 1, route);
+      tool = result.tool;
+      const prefix = name === "events" ? "footfall" : name;
+      add(`${prefix}_requests_per_second`, result.requests_per_second);
+      add(`${prefix}_ratio_to_bare`, result.requests_per_second / bare.requests_per_second);
+      add(`${prefix}_cpu_us_per_request`, result.cpu_us_per_request);
+      add(`${prefix}_p50_ms`, result.p50_ms);
+      add(`${prefix}_p99_ms`, result.p99_ms);
+      if (name === "events") {
+        add("commit_share", result.commit_share);
+        add("events_per_commit", result.events_per_commit);
+      }
+    }
   }
+  const figures: Record<string, ReturnType<typeof summarise>> = {};
+  for (const [name, values] of Object.entries(samples)) {
+    figures[name] = summarise(values, /ratio|share/.test(name) ? 3 : name.endsWith("_ms") ? 2 : 1);
+  }
+  const { commit_share, footfall_ratio_to_bare, ...rest } = figures;
   return {
     tool,
-    commit_share_of_time: summarise(commitShare, 3),
-    events_per_commit: summarise(perCommit, 1),
     connections: options.connections,
     dashboards: options.dashboards,
-    bare_requests_per_second: summarise(bare),
-    http_stack_requests_per_second: summarise(stack),
-    http_stack_ratio_to_bare: summarise(stackRatios, 3),
-    footfall_requests_per_second: summarise(footfall),
-    footfall_p50_ms: summarise(p50, 2),
-    footfall_p99_ms: summarise(p99, 2),
-    ratio_to_bare: summarise(ratios, 3),
+    commit_share_of_time: commit_share,
+    ...rest,
+    ratio_to_bare: footfall_ratio_to_bare,
   };
 }
 

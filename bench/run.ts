@@ -1,6 +1,6 @@
 /**
  * The whole benchmark suite, each part also runnable alone (bench/ingest.ts, fanout.ts, scale.ts,
- * restart.ts, detailed-load.ts). Every throughput is a ratio or a median of several runs with its spread, measured
+ * restart.ts, detailed-load.ts, middleware-cost.ts). Every throughput is a ratio or a median of several runs with its spread, measured
  * in one run on this machine; the load generators run in their own processes.
  *
  *   bun run bench                 full sizes; writes bench/results/latest.json and BENCHMARKS.md
@@ -17,6 +17,7 @@ import { benchFanOut } from "./fanout.ts";
 import { benchBatches, benchDurability, benchGrowth, benchSingleEvents } from "./ingest.ts";
 import { hasWrk } from "./lib/load.ts";
 import { ROOT } from "./lib/processes.ts";
+import { benchMiddlewareCost } from "./middleware-cost.ts";
 import { benchQuery } from "./query.ts";
 import { type Results, renderMarkdown } from "./report.ts";
 import { benchRestart } from "./restart.ts";
@@ -105,6 +106,9 @@ await step("ingest.batch", () =>
 );
 await step("stages", async () =>
   benchStages({ events: Math.min(100_000, sizes.events), runs: sizes.runs }),
+);
+await step("middleware", () =>
+  benchMiddlewareCost({ requests: smoke ? 200 : 3000, rounds: smoke ? 1 : 15 }),
 );
 await step("fanout", () =>
   benchFanOut({ dashboards: sizes.fanoutDashboards, rates: sizes.rates, seconds: sizes.seconds }),
