@@ -74,15 +74,10 @@ function startAlerting(services: Services, options: AppOptions): AlertingService
   const { config, database, pipeline, live, hub, clock } = services;
   const alerting = new AlertingService(
     {
-      db: () => database.db,
       // SQLite in a single process; the shared Postgres in a cluster (delivered once).
       stores: alertingStoresFor(services),
       clock,
       logger: services.logger,
-      defaults: {
-        threshold: config.alertThreshold,
-        cooldownSeconds: config.alertCooldownMs / 1000,
-      },
       position: () => pipeline.position,
       // The hub's own path for a step's alerts, with a step that holds only this one.
       broadcast: (alert) => hub.react({ now: clock.now(), ended: [], alerts: [alert] }),

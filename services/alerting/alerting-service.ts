@@ -1,18 +1,17 @@
-import type { Database } from "bun:sqlite";
 import type { Alert } from "../../interfaces/analytics.ts";
 import type { DestinationInput, StoredAlert } from "../../schemas/alerting.ts";
 import { type Clock, utcDay } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { Reaction, Step } from "../pipeline/step.ts";
 import type { AlertHistory } from "./alert-history.ts";
-import { type AlertingStores, sqliteAlertingStores } from "./alerting-stores.ts";
+import type { AlertingStores } from "./alerting-stores.ts";
 import type { DeliveryLog } from "./delivery-log.ts";
 import { DeliveryWorker } from "./delivery-worker.ts";
 import { dashboardLink, messageBody } from "./destination-formats.ts";
 import type { DestinationStore, DestinationTarget } from "./destination-store.ts";
 import type { AlertingOptions } from "./options.ts";
 import { RuleEvaluator } from "./rule-evaluator.ts";
-import type { RuleDefaults, RuleStore } from "./rule-store.ts";
+import type { RuleStore } from "./rule-store.ts";
 import { newSecret } from "./signer.ts";
 import type { TrafficSeed } from "./site-traffic.ts";
 import { type Resolver, WebhookGuard } from "./ssrf-guard.ts";
@@ -20,10 +19,7 @@ import { WebhookSender } from "./webhook-sender.ts";
 
 export interface AlertingDependencies {
   /** Where rules, destinations, history and deliveries are kept (alertingStoresFor(services)). */
-  stores?: AlertingStores;
-  /** Without `stores`: SQLite's, over this connection with these rule defaults. */
-  db?: () => Database;
-  defaults?: RuleDefaults;
+  stores: AlertingStores;
   clock: Clock;
   logger: Logger;
   /** The last position the pipeline applied (ids of alerts raised on a tick). */
@@ -70,7 +66,7 @@ export class AlertingService implements Reaction {
     private readonly deps: AlertingDependencies,
     readonly options: AlertingOptions,
   ) {
-    const stores = deps.stores ?? sqliteStoresOf(deps);
+    const { stores } = deps;
     this.rules = stores.rules;
     this.destinations = stores.destinations;
     this.history = stores.history;
@@ -255,9 +251,4 @@ export class AlertingService implements Reaction {
     const dashboardUrl = dashboardLink(this.options.publicUrl, alert.site);
     return messageBody(destination.type, alert, { dashboardUrl });
   }
-}
-
-function sqliteStoresOf(deps: AlertingDependencies): AlertingStores {
-  if (!deps.db || !deps.defaults) throw new Error("alerting needs its stores, or db and defaults");
-  return sqliteAlertingStores(deps.db, deps.defaults);
 }
