@@ -80,6 +80,8 @@ export interface Restored {
 export type ServiceLog = EventLog & {
   readonly degraded: boolean;
   stats(): Record<string, unknown>;
+  /** Told how long each commit (SQLite) or XADD group (Redis) took: /metrics' latency. */
+  onCommitTimed(listener: (seconds: number, requests: number) => void): void;
 };
 
 /** Replay logs its progress this often, so a long start-up is never silent. */

@@ -64,6 +64,7 @@ const CLIENT_OPTIONS = {
 export class RedisEventLog implements EventLog {
   private pending: Pending[] = [];
   private readonly degradedListeners: ((degraded: boolean) => void)[] = [];
+  private readonly commitTimers: ((seconds: number, requests: number) => void)[] = [];
   private readonly totals = { commits: 0, events: 0, commitMs: 0 };
   private scheduled = false;
   private writing: Promise<void> | undefined;
@@ -260,8 +261,15 @@ export class RedisEventLog implements EventLog {
     await Promise.all(
       batch.map((waiting, index) => this.settle(waiting, sent[index] ?? [], short)),
     );
+    const ms = performance.now() - started;
     this.totals.commits++;
-    this.totals.commitMs += performance.now() - started;
+    this.totals.commitMs += ms;
+    for (const listener of this.commitTimers) listener(ms / 1000, batch.length);
+  }
+
+  /** Told how long each XADD group took, WAIT included (for /metrics), with the appends it held. */
+  onCommitTimed(listener: (seconds: number, requests: number) => void): void {
+    this.commitTimers.push(listener);
   }
 
   private async settle(waiting: Pending, sent: Promise<unknown>[], short: Error | undefined) {

@@ -350,7 +350,23 @@ describe.skipIf(!hasRedis || !hasPostgres)(
           /footfall_stream_lag_seconds 0\.[2-9]|footfall_stream_lag_seconds [1-9]/,
         );
         expect(scraped).toContain("footfall_archive_lag_events");
+        expect(scraped).toContain("footfall_storage_degraded 0");
         release();
+        // This instance's own appends are XADD groups, timed as its commits.
+        const own = { type: "pageview", page: "/timed", session_id: "timed" };
+        expect(
+          (
+            await fetch(`${running.url}/api/events`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(own),
+            })
+          ).status,
+        ).toBe(201);
+        const timed = await (await fetch(`${running.url}/metrics`, { headers: AUTH })).text();
+        const count = Number(/footfall_commit_duration_seconds_count (\d+)/.exec(timed)?.[1] ?? 0);
+        expect(count).toBeGreaterThanOrEqual(1);
+        expect(timed).toContain('footfall_events_accepted_total{route="/api/events"} 1');
         expect(cluster.metrics()).toMatchObject({ lagEvents: 0, lagMs: 0 });
         // (A batch the killed instance held is claimed after ARCHIVE_CLAIM_IDLE_SECONDS.)
         await eventually(() => cluster.metrics().archiveLagEvents === 0, 10_000);
