@@ -14,7 +14,7 @@ interface Service {
   command?: string[];
   environment?: Record<string, string>;
 }
-const compose = Bun.YAML.parse(read("deploy/compose.yaml")) as {
+const compose = Bun.YAML.parse(read("deploy/docker-compose.yml")) as {
   services: Record<string, Service>;
 };
 const instances = Object.entries(compose.services).filter(([name]) => name.startsWith("footfall-"));
