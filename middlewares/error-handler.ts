@@ -1,3 +1,4 @@
+import { SQL } from "bun";
 import { type Context, type ErrorHandler, Hono, type NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
@@ -86,6 +87,14 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError {
     );
   }
   if (err instanceof HistoryQueryError) return new ApiError(400, "validation_error", err.message);
+  if (postgresUnreachable(err)) {
+    c.var.services.logger.warn({ err: err.message, path: c.req.path }, "postgres unreachable");
+    return new ApiError(
+      503,
+      "storage_unavailable",
+      "The history cannot be read right now: its database does not answer. Retry shortly.",
+    );
+  }
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own refusals (a status no code of ours may name, 411 say) keep their status.
     const status = err.status as ErrorStatus;
@@ -100,4 +109,18 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError {
     development ? err.message : "Internal server error",
     development ? { details: { stack: err.stack } } : {},
   );
+}
+
+/**
+ * A history read in cluster mode that found Postgres down (refused, closed, timed out, or
+ * starting up / shutting down): a 503 the client may retry, not a 500.
+ */
+function postgresUnreachable(err: Error): boolean {
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    if (!(cause instanceof SQL.PostgresError)) continue;
+    if (cause.code.startsWith("ERR_POSTGRES_CONNECTION")) return true;
+    // SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, start-up).
+    if (/^(08|57P)/.test(cause.errno ?? "")) return true;
+  }
+  return false;
 }

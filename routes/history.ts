@@ -114,16 +114,20 @@ export function historyRoutes() {
 
 /** GET /api/events/export: raw events as NDJSON, streamed page by page so memory stays flat. */
 export function exportRoutes() {
-  return newRouter().openapi(exportRoute, (c) => {
+  return newRouter().openapi(exportRoute, async (c) => {
     const { from, to, site } = c.req.valid("query");
     const { database, clock } = c.var.services;
     const rows = database.history.reads.events(from ?? 0, to ?? clock.now() + 1, site);
+    // The first row is read before answering: a history that cannot be read (Postgres down)
+    // answers with an error, not a 200 cut short.
+    let first: Awaited<ReturnType<typeof rows.next>> | undefined = await rows.next();
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         let chunk = "";
         for (let count = 0; count < 500; count++) {
-          const next = await rows.next();
+          const next = first ?? (await rows.next());
+          first = undefined;
           if (next.done) {
             if (chunk) controller.enqueue(encoder.encode(chunk));
             controller.close();
