@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { renderCluster } from "./cluster-report.ts";
 
 type Stat = { median: number; min: number; max: number; runs: number };
 export type Results = Record<string, unknown> & {
@@ -228,5 +229,5 @@ Measured ${results.date} on ${results.machine.cores} cores (${results.machine.cp
 Command: \`npm run bench\` (\`bun bench/run.ts\`; \`-- --render\` rewrites this file from the last run). Parts alone: \`bun bench/ingest.ts\`, \`bun bench/stages.ts\`, \`bun bench/fanout.ts\`, \`bun bench/scale.ts\`, \`bun bench/restart.ts\`, \`bun bench/detailed-load.ts\`, \`bun bench/query.ts\`, at the table's sizes by default (the stored-events row comes only from the whole suite). Raw figures: \`bench/results/latest.json\`.
 
 ${table}
-${notes}`;
+${renderCluster(results)}${notes}`;
 }

@@ -1,6 +1,6 @@
 /**
  * The whole benchmark suite, each part also runnable alone (bench/ingest.ts, fanout.ts, scale.ts,
- * restart.ts, detailed-load.ts, middleware-cost.ts). Every throughput is a ratio or a median of several runs with its spread, measured
+ * restart.ts, detailed-load.ts, middleware-cost.ts, cluster.ts). Every throughput is a ratio or a median of several runs with its spread, measured
  * in one run on this machine; the load generators run in their own processes.
  *
  *   bun run bench                 full sizes; writes bench/results/latest.json and BENCHMARKS.md
@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { benchCluster } from "./cluster.ts";
 import { benchDetailedLoad } from "./detailed-load.ts";
 import { benchFanOut } from "./fanout.ts";
 import { benchBatches, benchDurability, benchGrowth, benchSingleEvents } from "./ingest.ts";
@@ -141,6 +142,15 @@ await step("query", () =>
     seconds: sizes.seconds,
     runs: sizes.runs,
     connections: sizes.connections,
+  }),
+);
+await step("cluster", () =>
+  benchCluster({
+    seconds: sizes.seconds,
+    runs: sizes.runs,
+    connections: sizes.connections,
+    lagSeconds: smoke ? 1 : 10,
+    lagRate: smoke ? 200 : 1000,
   }),
 );
 await step("ingest.durability", () => benchDurability(ingestOptions));
