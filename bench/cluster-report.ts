@@ -102,5 +102,31 @@ however many there are; Redis appends each event once and hands it to n tails; P
 each event once.
 
 ${table(modelRows)}
+
+${conclusion(cluster)}
 `;
+}
+
+/** Where the model stops scaling (the first size gaining under 10%) and what bounds it. */
+function conclusion({ model, costs }: ClusterResults): string {
+  const stall = model.find(
+    (size, index) =>
+      index > 0 && size.events_per_second < (model[index - 1]?.events_per_second ?? 0) * 1.1,
+  );
+  const last = model.at(-1);
+  if (!last) return "";
+  const why: Record<string, string> = {
+    instances: `every instance applies every event (${costs.apply_us} µs), so adding instances only divides the HTTP share`,
+    redis: `one Redis primary appends each event (${costs.redis_append_us} µs) and serves it to every tail (${costs.redis_per_tail_us} µs each), a cost that grows with the instances`,
+    postgres: `every event is archived once into one Postgres (${costs.postgres_archive_us} µs of active time each, the visits and snapshots written beside them included)`,
+  };
+  const where = stall
+    ? `It stops scaling at ${stall.instances} instances (${number(stall.events_per_second)} events/s, bound by ${stall.bound_by}): ${why[stall.bound_by]}.`
+    : "It still scales at the largest size modelled.";
+  const values = Object.values(last.ceilings);
+  const factor = (Math.max(...values) / Math.max(1, Math.min(...values))).toFixed(1);
+  const ceilings = Object.entries(last.ceilings)
+    .map(([name, value]) => `${name} ${number(value)}`)
+    .join(", ");
+  return `${where} At ${last.instances} instances the ceilings are ${ceilings} events/s: past Postgres, Redis's fan-out to the tails and the applying on every instance come next, all within a factor of ${factor}, so scaling out buys availability and more dashboards and reads, not ingest beyond about ${number(Math.round(1e6 / Math.max(costs.apply_us, 0.001)))} events/s (1/apply). One event per request is the costliest shape: batches divide the HTTP, append and read costs by the batch size, leaving applying (every instance) and archiving (once) as the ceilings.`;
 }
