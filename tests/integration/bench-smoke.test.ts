@@ -26,11 +26,12 @@ async function benchSmoke(parts: string) {
 // Tiny sizes, nothing judged: this only keeps the benchmark suite from rotting. The ingestion
 // parts and the rest run side by side, as most of each is waiting out its timed runs.
 test("the benchmark suite runs end to end in smoke mode and reports every part", async () => {
-  const [ingest, rest] = await Promise.all([
+  const [ingest, rest, cluster] = await Promise.all([
     benchSmoke("ingest"),
     benchSmoke("stages,fanout,scale,restart,detailed"),
+    benchSmoke("cluster"),
   ]);
-  const results = { ...ingest, ...rest };
+  const results = { ...ingest, ...rest, ...cluster };
   for (const part of [
     "ingest.single",
     "ingest.batch",
@@ -41,6 +42,7 @@ test("the benchmark suite runs end to end in smoke mode and reports every part",
     "detailed",
     "ingest.durability",
     "ingest.growth",
+    "cluster",
   ]) {
     expect(results).toHaveProperty([part]);
   }
@@ -51,4 +53,12 @@ test("the benchmark suite runs end to end in smoke mode and reports every part",
   expect(results.scale.active_sessions).toBe(200);
   expect(results.detailed.dashboards.answers).toBeGreaterThan(0);
   expect(results.detailed.health_under_load.p99_ms).toBeGreaterThan(0);
+  // Without redis-server or Postgres the cluster part says so (CI installs both).
+  if (!results.cluster.skipped) {
+    expect(results.cluster.throughput.ratio_cluster_to_single.median).toBeGreaterThan(0);
+    expect(results.cluster.lag.framed_on_b).toBe(results.cluster.lag.acknowledged);
+    expect(results.cluster.model.map((size: { instances: number }) => size.instances)).toEqual([
+      1, 2, 4, 8,
+    ]);
+  }
 }, 180_000);
