@@ -1,6 +1,6 @@
 import type { SQL } from "bun";
-import type { VisitorEvent } from "../../interfaces/analytics.ts";
 import type { CommittedEvent } from "../pipeline/event-log.ts";
+import { OPTIONAL_COLUMNS } from "../storage/event-rows.ts";
 
 export interface PostgresMigration {
   version: number;
@@ -151,23 +151,6 @@ export async function migratePostgres(
     return applied;
   });
 }
-
-/** Optional text columns holding the event's field of the same name (null: absent). */
-const OPTIONAL_COLUMNS = [
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_content",
-  "utm_term",
-  "source",
-  "browser",
-  "browser_version",
-  "os",
-  "os_version",
-  "visitor_id",
-  "region",
-  "city",
-] as const satisfies readonly (keyof VisitorEvent)[];
 
 /** An event as an `events` row. */
 export function eventRow({ position, event, receivedAt }: CommittedEvent): Record<string, unknown> {
