@@ -9,6 +9,7 @@ import {
   launchBrowser,
   ShiftedClock,
 } from "../support/browser.ts";
+import { text, until } from "../support/page.ts";
 import {
   pageview,
   startTestServer,
@@ -44,23 +45,6 @@ interface OpenOptions {
   height?: number;
   /** Runs in the page before its own scripts (to observe what the page does). */
   initScript?: string;
-}
-
-/** Polls until `read()` satisfies `check`; fails with the last value seen. */
-async function until<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (check(last)) return last;
-    await Bun.sleep(25);
-  }
-  throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
 }
 
 /**
@@ -123,13 +107,6 @@ const RECORD_AUDIO = `
     }
   };
 `;
-
-const text = (page: Page, testId: string) =>
-  page
-    .getByTestId(testId)
-    .first()
-    .textContent()
-    .then((value) => (value ?? "").trim());
 
 const untilText = (page: Page, testId: string, expected: string | RegExp, timeoutMs = 5000) =>
   until(

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { followClock, hasChromium, launchBrowser, ShiftedClock } from "../support/browser.ts";
+import { text, until } from "../support/page.ts";
 import { startTestServer, TEST_TOKEN, type TestServer } from "../support/server.ts";
 
 const ARTIFACTS = join(import.meta.dir, "..", "..", "test-artifacts");
@@ -65,29 +66,6 @@ const RECORD_CSP_VIOLATIONS = `
     window.__cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
   });
 `;
-
-async function until<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  what: string,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (check(last)) return last;
-    await Bun.sleep(25);
-  }
-  throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
-}
-
-const text = (page: Page, testId: string) =>
-  page
-    .getByTestId(testId)
-    .first()
-    .textContent()
-    .then((value) => (value ?? "").trim());
 
 const untilText = (page: Page, testId: string, expected: string) =>
   until(

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { LEAVE_GRACE_MS } from "../../dashboard/session-list.ts";
 import { followClock, hasChromium, launchBrowser, ShiftedClock } from "../support/browser.ts";
+import { text, until } from "../support/page.ts";
 import { pageview, startTestServer, TEST_TOKEN, type TestServer } from "../support/server.ts";
 
 // The Live view in Chromium: sessions that read as visits, a navigation that is no leave, and the
@@ -10,29 +11,6 @@ import { pageview, startTestServer, TEST_TOKEN, type TestServer } from "../suppo
 const DESKTOP_CHROME =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36";
 const SLOW_TEST_MS = 30_000;
-
-async function until<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (check(last)) return last;
-    await Bun.sleep(25);
-  }
-  throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
-}
-
-const text = (page: Page, testId: string) =>
-  page
-    .getByTestId(testId)
-    .first()
-    .textContent()
-    .then((value) => (value ?? "").trim());
 
 const counter = async (page: Page, testId: string) =>
   Number((await text(page, testId)).replace(/,/g, ""));

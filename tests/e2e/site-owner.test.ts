@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { followClock, hasChromium, launchBrowser, ShiftedClock } from "../support/browser.ts";
+import { text, until } from "../support/page.ts";
 import { eventually, startTestServer, TEST_TOKEN, type TestServer } from "../support/server.ts";
 
 // The issue's "done": a page with the one-line tracker, visited by Chromium with a normal
@@ -15,29 +16,6 @@ const GB_IP = "81.2.69.142";
 const US_IP = "8.8.8.8";
 const SITE = "shop.example";
 const LANDING = "/landing?utm_source=newsletter&utm_medium=email&utm_campaign=spring&secret=1";
-
-async function until<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (check(last)) return last;
-    await Bun.sleep(50);
-  }
-  throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
-}
-
-const text = (page: Page, testId: string) =>
-  page
-    .getByTestId(testId)
-    .first()
-    .textContent()
-    .then((value) => (value ?? "").trim());
 
 /** The values (data-value) of a History panel's rows. */
 const panelValues = (page: Page, panel: string) =>
