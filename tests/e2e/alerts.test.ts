@@ -59,9 +59,9 @@ describe.skipIf(!hasChromium)("alerts on the dashboard (Chromium)", () => {
     await visit("a");
     await visit("b");
     clock.advance(2 * MINUTE);
-    server.alerting.tick(clock.now());
+    await server.alerting.tick(clock.now());
     clock.advance(4 * MINUTE);
-    server.alerting.tick(clock.now());
+    await server.alerting.tick(clock.now());
     const history = await server.json<{ alerts: { kind: string }[] }>("/api/alerts");
     expect(history.body.alerts.map((alert) => alert.kind)).toEqual([
       "drop",
