@@ -3,6 +3,9 @@ import type { EndedSession, EventStep, Projection, Step } from "./pipeline/step.
 import type { Session } from "./session.ts";
 import type { VisitRecord } from "./storage/session-archive.ts";
 
+/** Sessions written a turn by the timer's flush: a few ms of SQLite work. */
+export const FLUSH_SLICE = 2_000;
+
 interface Changed {
   session: Session;
   /** Set once the session ended after it changed (its final row). */
@@ -45,16 +48,40 @@ export class VisitRollup implements Projection {
     return this.changed.size;
   }
 
-  /** Upserts what changed; kept for the next attempt when the write throws. */
-  flush(): void {
+  /**
+   * Upserts what changed (at most `limit` sessions, the longest waiting first); kept for the next
+   * attempt when the write throws.
+   */
+  flush(limit = Number.POSITIVE_INFINITY): void {
     if (this.changed.size === 0) return;
-    const changed = this.changed;
-    this.changed = new Map();
+    let taken: Map<string, Changed>;
+    if (this.changed.size <= limit) {
+      taken = this.changed;
+      this.changed = new Map();
+    } else {
+      taken = new Map();
+      for (const [id, entry] of this.changed) {
+        if (taken.size >= limit) break;
+        taken.set(id, entry);
+      }
+      for (const id of taken.keys()) this.changed.delete(id);
+    }
     try {
-      this.write([...changed.values()].map(toRecord));
+      this.write([...taken.values()].map(toRecord));
     } catch (error) {
-      for (const [id, entry] of changed) if (!this.changed.has(id)) this.changed.set(id, entry);
+      for (const [id, entry] of taken) if (!this.changed.has(id)) this.changed.set(id, entry);
       throw error;
+    }
+  }
+
+  /**
+   * The timer's flush: what changed, a slice a turn, so that a burst that touched 100,000
+   * sessions never holds the event loop for one long write (reads still flush all at once).
+   */
+  async flushInSlices(slice = FLUSH_SLICE): Promise<void> {
+    for (let turns = Math.ceil(this.changed.size / slice); turns > 0; turns--) {
+      this.flush(slice);
+      if (turns > 1) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

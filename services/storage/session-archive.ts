@@ -35,11 +35,29 @@ export class SessionArchive {
     this.waiting.push(ended);
   }
 
-  /** Writes what waits in one transaction; kept for the next attempt if that fails. */
-  flush(): void {
+  /**
+   * Writes what waits (at most `limit`, oldest first) in one transaction; kept for the next
+   * attempt if that fails.
+   */
+  flush(limit = Number.POSITIVE_INFINITY): void {
     if (this.waiting.length === 0) return;
     const db = this.database();
-    this.writeWithin((batch) => db.transaction(() => this.write(batch))());
+    if (this.waiting.length <= limit) {
+      this.writeWithin((batch) => db.transaction(() => this.write(batch))());
+      return;
+    }
+    const batch = this.waiting.slice(0, limit);
+    this.waiting = this.waiting.slice(limit);
+    try {
+      db.transaction(() => this.write(batch))();
+    } catch (error) {
+      this.putBack(batch);
+      throw error;
+    }
+  }
+
+  get pending(): number {
+    return this.waiting.length;
   }
 
   /** Runs `write` with everything waiting taken out; put back, ahead of newer ones, if it throws. */
