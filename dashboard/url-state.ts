@@ -1,3 +1,4 @@
+import { EVENT_DIMENSIONS, VISIT_DIMENSIONS } from "../schemas/stats-names.ts";
 /**
  * What the page shows, kept in the query string so a view can be bookmarked, shared, and walked
  * with back and forward. The query string, not the fragment: `#token=` lives in the fragment and
@@ -31,26 +32,7 @@ export interface ViewState {
 }
 
 /** Dimensions a History row can filter by (as the query endpoint names them), and `prop:<name>`. */
-const FILTER_DIMENSIONS = new Set([
-  "page",
-  "entry_page",
-  "exit_page",
-  "source",
-  "referrer",
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_content",
-  "utm_term",
-  "country",
-  "region",
-  "city",
-  "device",
-  "browser",
-  "os",
-  "event_name",
-  "goal",
-]);
+const FILTER_DIMENSIONS = new Set<string>([...VISIT_DIMENSIONS, ...EVENT_DIMENSIONS]);
 const PROP_DIMENSION = /^prop:[^\s:]{1,64}$/;
 const MAX_FILTERS = 10;
 const MAX_VALUE_LENGTH = 2048;

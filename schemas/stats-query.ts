@@ -3,41 +3,25 @@ import { label } from "./common.ts";
 
 // The query endpoint's contract (docs/analytics-query.md): names, request and answer.
 
-export const METRICS = [
-  "visitors",
-  "visits",
-  "pageviews",
-  "views_per_visit",
-  "bounce_rate",
-  "visit_duration",
-  "events",
-  "conversion_rate",
-] as const;
-export type Metric = (typeof METRICS)[number];
+import {
+  DATE_RANGES,
+  EVENT_DIMENSIONS,
+  FILTER_OPERATORS,
+  METRICS,
+  TIME_DIMENSIONS,
+  VISIT_DIMENSIONS,
+} from "./stats-names.ts";
 
-/** A session has one value of each. */
-export const VISIT_DIMENSIONS = [
-  "entry_page",
-  "exit_page",
-  "source",
-  "referrer",
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_content",
-  "utm_term",
-  "country",
-  "region",
-  "city",
-  "device",
-  "browser",
-  "os",
-] as const;
-/** Each event has its own (and `prop:<name>`, a custom event's property). */
-export const EVENT_DIMENSIONS = ["page", "event_name", "goal"] as const;
-export const TIME_DIMENSIONS = ["time:hour", "time:day", "time:month"] as const;
-export const DATE_RANGES = ["day", "7d", "30d", "month", "12mo", "all"] as const;
-export const FILTER_OPERATORS = ["is", "is_not", "contains", "contains_not"] as const;
+export {
+  DATE_RANGES,
+  EVENT_DIMENSIONS,
+  FILTER_OPERATORS,
+  METRICS,
+  type Metric,
+  TIME_DIMENSIONS,
+  VISIT_DIMENSIONS,
+} from "./stats-names.ts";
+
 export const PROP_PREFIX = "prop:";
 export const MAX_DIMENSIONS = 3;
 export const MAX_LIMIT = 10_000;

@@ -13,6 +13,10 @@ function rollupWithSessions(count: number) {
   const live = new AnalyticsStore(clock, {
     sessionTimeoutMs: 30 * 60_000,
     maxActiveSessions: 100_000,
+    maxTrackedKeys: 100_000,
+    statsMaxPages: 100,
+    maxTrackedKeyBytes: 1024 * 1024 * 1024,
+    maxLiveStateBytes: 1024 * 1024 * 1024,
   });
   const writes: VisitRecord[][] = [];
   const rollup = new VisitRollup(live, (visits) => writes.push([...visits]));
