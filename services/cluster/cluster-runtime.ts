@@ -2,15 +2,17 @@ import { hostname } from "node:os";
 import { RedisClient, SQL } from "bun";
 import type { Config } from "../../config/index.ts";
 import type { Logger } from "../logger.ts";
-import type { CommittedEvent } from "../pipeline/event-log.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { readArchived } from "./archived-events.ts";
-import { ARCHIVERS_GROUP, Archiver, archivedThrough } from "./archiver.ts";
+import { Archiver } from "./archiver.ts";
+import { eventsAfter } from "./events-after.ts";
 import { migratePostgres } from "./postgres-schema.ts";
 import { PostgresSnapshots } from "./postgres-snapshots.ts";
 import { RedisEventLog } from "./redis-event-log.ts";
-import { decodeEntry, idOf, positionOf, type StreamEntry } from "./stream-entries.ts";
-import { StreamGapError } from "./stream-tail.ts";
+import { type ClusterMetrics, lagOf, NO_FIGURES, readStreamFigures } from "./stream-lag.ts";
+import { withTimeout } from "./with-timeout.ts";
+
+export type { ClusterMetrics } from "./stream-lag.ts";
 
 type ClusterConfig = NonNullable<Config["cluster"]>;
 
@@ -31,16 +33,6 @@ export interface ClusterStatus {
   postgres: "ok" | "unreachable";
 }
 
-/** For operators (GET /metrics): how far this instance and the archive are behind the stream. */
-export interface ClusterMetrics {
-  /** Events in the stream this instance has not applied yet (head − applied position). */
-  lagEvents: number;
-  /** Now − the receive time of the oldest event not applied yet; 0 when none. */
-  lagMs: number;
-  /** Events in the stream not archived in Postgres yet (head − archive position). */
-  archiveLagEvents: number;
-}
-
 /**
  * An instance's part in a cluster: the Redis Stream it appends to and tails, the Postgres holding
  * archived events and snapshots, the archiver it contributes to the consumer group.
@@ -52,7 +44,7 @@ export class ClusterRuntime {
   private postgresOk = true;
   private closed = false;
   /** Read from Redis every FIGURES_MS (metrics() answers synchronously, at scrape time). */
-  private figures = { head: 0, archived: 0, oldestUnapplied: 0, oldestReceivedAt: 0 };
+  private figures = NO_FIGURES;
   private figuresTimer: Timer | undefined;
   private pipeline: Pipeline | undefined;
 
@@ -111,11 +103,15 @@ export class ClusterRuntime {
     const from = pipeline.position;
     this.logger.info({ from_snapshot: snapshot !== undefined, after_event_id: from }, "replaying");
     let lastProgress = performance.now();
-    const replayedEvents = await pipeline.replayAsync(this.history(from), from, (replayed) => {
-      if (performance.now() - lastProgress < PROGRESS_MS) return;
-      lastProgress = performance.now();
-      this.logger.info({ replayed_events: replayed }, "replaying the event stream");
-    });
+    const replayedEvents = await pipeline.replayAsync(
+      eventsAfter(this.sql, this.log, from),
+      from,
+      (replayed) => {
+        if (performance.now() - lastProgress < PROGRESS_MS) return;
+        lastProgress = performance.now();
+        this.logger.info({ replayed_events: replayed }, "replaying the event stream");
+      },
+    );
     this.log.onTailError((error) => this.logger.error({ err: error }, "stream tail"));
     // The stream may be trimmed past what the tail has read (a late instance catching up).
     this.log.startTail(pipeline.position, (after, before) => readArchived(this.sql, after, before));
@@ -143,70 +139,12 @@ export class ClusterRuntime {
    * reading: while the instance is behind, it may be up to a second high.
    */
   metrics(): ClusterMetrics {
-    const applied = this.appliedPosition;
-    const { head: readHead, archived, oldestUnapplied, oldestReceivedAt } = this.figures;
-    const head = Math.max(readHead, applied);
-    const lagEvents = head - applied;
-    const lagMs =
-      lagEvents > 0 && oldestUnapplied > 0 ? Math.max(0, Date.now() - oldestReceivedAt) : 0;
-    return { lagEvents, lagMs, archiveLagEvents: Math.max(0, head - archived) };
+    return lagOf(this.figures, this.appliedPosition);
   }
 
-  /** Reads the stream's head, the group's archived-through position and the oldest unapplied event. */
   private async refreshFigures(): Promise<void> {
     const applied = this.appliedPosition;
-    const stream = this.config.streamKey;
-    const info = (await withTimeout(this.redis.send("XINFO", ["STREAM", stream]), 1000)) as Record<
-      string,
-      unknown
-    >;
-    const head = positionOf(String(info["last-generated-id"] ?? "0-0"));
-    const archived = await withTimeout(archivedThrough(this.redis, stream, ARCHIVERS_GROUP), 1000);
-    let oldestUnapplied = 0;
-    let oldestReceivedAt = 0;
-    if (head > applied) {
-      const range = [stream, `(${idOf(applied)}`, "+", "COUNT", "1"];
-      const [entry] = (await withTimeout(this.redis.send("XRANGE", range), 1000)) as StreamEntry[];
-      if (entry) {
-        const oldest = decodeEntry(entry);
-        oldestUnapplied = oldest.position;
-        oldestReceivedAt = oldest.receivedAt;
-      }
-    }
-    this.figures = { head, archived, oldestUnapplied, oldestReceivedAt };
-  }
-
-  /**
-   * Every event after `position`: the archive first, then the stream; a gap in the stream (trimmed
-   * before this instance read it) is read from the archive again.
-   */
-  private async *history(position: number): AsyncGenerator<CommittedEvent> {
-    let at = position;
-    for await (const committed of readArchived(this.sql, at)) {
-      yield committed;
-      at = committed.position;
-    }
-    while (true) {
-      try {
-        for await (const committed of this.log.readFromAsync(at)) {
-          yield committed;
-          at = committed.position;
-        }
-        return;
-      } catch (error) {
-        if (!(error instanceof StreamGapError)) throw error;
-        const before = at;
-        for await (const committed of readArchived(this.sql, at)) {
-          yield committed;
-          at = committed.position;
-        }
-        if (at === before) {
-          throw new Error(
-            `events ${error.from} to ${error.next - 1} are neither in the stream nor archived`,
-          );
-        }
-      }
-    }
+    this.figures = await readStreamFigures(this.redis, this.config.streamKey, applied);
   }
 
   /**
@@ -319,12 +257,4 @@ class StaleSnapshot extends Error {}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function withTimeout<T>(work: PromiseLike<T>, ms: number): Promise<T> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([Promise.resolve(work), timeout]).finally(() => clearTimeout(timer));
 }
