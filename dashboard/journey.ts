@@ -3,7 +3,7 @@ import { countryLabel } from "./countries.ts";
 import { element } from "./elements.ts";
 import { deviceLabel, formatCount, formatDuration } from "./format.ts";
 import type { SessionLookup as FoundSession } from "./protocol.ts";
-import type { SessionRow } from "./session-list.ts";
+import type { SessionRow } from "./session-row.ts";
 
 export type SessionLookup =
   | { found: true; session: FoundSession }

@@ -6,7 +6,7 @@ import type { FilterForm } from "./filters.ts";
 import { formatClock, formatCount } from "./format.ts";
 import { renderJourney } from "./journey.ts";
 import type { ShownEvent } from "./protocol.ts";
-import type { RowState } from "./session-list.ts";
+import type { RowState } from "./session-row.ts";
 import { renderSessions, SESSIONS_SHOWN } from "./session-rows.ts";
 import type { DashboardState } from "./state.ts";
 import type { ViewPart } from "./view-changes.ts";

@@ -1,5 +1,8 @@
+import { endedNote, leftNote } from "./journey-notes.ts";
 import type { SessionActivity, SessionLookup, ShownEvent } from "./protocol.ts";
+import type { SessionRow } from "./session-row.ts";
 import type { ViewChanges } from "./view-changes.ts";
+import { visitOf } from "./visit-of-event.ts";
 
 /** Sessions remembered for the list; the server keeps them all, this is only the view. */
 export const SESSION_LIMIT = 1000;
@@ -12,22 +15,6 @@ export const SESSION_LIMIT = 1000;
 export const LEAVE_GRACE_MS = 10_000;
 /** How long a visitor who left stays in the list (shown as left, its journey a click away). */
 export const LEFT_SHOWN_MS = 60_000;
-
-/** `active`; `leaving`: ended by `session_end`, within the grace; `left`: ended for good. */
-export type RowState = "active" | "leaving" | "left";
-
-export interface SessionRow extends SessionActivity {
-  /** Server time (ms) of its latest event; orders the list. */
-  lastSeen: number;
-  state: RowState;
-  /** This page's clock (ms) when it began leaving or left. */
-  leftAt?: number;
-  /** Server time (ms) it ended: stats made before then still counted it as active. */
-  endedAt?: number;
-  endReason?: string;
-  /** The figures received (`Figures.received`) when it began leaving: those still counted it. */
-  leavingSeq?: number;
-}
 
 export interface SessionListOptions {
   /** Figures received so far (see `Figures.received`). */
@@ -270,48 +257,4 @@ export class SessionList {
     }
     if (oldest) this.rows.delete(oldest.session_id);
   }
-}
-
-const VISIT_FIELDS = [
-  "source",
-  "title",
-  "referrer",
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_content",
-  "utm_term",
-  "browser",
-  "os",
-  "region",
-  "city",
-] as const;
-
-/** What an event tells of its visit, for a row made before its session's activity arrives. */
-function visitOf(event: ShownEvent): Partial<SessionActivity> {
-  const visit: Partial<SessionActivity> = {};
-  for (const field of VISIT_FIELDS) {
-    const value = event[field];
-    if (value !== undefined) visit[field] = value;
-  }
-  if (visit.source === undefined && event.utm_source !== undefined) visit.source = event.utm_source;
-  return visit;
-}
-
-const REASONS: Record<string, string> = {
-  ended: "the visitor left",
-  timeout: "no activity for the session timeout",
-  evicted: "dropped to make room",
-};
-
-function leftNote(row: SessionRow): string | undefined {
-  if (row.state !== "left") return undefined;
-  const why = REASONS[row.endReason ?? ""] ?? row.endReason ?? "ended";
-  return `This session has ended (${why}); this is its journey as last seen.`;
-}
-
-function endedNote(reason: string | undefined, endedAt: string): string {
-  const why = REASONS[reason ?? ""] ?? reason ?? "ended";
-  const time = new Date(endedAt).toLocaleTimeString();
-  return `This session ended at ${time} (${why}); this is its whole journey.`;
 }

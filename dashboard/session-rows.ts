@@ -1,7 +1,7 @@
 import { countryLabel } from "./countries.ts";
 import { element, renderList } from "./elements.ts";
 import { deviceLabel, formatDuration } from "./format.ts";
-import type { SessionRow } from "./session-list.ts";
+import type { SessionRow } from "./session-row.ts";
 
 export const SESSIONS_SHOWN = 50;
 

@@ -14,7 +14,8 @@ import {
 } from "./protocol.ts";
 import { type ListedAlert, RecentAlerts } from "./recent-alerts.ts";
 import { ResumePosition } from "./resume-position.ts";
-import { SessionList, type SessionListOptions, type SessionRow } from "./session-list.ts";
+import { SessionList, type SessionListOptions } from "./session-list.ts";
+import type { SessionRow } from "./session-row.ts";
 import { ViewChanges, type ViewPart } from "./view-changes.ts";
 import { VisitorsPerMinute } from "./visitors-per-minute.ts";
 
