@@ -1,5 +1,6 @@
 import { type ClientMessage, parseFrame, type ServerFrame } from "./protocol.ts";
-import type { ConnectionStatus } from "./state.ts";
+
+export type ConnectionStatus = "Connected" | "Reconnecting" | "Disconnected";
 
 export interface ConnectionEvents {
   status(status: ConnectionStatus): void;

@@ -1,6 +1,5 @@
-import { ClearMarks } from "./clear-marks.ts";
-import { EventFeed } from "./event-feed.ts";
-import { type Counters, Figures } from "./figures.ts";
+import type { ConnectionStatus } from "./connection.ts";
+import { DashboardView } from "./dashboard-view.ts";
 import {
   type Alert,
   type DetailedStats,
@@ -12,14 +11,6 @@ import {
   type SessionLookup,
   type ShownEvent,
 } from "./protocol.ts";
-import { type ListedAlert, RecentAlerts } from "./recent-alerts.ts";
-import { ResumePosition } from "./resume-position.ts";
-import { SessionList, type SessionListOptions } from "./session-list.ts";
-import type { SessionRow } from "./session-row.ts";
-import { ViewChanges, type ViewPart } from "./view-changes.ts";
-import { VisitorsPerMinute } from "./visitors-per-minute.ts";
-
-export type ConnectionStatus = "Connected" | "Reconnecting" | "Disconnected";
 
 /** One point of the timeseries API's answer. */
 export interface MinutePoint {
@@ -32,94 +23,13 @@ export interface MinutePoint {
  * feed, the sessions, the figures, the chart and the alerts. It never touches the DOM: each change
  * marks the parts of the view it affects, and the renderer draws them once per animation frame.
  */
-export class DashboardState {
-  status: ConnectionStatus = "Disconnected";
-  dashboards: number | undefined;
-  readonly visitors = new VisitorsPerMinute();
-  rangeMinutes = 10;
-  filter: DimensionFilter = {};
-  notice: string | undefined;
-
-  private readonly changes = new ViewChanges();
-  private readonly figures = new Figures();
-  private readonly eventFeed = new EventFeed();
-  private readonly recentAlerts = new RecentAlerts();
-  private readonly resume = new ResumePosition();
-  private readonly clearMarks = new ClearMarks();
-  private readonly sessionList: SessionList;
+export class DashboardState extends DashboardView {
   /** Subscriptions sent and not yet confirmed: frames until then belong to the old filter. */
   private pendingSubscriptions = 0;
-
-  /** `now` and `wakeIn` (when leaving sessions are next due to be swept) for tests; real timers by default. */
-  constructor(options: SessionListOptions = {}) {
-    this.sessionList = new SessionList(this.changes, () => this.clearMarks.newestSeen, {
-      wakeIn: (ms) => setTimeout(() => this.sweep(), ms + 50),
-      statsSeq: () => this.figures.received,
-      ...options,
-    });
-  }
-
-  get counters(): Counters | undefined {
-    return this.figures.counters;
-  }
-  /**
-   * Active sessions as shown: the server's count plus those leaving that it no longer counts
-   * (ended by `session_end`, perhaps only following a link: a resume within the grace is no leave).
-   */
-  get activeShown(): number | undefined {
-    const counters = this.figures.counters;
-    return counters && counters.active + this.sessionList.leavingCount(counters.asOf, counters.seq);
-  }
-  get pages(): Record<string, number> {
-    return this.figures.pages;
-  }
-  get countries(): Map<string, number> {
-    return this.figures.countries;
-  }
-  get devices(): Map<string, number> {
-    return this.figures.devices;
-  }
-  /** Newest first. */
-  get feed(): readonly ShownEvent[] {
-    return this.eventFeed.events;
-  }
-  /** Newest first. */
-  get alerts(): readonly ListedAlert[] {
-    return this.recentAlerts.list;
-  }
 
   /** Today's alerts from the history, listed with those the connection brought. */
   showEarlierAlerts(alerts: readonly Alert[]): void {
     if (this.recentAlerts.addEarlier(alerts)) this.changes.mark("alerts");
-  }
-  get sessions(): ReadonlyMap<string, SessionRow> {
-    return this.sessionList.rows;
-  }
-  /** Listed sessions not yet left (active or leaving). */
-  get sessionsShownActive(): number {
-    return this.sessionList.activeCount;
-  }
-  get selectedSession(): string | undefined {
-    return this.sessionList.selected;
-  }
-  get journeySnapshot(): SessionRow | undefined {
-    return this.sessionList.journeySnapshot;
-  }
-  get journeyNote(): string | undefined {
-    return this.sessionList.journeyNote;
-  }
-  /** The last log position received, which a reconnection resumes from. */
-  get position(): number | undefined {
-    return this.resume.value;
-  }
-
-  onChange(listener: () => void): void {
-    this.changes.onChange(listener);
-  }
-
-  /** The parts changed since the last call. */
-  takeDirty(): Set<ViewPart> {
-    return this.changes.take();
   }
 
   receive(frame: ServerFrame): void {
@@ -234,11 +144,6 @@ export class DashboardState {
   tick(): void {
     this.changes.mark("chart");
     this.sweep();
-  }
-
-  /** Sessions leaving past the grace have left; those left a while leave the list. */
-  sweep(): void {
-    this.sessionList.sweep();
   }
 
   /** Empties this page's feed, chart and alerts; the server's data is untouched. */
