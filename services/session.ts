@@ -1,4 +1,5 @@
 import type { VisitorEvent } from "../interfaces/analytics.ts";
+import { VISIT_FIELDS } from "../schemas/visit-fields.ts";
 
 // A live session, what it costs in memory, and the dimensions it is counted under.
 
@@ -55,19 +56,10 @@ export interface Session {
   city?: string;
 }
 
-/** What a visit keeps of its first event (pooled strings; a later event fills any left empty). */
-export const VISIT_FIELDS = [
-  "referrer",
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_content",
-  "utm_term",
-  "browser",
-  "os",
-  "region",
-  "city",
-] as const satisfies readonly (keyof Session & keyof VisitorEvent)[];
+export { VISIT_FIELDS };
+
+// Every visit field is a field of the session and of the event it comes from.
+VISIT_FIELDS satisfies readonly (keyof Session & keyof VisitorEvent)[];
 
 /** A session's estimated bytes beside its pooled strings: O(1). */
 export function footprint(session: Session): number {

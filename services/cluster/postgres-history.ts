@@ -1,9 +1,15 @@
 import type { SQL } from "bun";
+import { VISIT_TEXT_COLUMNS } from "../../schemas/visit-fields.ts";
 import { AnalyticsQuery, type AnalyticsQueryOptions } from "../analytics-query/analytics-query.ts";
 import type { Clock } from "../clock.ts";
 import { PostgresHistoryDatabase } from "../storage/history-database.ts";
 import { HistoryReader } from "../storage/history-reader.ts";
-import { VISIT_TEXT_COLUMNS, type VisitRecord } from "../storage/session-archive.ts";
+import {
+  sitesOf,
+  VISIT_COLUMNS,
+  type VisitRecord,
+  visitParams,
+} from "../storage/session-archive.ts";
 import { migratePostgres } from "./postgres-schema.ts";
 
 export interface PostgresHistoryOptions {
@@ -12,26 +18,6 @@ export interface PostgresHistoryOptions {
   analytics?: AnalyticsQueryOptions;
 }
 
-/** Columns of a `sessions` row in insert order. */
-const COLUMNS = [
-  "session_id",
-  "started_at",
-  "ended_at",
-  "end_reason",
-  "site",
-  "country",
-  "device",
-  "entry_page",
-  "exit_page",
-  "page_views",
-  "journey",
-  "journey_truncated",
-  "last_activity",
-  "visitor_key",
-  "events",
-  "title",
-  ...VISIT_TEXT_COLUMNS,
-] as const;
 /** Rows per statement: Postgres takes at most 65,535 parameters. */
 const ROWS_PER_STATEMENT = 1000;
 
@@ -105,22 +91,13 @@ export class PostgresHistory {
         (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0) ||
         a.started_at - b.started_at,
     );
-    const sites = new Map<string, { first: number; last: number }>();
-    for (const visit of rows) {
-      const seen = sites.get(visit.site);
-      if (seen === undefined)
-        sites.set(visit.site, { first: visit.started_at, last: visit.last_activity });
-      else {
-        seen.first = Math.min(seen.first, visit.started_at);
-        seen.last = Math.max(seen.last, visit.last_activity);
-      }
-    }
+    const sites = sitesOf(rows);
     await this.sql.begin(async (tx) => {
       for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
         const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
         const params = chunk.flatMap(visitParams);
         await tx.unsafe(
-          `INSERT INTO sessions (${COLUMNS.join(", ")}) VALUES ${placeholders(chunk.length, COLUMNS.length)} ${UPSERT_TAIL}`,
+          `INSERT INTO sessions (${VISIT_COLUMNS.join(", ")}) VALUES ${placeholders(chunk.length, VISIT_COLUMNS.length)} ${UPSERT_TAIL}`,
           params,
         );
       }
@@ -139,28 +116,6 @@ function supersedes(next: VisitRecord, held: VisitRecord): boolean {
     next.last_activity > held.last_activity ||
     (next.last_activity === held.last_activity && held.end_reason === "active")
   );
-}
-
-function visitParams(visit: VisitRecord): (string | number | null)[] {
-  return [
-    visit.session_id,
-    visit.started_at,
-    visit.ended_at,
-    visit.end_reason,
-    visit.site,
-    visit.country,
-    visit.device,
-    visit.entry_page,
-    visit.exit_page,
-    visit.page_views,
-    JSON.stringify(visit.journey),
-    visit.journey_truncated ? 1 : 0,
-    visit.last_activity,
-    visit.visitor_key ?? null,
-    visit.events ?? null,
-    visit.title ?? null,
-    ...VISIT_TEXT_COLUMNS.map((column) => visit[column] ?? null),
-  ];
 }
 
 /** `($1, $2), ($3, $4)` for `rows` rows of `columns` values. */

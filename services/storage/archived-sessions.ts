@@ -1,3 +1,4 @@
+import { VISIT_DESCRIPTION } from "../../schemas/visit-fields.ts";
 import type { HistoryDatabase } from "./history-database.ts";
 
 /** Reasons a session ends with; rows with any other `end_reason` (an active one's) are not ended. */
@@ -8,20 +9,7 @@ export type ArchivedEndReason = (typeof ENDED_REASONS)[number];
  * Text columns a later schema may add to `sessions` (the visit's fields). Read when present,
  * never required: the table of schema 2 has none of them.
  */
-const OPTIONAL_TEXT_COLUMNS = [
-  "source",
-  "title",
-  "referrer",
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_content",
-  "utm_term",
-  "browser",
-  "os",
-  "region",
-  "city",
-] as const;
+const OPTIONAL_TEXT_COLUMNS = VISIT_DESCRIPTION;
 export type ArchivedVisitField = (typeof OPTIONAL_TEXT_COLUMNS)[number];
 
 /** An ended session as `sessions` keeps it. Times in ms. */

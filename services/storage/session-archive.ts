@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { VISIT_TEXT_COLUMNS } from "../../schemas/visit-fields.ts";
 
 /** What the archive keeps of a session that ended (a session view has these fields). */
 export interface ArchivedSession {
@@ -95,37 +96,9 @@ export class SessionArchive {
   writeVisits(visits: readonly VisitRecord[]): void {
     if (visits.length === 0) return;
     const upsert = this.database().query(UPSERT_VISIT);
-    const sites = new Map<string, { first: number; last: number }>();
-    for (const visit of visits) {
-      const seen = sites.get(visit.site);
-      if (seen === undefined)
-        sites.set(visit.site, { first: visit.started_at, last: visit.last_activity });
-      else {
-        seen.first = Math.min(seen.first, visit.started_at);
-        seen.last = Math.max(seen.last, visit.last_activity);
-      }
-      upsert.run(
-        visit.session_id,
-        visit.started_at,
-        visit.ended_at,
-        visit.end_reason,
-        visit.site,
-        visit.country,
-        visit.device,
-        visit.entry_page,
-        visit.exit_page,
-        visit.page_views,
-        JSON.stringify(visit.journey),
-        visit.journey_truncated ? 1 : 0,
-        visit.last_activity,
-        visit.visitor_key ?? null,
-        visit.events ?? null,
-        visit.title ?? null,
-        ...VISIT_TEXT_COLUMNS.map((column) => visit[column] ?? null),
-      );
-    }
+    for (const visit of visits) upsert.run(...visitParams(visit));
     const upsertSite = this.database().query(UPSERT_SITE);
-    for (const [site, { first, last }] of sites) upsertSite.run(site, first, last);
+    for (const [site, { first, last }] of sitesOf(visits)) upsertSite.run(site, first, last);
   }
 }
 
@@ -134,21 +107,6 @@ const UPSERT_SITE = `INSERT INTO sites (site, first_seen, last_seen) VALUES (?, 
   ON CONFLICT (site) DO UPDATE SET
     first_seen = CASE WHEN excluded.first_seen < sites.first_seen THEN excluded.first_seen ELSE sites.first_seen END,
     last_seen = CASE WHEN excluded.last_seen > sites.last_seen THEN excluded.last_seen ELSE sites.last_seen END`;
-
-/** The visit's text columns kept from the first record that has them (migration 6). */
-export const VISIT_TEXT_COLUMNS = [
-  "source",
-  "referrer",
-  "utm_source",
-  "utm_medium",
-  "utm_campaign",
-  "utm_content",
-  "utm_term",
-  "browser",
-  "os",
-  "region",
-  "city",
-] as const;
 
 /** One row of `sessions`: an ended session, or an active one as it stands (`end_reason` active). */
 export interface VisitRecord {
@@ -184,11 +142,70 @@ export interface VisitRecord {
 
 const kept = (column: string) => `${column} = COALESCE(excluded.${column}, sessions.${column})`;
 
+/** A `sessions` row's columns in insert order (SQLite's and Postgres's). */
+export const VISIT_COLUMNS = [
+  "session_id",
+  "started_at",
+  "ended_at",
+  "end_reason",
+  "site",
+  "country",
+  "device",
+  "entry_page",
+  "exit_page",
+  "page_views",
+  "journey",
+  "journey_truncated",
+  "last_activity",
+  "visitor_key",
+  "events",
+  "title",
+  ...VISIT_TEXT_COLUMNS,
+] as const;
+
+/** A visit's values in VISIT_COLUMNS' order. */
+export function visitParams(visit: VisitRecord): (string | number | null)[] {
+  return [
+    visit.session_id,
+    visit.started_at,
+    visit.ended_at,
+    visit.end_reason,
+    visit.site,
+    visit.country,
+    visit.device,
+    visit.entry_page,
+    visit.exit_page,
+    visit.page_views,
+    JSON.stringify(visit.journey),
+    visit.journey_truncated ? 1 : 0,
+    visit.last_activity,
+    visit.visitor_key ?? null,
+    visit.events ?? null,
+    visit.title ?? null,
+    ...VISIT_TEXT_COLUMNS.map((column) => visit[column] ?? null),
+  ];
+}
+
+/** Each site of `visits` with its earliest start and latest activity (the `sites` upsert). */
+export function sitesOf(
+  visits: readonly VisitRecord[],
+): Map<string, { first: number; last: number }> {
+  const sites = new Map<string, { first: number; last: number }>();
+  for (const visit of visits) {
+    const seen = sites.get(visit.site);
+    if (seen === undefined)
+      sites.set(visit.site, { first: visit.started_at, last: visit.last_activity });
+    else {
+      seen.first = Math.min(seen.first, visit.started_at);
+      seen.last = Math.max(seen.last, visit.last_activity);
+    }
+  }
+  return sites;
+}
+
 // Portable upsert (SQLite 3.24+, Postgres 9.5+): the primary key is (session_id, started_at).
-const UPSERT_VISIT = `INSERT INTO sessions (session_id, started_at, ended_at, end_reason, site,
-    country, device, entry_page, exit_page, page_views, journey, journey_truncated, last_activity,
-    visitor_key, events, title, ${VISIT_TEXT_COLUMNS.join(", ")})
-  VALUES (${new Array(16 + VISIT_TEXT_COLUMNS.length).fill("?").join(", ")})
+const UPSERT_VISIT = `INSERT INTO sessions (${VISIT_COLUMNS.join(", ")})
+  VALUES (${VISIT_COLUMNS.map(() => "?").join(", ")})
   ON CONFLICT (session_id, started_at) DO UPDATE SET ended_at = excluded.ended_at,
     end_reason = excluded.end_reason, site = excluded.site, country = excluded.country,
     device = excluded.device, entry_page = COALESCE(sessions.entry_page, excluded.entry_page),
