@@ -66,10 +66,11 @@ export function countIngestion(metrics: Metrics) {
     }
     if (c.error !== undefined) {
       metrics.requestRefused(route, c.error instanceof ApiError ? c.error.code : "internal_error");
-    } else if (c.var.droppedAsBot) {
+    } else if (c.get("droppedAsBot")) {
       metrics.requestRefused(route, "bot");
     } else if (c.res.status < 300) {
-      const body = (c.var as { body?: { inputs?: readonly unknown[] } }).body;
+      // The event routes' validated body (the compatibility routes take one event and set none).
+      const body = (c.get as (key: string) => { inputs?: readonly unknown[] } | undefined)("body");
       metrics.eventsAccepted(route, body?.inputs?.length ?? 1);
     }
   });
