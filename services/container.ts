@@ -10,11 +10,13 @@ import { SharedSalts } from "./cluster/shared-salt.ts";
 import { CompatCounters } from "./compat-counters.ts";
 import type { SaltSource } from "./enrich/visitor-id.ts";
 import { Lifecycle } from "./lifecycle.ts";
+import { LocalSnapshots } from "./local-snapshots.ts";
 import type { Logger } from "./logger.ts";
 import type { EventLog } from "./pipeline/event-log.ts";
 import { Ingestion } from "./pipeline/ingestion.ts";
 import { Pipeline, type Projection, type Step } from "./pipeline/pipeline.ts";
 import { RealtimeHub, TICK_MS } from "./realtime-hub.ts";
+import { restoreFromSqlite } from "./restore.ts";
 import type { SnapshotTurns } from "./storage/snapshots.ts";
 import { Storage } from "./storage/storage.ts";
 import { VisitRollup } from "./visit-rollup.ts";
@@ -83,9 +85,6 @@ export type ServiceLog = EventLog & {
   /** Told how long each commit (SQLite) or XADD group (Redis) took: /metrics' latency. */
   onCommitTimed(listener: (seconds: number, requests: number) => void): void;
 };
-
-/** Replay logs its progress this often, so a long start-up is never silent. */
-const REPLAY_PROGRESS_MS = 1000;
 
 /**
  * Builds the domain: the log, the projections that follow it, the reactions, the timers. With a
@@ -158,7 +157,7 @@ export function createServices(
 
   const restored: Restored = cluster
     ? { fromSnapshot: false, replayedEvents: 0, ms: 0 }
-    : restore(database, pipeline, logger);
+    : restoreFromSqlite(database, pipeline, logger);
   // The snapshot's sessions may have changed after the last flush before the stop.
   if (!cluster) visits.markAllActive(clock.now());
   /** Every visit as it stands now in `sessions`: the live ones, then those that ended. */
@@ -195,46 +194,9 @@ export function createServices(
 
   const salts = cluster ? new SharedSalts(cluster.redis, clock, logger) : undefined;
   const ingestion = new Ingestion(log, live, clock, salts && (() => salts.ready()));
-  const snapshotSave = () => ({ position: pipeline.position, ticked: pipeline.tickedState() });
-  /** Releases the pipeline held by a snapshot in turns, if one is reading the state. */
-  let releaseHold: (() => void) | undefined;
-  const saveSnapshot = () => {
-    try {
-      // At once: what the held pipeline kept goes in (a snapshot in turns then stops, superseded).
-      releaseHold?.();
-      database.saveSnapshot(pipeline.exportState(), clock.now(), snapshotSave());
-    } catch (err) {
-      logger.error({ err }, "snapshot failed");
-    }
-  };
-  // Written over many turns while events keep arriving: the pipeline is held (commits are durable
-  // and answered, applied once released; ticks wait too) while the state is serialised a slice a
-  // turn, straight from the live objects, so it saves exactly what the last applied event left
-  // without a copy of it; SQLite then writes the parts with the pipeline running again.
-  const saveSnapshotInTurns = async (turns: SnapshotTurns = {}) => {
-    if (releaseHold) return false;
-    const release = pipeline.hold();
-    const releaseOurs = () => {
-      if (releaseHold === releaseOurs) releaseHold = undefined;
-      release();
-    };
-    releaseHold = releaseOurs;
-    try {
-      const save = snapshotSave();
-      const state = pipeline.exportState(true);
-      const read = () => {
-        releaseOurs();
-        turns.read?.();
-      };
-      return await database.saveSnapshotInTurns(state, clock.now(), { ...turns, read }, save);
-    } catch (err) {
-      logger.error({ err }, "snapshot failed");
-      return false;
-    } finally {
-      // Skipped, superseded or failed before the state was read: released all the same.
-      releaseOurs();
-    }
-  };
+  const snapshots = new LocalSnapshots(pipeline, database, clock, logger);
+  const saveSnapshot = () => snapshots.saveNow();
+  const saveSnapshotInTurns = (turns?: SnapshotTurns) => snapshots.saveInTurns(turns);
   const lifecycle = new Lifecycle(
     {
       realtimeTickMs: TICK_MS,
@@ -312,31 +274,5 @@ export function createServices(
       visits.markAllActive(clock.now());
       logger.info(restored, "live state restored");
     },
-  };
-}
-
-/** The latest snapshot, then every event logged after it, through the pipeline's projections. */
-function restore(database: Storage, pipeline: Pipeline, logger: Logger) {
-  const started = performance.now();
-  const snapshot = database.latestSnapshot();
-  const position = snapshot?.position ?? 0;
-  if (snapshot) pipeline.importState(snapshot.state as Record<string, unknown>, position);
-  logger.info(
-    { from_snapshot: snapshot !== undefined, after_event_id: position },
-    "replaying the event log",
-  );
-  let lastProgress = performance.now();
-  const replayedEvents = pipeline.replay(database.log, position, (replayed) => {
-    if (performance.now() - lastProgress < REPLAY_PROGRESS_MS) return;
-    lastProgress = performance.now();
-    logger.info(
-      { replayed_events: replayed, ms: Math.round(lastProgress - started) },
-      "replaying the event log",
-    );
-  });
-  return {
-    fromSnapshot: snapshot !== undefined,
-    replayedEvents,
-    ms: Math.round(performance.now() - started),
   };
 }
