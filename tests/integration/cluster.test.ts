@@ -298,10 +298,19 @@ describe.skipIf(!hasRedis || !hasPostgres)(
       expect(await answers(b)).toEqual(await answers(a));
 
       // Restarted (its own fresh DATA_DIR): the snapshot in Postgres, the archive, then the stream.
+      // The survivors snapshot every second (SNAPSHOT_INTERVAL_SECONDS=1): on a fast run the first
+      // may still be due, so wait for it rather than race it.
       const sql = new SQL(postgres.url);
-      const [snapshot] = await sql`SELECT MAX(position)::int AS position FROM snapshots`;
+      const newestSnapshot = async () =>
+        (
+          (await sql`SELECT MAX(position)::int AS position FROM snapshots`)[0] as {
+            position: number | null;
+          }
+        ).position;
+      await eventually(async () => ((await newestSnapshot()) ?? 0) > 0, 10_000);
+      const position = await newestSnapshot();
       await sql.close();
-      expect((snapshot as { position: number }).position).toBeGreaterThan(0);
+      expect(position).toBeGreaterThan(0);
       const restarted = await start();
       instances.splice(instances.indexOf(c), 1);
       await c.dispose();
