@@ -6,19 +6,10 @@ import {
   type EventLog,
   StorageUnavailableError,
 } from "../pipeline/event-log.ts";
-import {
-  DEFAULT_STREAM,
-  decodeEntry,
-  idOf,
-  positionOf,
-  type StreamEntry,
-} from "./stream-entries.ts";
-import {
-  type ArchivedRange,
-  StreamGapError,
-  StreamTail,
-  type StreamTailOptions,
-} from "./stream-tail.ts";
+import { DEFAULT_STREAM, positionOf } from "./stream-entries.ts";
+import { redisPersistence, streamAfter } from "./stream-reads.ts";
+import { type ArchivedRange, StreamTail, type StreamTailOptions } from "./stream-tail.ts";
+import { withTimeout } from "./with-timeout.ts";
 
 export interface RedisEventLogOptions extends Partial<StreamTailOptions> {
   url: string;
@@ -167,36 +158,13 @@ export class RedisEventLog implements EventLog {
   }
 
   /** Every event the stream holds after `position`, in order; throws at a trimmed gap. */
-  async *readFromAsync(position: number, pageSize = 1000): AsyncGenerator<CommittedEvent> {
-    let expected = position + 1;
-    while (true) {
-      const range = [`(${idOf(expected - 1)}`, "+", "COUNT", String(pageSize)];
-      const entries = (await this.writer.send("XRANGE", [this.stream, ...range])) as StreamEntry[];
-      for (const entry of entries) {
-        const committed = decodeEntry(entry);
-        if (committed.position !== expected) throw new StreamGapError(expected, committed.position);
-        expected++;
-        yield committed;
-      }
-      if (entries.length < pageSize) return;
-    }
+  readFromAsync(position: number, pageSize = 1000): AsyncGenerator<CommittedEvent> {
+    return streamAfter(this.writer, this.stream, position, pageSize);
   }
 
-  /**
-   * Redis's AOF settings, for a start-up warning: only `appendonly yes` with `appendfsync always`
-   * (or replicas through REDIS_MIN_REPLICAS) keeps acknowledged events when Redis is killed;
-   * `everysec` may lose up to 2 s of them. Undefined where CONFIG is not allowed (managed Redis).
-   */
-  async persistence(): Promise<{ appendonly: string; appendfsync: string } | undefined> {
-    try {
-      const reply = (await this.writer.send("CONFIG", ["GET", "append*"])) as Record<
-        string,
-        string
-      >;
-      return { appendonly: reply.appendonly ?? "", appendfsync: reply.appendfsync ?? "" };
-    } catch {
-      return undefined;
-    }
+  /** Redis's AOF settings, for the start-up warning (redisPersistence). */
+  persistence(): Promise<{ appendonly: string; appendfsync: string } | undefined> {
+    return redisPersistence(this.writer);
   }
 
   /** Group-commit figures since start, for /api/status (SQLite's shape, and the tail's position). */
@@ -296,12 +264,8 @@ export class RedisEventLog implements EventLog {
   }
 
   private timed<T>(work: Promise<T>): Promise<T> {
-    let timer: Timer | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      const message = `Redis did not answer in ${this.commandTimeoutMs} ms`;
-      timer = setTimeout(() => reject(new Error(message)), this.commandTimeoutMs);
-    });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+    const ms = this.commandTimeoutMs;
+    return withTimeout(work, ms, `Redis did not answer in ${ms} ms`);
   }
 
   private setWriterOk(ok: boolean): void {
