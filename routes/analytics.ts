@@ -116,13 +116,13 @@ export function analyticsRoutes() {
     })
     .openapi(sessionRoute, async (c) => {
       const { session_id } = c.req.valid("param");
-      const { live, database, config, flushVisits } = c.var.services;
+      const { live, database, config, catchUpReads } = c.var.services;
       // The live session first: an archived row with its id is an earlier session (or not ended).
       const active = live.session(session_id);
       if (active) return c.json({ success: true as const, data: { session: active } }, 200);
       // The flush is awaited (in cluster mode a Postgres write): a session that just ended is found.
       const ended = await findEndedSession(
-        { db: database.history.reads.database, flush: flushVisits },
+        { db: database.history.reads.database, flush: catchUpReads },
         session_id,
       );
       if (!ended) throw new ApiError(404, "not_found", "No session with that id");

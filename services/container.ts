@@ -58,11 +58,13 @@ export interface Services {
    */
   start(): Promise<void>;
   /**
-   * Writes every visit as it stands now (the live sessions' rows, the ended sessions'): to SQLite,
-   * or in cluster mode to Postgres, resolved once that write is done (a failed one logged and
-   * retried with the next). Reads of `sessions` await it first.
+   * Brings the tables the history reads are answered from up to the last event: writes every visit
+   * as it stands now (the live sessions' rows, the ended sessions'), to SQLite or in cluster mode
+   * to Postgres, and copies the logged events into SQLite's `query_events`; resolved once done (a
+   * failed visits' write logged and retried with the next). Reads of `sessions` and of the query
+   * endpoint await it first.
    */
-  flushVisits(): Promise<void>;
+  catchUpReads(): Promise<void>;
   /** Saves a snapshot at once, in one transaction (and one event-loop turn). */
   saveSnapshot(): void;
   /**
@@ -118,7 +120,10 @@ export function createServices(
   const postgres = cluster
     ? new PostgresHistory(cluster.sql, {
         clock,
-        analytics: { beforeRead: () => flushVisits(), retentionDays: config.storage.retentionDays },
+        analytics: {
+          beforeRead: () => catchUpReads(),
+          retentionDays: config.storage.retentionDays,
+        },
       })
     : undefined;
   const clusterVisits = postgres && new ClusterVisits(postgres, logger);
@@ -160,22 +165,28 @@ export function createServices(
     : restoreFromSqlite(database, pipeline, logger);
   // The snapshot's sessions may have changed after the last flush before the stop.
   if (!cluster) visits.markAllActive(clock.now());
-  /** Every visit as it stands now in `sessions`: the live ones, then those that ended. */
-  const flushVisits = async () => {
+  /**
+   * Every visit as it stands now in `sessions` (the live ones, then those that ended), and every
+   * logged event in `query_events` (SQLite's log only: a cluster's query reads Postgres's events).
+   */
+  const catchUpReads = async () => {
     visits.flush();
     database.flushEndedSessions();
+    if (!cluster) database.queryEvents.copy();
     await clusterVisits?.write();
   };
-  // The timer's: the same, a slice a turn, so a burst's 100,000 visits never stall the event loop.
-  const archiveVisits = async () => {
+  // The timer's: the same, a slice a turn, so a burst's 100,000 visits or events never stall the
+  // event loop.
+  const catchUpReadsInSlices = async () => {
     await visits.flushInSlices();
     await database.flushEndedSessionsInSlices();
+    if (!cluster) await database.queryEvents.copyInSlices();
     await clusterVisits?.write();
   };
   const analytics =
     postgres?.analytics ??
     new AnalyticsQuery(() => database.db, clock, {
-      beforeRead: flushVisits,
+      beforeRead: catchUpReads,
       retentionDays: config.storage.retentionDays,
     });
   // In cluster mode nothing is delivered before start() replays and starts the tail.
@@ -211,7 +222,9 @@ export function createServices(
       flushRealtime: () => hub.flush(),
       tick: () => pipeline.tick(clock.now()),
       archive: () => {
-        archiveVisits().catch((err) => logger.error({ err }, "writing visits failed"));
+        catchUpReadsInSlices().catch((err) =>
+          logger.error({ err }, "catching the read tables up failed"),
+        );
         void cluster?.probePostgres();
       },
       // One instance writes the cluster's snapshot each interval (the others find it fresh).
@@ -264,7 +277,7 @@ export function createServices(
     lifecycle,
     restored,
     startedAt: clock.now(),
-    flushVisits,
+    catchUpReads,
     saveSnapshot,
     saveSnapshotInTurns,
     async start() {

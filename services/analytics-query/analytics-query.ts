@@ -48,7 +48,10 @@ interface Comparison {
 type Row = Record<string, string | number | null>;
 
 export interface AnalyticsQueryOptions {
-  /** Brings `sessions` up to the last event (the live sessions' flush) before every read. */
+  /**
+   * Brings the read tables up to the last event before every read: `sessions` (the live sessions'
+   * flush) and, on SQLite, `query_events` (the copy of the log).
+   */
   beforeRead?: () => void | Promise<void>;
   /** Raw events older than this are deleted (queries about events say so). */
   retentionDays?: number;
@@ -57,12 +60,15 @@ export interface AnalyticsQueryOptions {
 /**
  * The one query module: visitor metrics over any range (docs/analytics-query.md), the sites and
  * the goals. Visits are the `sessions` table (active sessions flushed into it before each read),
- * events the raw log; every statement is portable SQL (sql.ts), run through the async seam
+ * events the table the seam names (SQLite's `query_events`, copied from the log; Postgres's
+ * archived `events`); every statement is portable SQL (sql.ts), run through the async seam
  * (storage/history-database.ts) on SQLite or Postgres alike.
  */
 export class AnalyticsQuery {
   readonly goals: GoalStore;
   private readonly database: HistoryDatabase;
+  /** Where the events are read: the seam names the table. */
+  private readonly events: string;
 
   /** `database`: the seam, or (SQLite) a function answering the open connection. */
   constructor(
@@ -71,6 +77,7 @@ export class AnalyticsQuery {
     private readonly options: AnalyticsQueryOptions = {},
   ) {
     this.database = typeof database === "function" ? new SqliteHistoryDatabase(database) : database;
+    this.events = this.database.queryEvents ?? "events";
     this.goals = new GoalStore(this.database);
   }
 
@@ -200,7 +207,7 @@ export class AnalyticsQuery {
     const eventQuery = readsEvents(plan);
     const wants = (metrics: readonly Metric[]) => plan.metrics.some((m) => metrics.includes(m));
     if (!eventQuery || wants(VISIT_METRICS)) {
-      const statement = new QuerySql(plan, range, pageGoals).visitFigures(eventQuery);
+      const statement = new QuerySql(this.events, plan, range, pageGoals).visitFigures(eventQuery);
       const rows = await this.all(statement, plan.dimensions);
       mergeRows(groups, rows, dims, (row, figures) => {
         figures.visits = num(row.visits);
@@ -215,7 +222,7 @@ export class AnalyticsQuery {
       });
     }
     if (eventQuery && wants(EVENT_METRICS)) {
-      const statement = new QuerySql(plan, range, pageGoals).eventFigures();
+      const statement = new QuerySql(this.events, plan, range, pageGoals).eventFigures();
       const rows = await this.all(statement, plan.dimensions);
       mergeRows(groups, rows, dims, (row, figures) => {
         figures.visitors = num(row.visitors);
@@ -240,7 +247,7 @@ export class AnalyticsQuery {
     };
     // Read from the events, like the converting visitors it is compared with.
     const totals = new Map<string, number>();
-    const statement = new QuerySql(totalsPlan, range, []).eventFigures();
+    const statement = new QuerySql(this.events, totalsPlan, range, []).eventFigures();
     for (const row of await this.all(statement, totalsPlan.dimensions)) {
       const values = kept.map((_, i) => row[`d${i}`] ?? "(none)");
       totals.set(keyOf(values), num(row.visitors));

@@ -60,7 +60,9 @@ export class QuerySql {
   private readonly p = new Params();
   private readonly props = new Map<string, string>();
 
+  /** `events`: the table of events to read (HistoryDatabase.queryEvents). */
   constructor(
+    private readonly events: string,
     private readonly plan: Pick<Plan, "site" | "dimensions" | "filters">,
     private readonly range: DayRange,
     private readonly goals: readonly PageGoal[],
@@ -140,14 +142,14 @@ export class QuerySql {
 
   /** The events of the range, one row per goal an event reaches when grouped by goal. */
   private eventsFrom(): string {
-    if (!this.plan.dimensions.includes("goal")) return "events";
+    if (!this.plan.dimensions.includes("goal")) return this.events;
     const where = `e0.site = ${this.site} AND e0.received_at >= ${this.from} AND e0.received_at < ${this.to}`;
     const parts = [
-      `SELECT e0.*, e0.name AS goal FROM events e0 WHERE ${where} AND e0.type = 'custom'`,
+      `SELECT e0.*, e0.name AS goal FROM ${this.events} e0 WHERE ${where} AND e0.type = 'custom'`,
     ];
     for (const goal of this.goals)
       parts.push(
-        `SELECT e0.*, CAST(${this.p.add(goal.name)} AS TEXT) AS goal FROM events e0 WHERE ${where}
+        `SELECT e0.*, CAST(${this.p.add(goal.name)} AS TEXT) AS goal FROM ${this.events} e0 WHERE ${where}
           AND e0.type = 'pageview' AND LOWER(e0.page) LIKE LOWER(${this.p.add(likeOfPath(goal.path))}) ESCAPE '\\'`,
       );
     return `(${parts.join(" UNION ALL ")})`;

@@ -12,6 +12,11 @@ export type SqlRow = Record<string, unknown>;
  * Postgres sends BIGINT, COUNT and SUM as text, SQLite as numbers already.
  */
 export interface HistoryDatabase {
+  /**
+   * The table the query module reads events from: SQLite's own copy of what it reads
+   * (`query_events`, kept off the ingest path); `events` when absent (Postgres's archive).
+   */
+  readonly queryEvents?: string;
   all<T = SqlRow>(
     sql: string,
     params?: readonly SqlValue[],
@@ -28,6 +33,8 @@ export interface HistoryDatabase {
 
 /** bun:sqlite underneath, synchronous: each call answers at once (a resolved promise). */
 export class SqliteHistoryDatabase implements HistoryDatabase {
+  readonly queryEvents = "query_events";
+
   /** `database` is asked each time: storage replaces the connection when it rebuilds the file. */
   constructor(private readonly database: () => Database) {}
 

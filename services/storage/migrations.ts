@@ -249,6 +249,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alert_deliveries_destination ON alert_deliveries (destination_id, id);
     `,
   },
+  {
+    version: 10,
+    description:
+      "the query endpoint's own table of what it reads of events, copied off the hot path, and its covering index; events keep one time index",
+    sql: `
+      CREATE TABLE query_events (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        name TEXT,
+        page TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        user_id TEXT,
+        visitor_id TEXT
+      );
+      INSERT INTO query_events (id, site, received_at, type, name, page, session_id, user_id, visitor_id)
+        SELECT id, site, received_at, type, name, page, session_id, user_id, visitor_id
+        FROM events ORDER BY id;
+      CREATE INDEX query_events_site_received_at
+        ON query_events (site, received_at, type, page, visitor_id, user_id, session_id, name);
+      DROP INDEX events_site_received_at_covering;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

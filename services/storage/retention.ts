@@ -15,6 +15,10 @@ export function applyRetention(
 ): { rolledUp: string[]; deletedEvents: number } {
   const rolledUp = history.rollUpCompletedDays(now);
   const cutoff = now - retentionDays * DAY_MS;
+  // The query endpoint's copies first, while the events still say which they are.
+  db.query(
+    "DELETE FROM query_events WHERE id IN (SELECT id FROM events WHERE received_at < ? AND id <= ?)",
+  ).run(cutoff, Math.max(snapshotPosition, 0));
   const deleted = db
     .query("DELETE FROM events WHERE received_at < ? AND id <= ?")
     .run(cutoff, Math.max(snapshotPosition, 0));

@@ -3,6 +3,7 @@ import { type Durability, openDatabase } from "./database.ts";
 import { SqliteEventLog } from "./event-log.ts";
 import { DatabaseFileGuard } from "./file-guard.ts";
 import { DAY_MS, History } from "./history.ts";
+import { QueryEventsCopy } from "./query-events.ts";
 import { applyRetention } from "./retention.ts";
 import { type EndedSessionRecord, SessionArchive, type VisitRecord } from "./session-archive.ts";
 import { type SavedSnapshot, type SnapshotSave, SnapshotStore } from "./snapshot-store.ts";
@@ -38,6 +39,8 @@ export class Storage {
   readonly log: SqliteEventLog;
   readonly history: History;
   readonly archive: SessionArchive;
+  /** The query endpoint's table of the events, copied from the log off the hot path. */
+  readonly queryEvents: QueryEventsCopy;
   private readonly guard: DatabaseFileGuard;
   private readonly snapshotStore: SnapshotStore;
   private readonly snapshots: Snapshots;
@@ -54,6 +57,7 @@ export class Storage {
       this.history.attach(reopened);
     });
     this.archive = new SessionArchive(() => this.guard.db);
+    this.queryEvents = new QueryEventsCopy(() => this.guard.db);
     this.snapshots = new Snapshots(() => this.guard.db, {
       partSize: options.snapshotPartSize,
       sliceMs: options.snapshotSliceMs,

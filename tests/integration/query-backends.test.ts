@@ -14,6 +14,7 @@ import { EventProps } from "../../services/storage/event-props.ts";
 import { DAY_MS, History } from "../../services/storage/history.ts";
 import { SqliteHistoryDatabase } from "../../services/storage/history-database.ts";
 import { migrate } from "../../services/storage/migrations.ts";
+import { QueryEventsCopy } from "../../services/storage/query-events.ts";
 import { SessionArchive, type VisitRecord } from "../../services/storage/session-archive.ts";
 import { hasPostgres, type PostgresProcess, startPostgres } from "../support/postgres-process.ts";
 
@@ -196,6 +197,8 @@ function writeSqlite(db: Database, events: CommittedEvent[], records: VisitRecor
     }
     new SessionArchive(() => db).writeVisits(records);
   })();
+  // The query endpoint reads its own copy of the events, as the server's catch-up makes it.
+  new QueryEventsCopy(() => db).copy();
 }
 
 const QUERIES: [string, StatsQueryInput][] = [
