@@ -6,7 +6,8 @@ export interface AppEnv {
   Bindings: { server?: Server<unknown> };
   Variables: {
     services: Services;
-    clientIp: string;
+    /** Read it with clientIpOf (middlewares/client-ip.ts), which resolves it on first use. */
+    clientIp?: string;
     /** Set by /api/collect when the request was a bot's: answered 202, nothing kept. */
     droppedAsBot?: boolean;
   };

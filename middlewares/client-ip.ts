@@ -1,5 +1,5 @@
 import { BlockList, isIP } from "node:net";
-import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
 import type { TrustProxy } from "../config/index.ts";
 import type { AppEnv } from "../interfaces/app-env.ts";
 
@@ -45,27 +45,36 @@ export function clientAddress(chain: readonly string[], trust: ProxyTrust): stri
   return chain[0] ?? "unknown";
 }
 
+const trustOfConfig = new WeakMap<TrustProxy, ProxyTrust>();
+
 /**
- * The client's address, for rate limiting only (it is never logged or stored). X-Forwarded-For
- * and CLIENT_IP_HEADER are read only when the socket peer is a trusted proxy.
+ * The client's address, for rate limiting and the tracker's lookups (it is never logged or
+ * stored), resolved on the first read and kept on the context: a request no reader asks about
+ * (events without a rate limit) never pays Bun's `requestIP`. X-Forwarded-For and
+ * CLIENT_IP_HEADER are read only when the socket peer is a trusted proxy.
  */
-export function clientIpMiddleware(trustProxy: TrustProxy, clientIpHeader: string | undefined) {
-  const trust = proxyTrust(trustProxy);
-  return createMiddleware<AppEnv>(async (c, next) => {
-    const peer = c.env?.server?.requestIP(c.req.raw)?.address || "unknown";
-    let ip = peer;
-    if (trust.any && trust.trusts(peer, 0)) {
-      const fromHeader = clientIpHeader ? c.req.header(clientIpHeader)?.trim() : undefined;
-      if (fromHeader) ip = fromHeader;
-      else {
-        const forwarded = (c.req.header("x-forwarded-for") ?? "")
-          .split(",")
-          .map((entry) => entry.trim())
-          .filter(Boolean);
-        ip = clientAddress([...forwarded, peer], trust);
-      }
+export function clientIpOf<E extends AppEnv>(c: Context<E>): string {
+  const known: string | undefined = c.get("clientIp");
+  if (known !== undefined) return known;
+  const { trustProxy, clientIpHeader } = c.get("services").config;
+  let trust = trustOfConfig.get(trustProxy);
+  if (trust === undefined) {
+    trust = proxyTrust(trustProxy);
+    trustOfConfig.set(trustProxy, trust);
+  }
+  const peer = c.env?.server?.requestIP(c.req.raw)?.address || "unknown";
+  let ip = peer;
+  if (trust.any && trust.trusts(peer, 0)) {
+    const fromHeader = clientIpHeader ? c.req.header(clientIpHeader)?.trim() : undefined;
+    if (fromHeader) ip = fromHeader;
+    else {
+      const forwarded = (c.req.header("x-forwarded-for") ?? "")
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      ip = clientAddress([...forwarded, peer], trust);
     }
-    c.set("clientIp", ip);
-    await next();
-  });
+  }
+  c.set("clientIp", ip);
+  return ip;
 }

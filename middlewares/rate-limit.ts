@@ -3,6 +3,7 @@ import { rateLimiter } from "hono-rate-limiter";
 import type { AppEnv } from "../interfaces/app-env.ts";
 import { ApiError } from "../schemas/errors.ts";
 import { redisRateLimitStore } from "../services/cluster/redis-rate-limit-store.ts";
+import { clientIpOf } from "./client-ip.ts";
 
 /**
  * Per client IP, on ingestion routes: `perMinute` requests a minute; 0 turns it off. In cluster
@@ -17,7 +18,7 @@ export function ingestionRateLimit(perMinute: number): MiddlewareHandler<AppEnv>
       windowMs: 60_000,
       limit: perMinute,
       standardHeaders: "draft-6",
-      keyGenerator: (c) => c.var.clientIp,
+      keyGenerator: clientIpOf,
       ...(c.var.services.cluster
         ? { store: redisRateLimitStore<AppEnv>(c.var.services.cluster.redis) }
         : {}),

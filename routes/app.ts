@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { allowedMethodsOf } from "../middlewares/allowed-methods.ts";
-import { clientIpMiddleware } from "../middlewares/client-ip.ts";
 import { precomputedCors } from "../middlewares/cors.ts";
 import { refuseWhileDraining } from "../middlewares/draining.ts";
 import {
@@ -124,7 +123,6 @@ export function createApp(services: Services, options: AppOptions = {}) {
       maxAge: 86_400,
     }),
   );
-  app.use("*", clientIpMiddleware(config.trustProxy, config.clientIpHeader));
 
   const enricher = new VisitorEnricher({
     clock: services.clock,

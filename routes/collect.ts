@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Config } from "../config/index.ts";
+import { clientIpOf } from "../middlewares/client-ip.ts";
 import { collectAcceptedSchema } from "../schemas/responses.ts";
 import type { VisitorEnricher } from "../services/enrich/visitor-enricher.ts";
 import { eventIngestion } from "./events.ts";
@@ -34,7 +35,7 @@ export function collectRoutes(config: Config, enricher: VisitorEnricher) {
     const userAgent = c.req.header("user-agent") ?? "";
     if (!enricher.refuseBot(userAgent, inputs.length)) {
       const request = {
-        ip: c.get("clientIp"),
+        ip: clientIpOf(c),
         userAgent,
         proxyCountry: countryHeader ? c.req.header(countryHeader) : undefined,
       };

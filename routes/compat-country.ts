@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
+import { clientIpOf } from "../middlewares/client-ip.ts";
 import { countryCodeQuerySchema, countryCountsSchema, messageSchema } from "../schemas/compat.ts";
 import { ApiError } from "../schemas/errors.ts";
 import type { Services } from "../services/container.ts";
@@ -77,7 +78,7 @@ export function countryTrackerRoutes(config: Services["config"]) {
             page: "/",
             country: code,
             session_id: `v1:${createHash("sha256")
-              .update(SESSION_SALT + c.var.clientIp + (c.req.header("user-agent") ?? ""))
+              .update(SESSION_SALT + clientIpOf(c) + (c.req.header("user-agent") ?? ""))
               .digest("hex")
               .slice(0, 24)}`,
           },

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { clientAddress, proxyTrust } from "../../middlewares/client-ip.ts";
+import { Hono } from "hono";
+import type { AppEnv } from "../../interfaces/app-env.ts";
+import { clientAddress, clientIpOf, proxyTrust } from "../../middlewares/client-ip.ts";
 
 const none = proxyTrust({ hops: 0, addresses: [] });
 const oneHop = proxyTrust({ hops: 1, addresses: [] });
@@ -70,5 +72,55 @@ describe("proxyTrust", () => {
     expect(v6.trusts("2001:db8::1", 0)).toBe(true);
     expect(v4.trusts("192.0.2.1", 0)).toBe(true);
     expect(v4.trusts("2001:db8::1", 0)).toBe(false);
+  });
+});
+
+describe("clientIpOf", () => {
+  /** A Hono app whose route reads the client's address `reads` times, behind `trustProxy`. */
+  function appReading(reads: number, trustProxy: { hops: number; addresses: string[] }) {
+    const app = new Hono<AppEnv>();
+    const config = { trustProxy, clientIpHeader: undefined };
+    app.use(async (c, next) => {
+      c.set("services", { config } as unknown as AppEnv["Variables"]["services"]);
+      await next();
+    });
+    app.get("/", (c) => c.text(Array.from({ length: reads }, () => clientIpOf(c)).join(" ")));
+    return app;
+  }
+
+  function peerServer(address: string) {
+    let calls = 0;
+    const server = {
+      requestIP: () => {
+        calls++;
+        return { address, family: "IPv4", port: 40000 };
+      },
+    };
+    return { env: { server }, calls: () => calls };
+  }
+
+  test("asks Bun for the peer once however often it is read, and never when it is not", async () => {
+    const peer = peerServer("198.51.100.4");
+    const app = appReading(3, { hops: 0, addresses: [] });
+    expect(await (await app.request("/", {}, peer.env)).text()).toBe(
+      "198.51.100.4 198.51.100.4 198.51.100.4",
+    );
+    expect(peer.calls()).toBe(1);
+    await appReading(0, { hops: 0, addresses: [] }).request("/", {}, peer.env);
+    expect(peer.calls()).toBe(1);
+  });
+
+  test("reads X-Forwarded-For only behind a trusted proxy", async () => {
+    const headers = { "x-forwarded-for": "6.6.6.6, 203.0.113.7" };
+    const trusted = appReading(1, { hops: 1, addresses: [] });
+    const direct = appReading(1, { hops: 0, addresses: [] });
+    const peer = peerServer("127.0.0.1");
+    expect(await (await trusted.request("/", { headers }, peer.env)).text()).toBe("203.0.113.7");
+    expect(await (await direct.request("/", { headers }, peer.env)).text()).toBe("127.0.0.1");
+  });
+
+  test("is unknown without a server to ask", async () => {
+    const app = appReading(1, { hops: 0, addresses: [] });
+    expect(await (await app.request("/")).text()).toBe("unknown");
   });
 });
