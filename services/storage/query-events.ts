@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 
-/** Events copied a turn by the timer: a few ms of SQLite work. */
-export const COPY_SLICE = 5_000;
+/** Events copied a turn by the timer: ~10 ms of SQLite work on this machine (bench/query-events.ts). */
+export const COPY_SLICE = 2_000;
 
 /** What the query endpoint reads of an event (services/analytics-query/sql.ts), nothing more. */
 const COLUMNS = "id, site, received_at, type, name, page, session_id, user_id, visitor_id";
