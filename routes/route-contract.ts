@@ -8,10 +8,11 @@ import type { AppEnv } from "../interfaces/app-env.ts";
 import { requireToken } from "../middlewares/auth.ts";
 import { validationHook } from "../middlewares/validate.ts";
 import { ERRORS, type ErrorCode, type ErrorStatus, errorBodySchema } from "../schemas/errors.ts";
+import { RememberingRouter } from "./remembering-router.ts";
 
 /** A router whose routes declare their schemas; failed validations become our error body. */
 export function newRouter() {
-  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook, router: new RememberingRouter() });
 }
 
 /** A JSON answer of `schema`. */
