@@ -22,12 +22,7 @@ import type { EndedSession, EventStep, Projection, Step } from "./pipeline/step.
 import { dimensionsOf } from "./session.ts";
 import { SessionTracker } from "./session-tracker.ts";
 import { matchesFilter, toSessionListView, toSessionView } from "./session-view.ts";
-import {
-  DistinctWindow,
-  FilteredDistinctWindow,
-  RateWindow,
-  RecentItems,
-} from "./sliding-windows.ts";
+import { FilteredDistinctWindow, RateWindow, RecentItems } from "./sliding-windows.ts";
 import { StatsAnswers } from "./stats-answers.ts";
 
 export { BREAKDOWN_MAX_BYTES, STATS_MAX_BYTES } from "./answer-budget.ts";
@@ -51,7 +46,6 @@ export class AnalyticsStore implements Projection {
   /** Sessions ended since the last step took them. */
   private ended: EndedSession[] = [];
   private readonly today: DailyCounters;
-  private readonly visitors: DistinctWindow;
   /** Visitors (a session's `visitor_key`, per site) of the last 5 minutes, by their latest page. */
   private readonly visitorsNow: FilteredDistinctWindow;
   private readonly eventRate = new RateWindow();
@@ -68,6 +62,7 @@ export class AnalyticsStore implements Projection {
       timeoutMs: options.sessionTimeoutMs,
       maxSessions: options.maxActiveSessions,
       maxBytes: options.maxLiveStateBytes,
+      seenWindowMs: VISITOR_WINDOW_MS,
       onEnded: (session, reason, now) => {
         this.stats.changed();
         // A timed-out session ended when its timeout ran out, not when it was noticed.
@@ -81,7 +76,6 @@ export class AnalyticsStore implements Projection {
       maxTrackedKeyBytes: options.maxTrackedKeyBytes ?? Number.POSITIVE_INFINITY,
       statsMaxPages: options.statsMaxPages ?? 100,
     });
-    this.visitors = new DistinctWindow(VISITOR_WINDOW_MS, options.maxActiveSessions);
     this.visitorsNow = new FilteredDistinctWindow(
       VISITORS_NOW_WINDOW_MS,
       options.maxActiveSessions,
@@ -98,7 +92,6 @@ export class AnalyticsStore implements Projection {
 
   tick(step: Step): void {
     this.sessions.expire(step.now);
-    this.visitors.prune(step.now);
     this.visitorsNow.prune(step.now);
     if (this.today.rollOver(step.now)) this.stats.changed();
     this.handOver(step);
@@ -113,7 +106,6 @@ export class AnalyticsStore implements Projection {
     this.eventsReceived++;
     this.eventRate.record(now);
     this.recent.push(event);
-    if (event.type !== "session_end") this.visitors.touch(event.session_id, now);
     if (event.type === "pageview") {
       this.today.recordPageview(
         { site: event.site, country: event.country, page: event.page },
@@ -163,7 +155,7 @@ export class AnalyticsStore implements Projection {
   }
 
   visitorsLastMinute(now = this.clock.now()): number {
-    return this.visitors.count(now);
+    return this.sessions.seenCount(now);
   }
 
   totalToday(now = this.clock.now()): number {
@@ -243,7 +235,7 @@ export class AnalyticsStore implements Projection {
       top_pages,
       recent_events: recent.items.map(toEventView),
       recent_events_truncated: recent.truncated,
-      visitors_last_minute: this.visitors.count(now),
+      visitors_last_minute: this.sessions.seenCount(now),
       generated_at: new Date(now).toISOString(),
     };
   }
@@ -264,7 +256,7 @@ export class AnalyticsStore implements Projection {
     return {
       sessions,
       today: this.today.exportState(),
-      visitors: this.visitors.exportState(),
+      visitors: this.sessions.exportSeen(),
       visitorsNow: this.visitorsNow.exportState(),
       eventRate: this.eventRate.exportState(),
       recent: this.recent.newestFirst(),
@@ -276,7 +268,7 @@ export class AnalyticsStore implements Projection {
     if (!state) return;
     this.sessions.importState(state.sessions);
     this.today.importState(state.today);
-    this.visitors.importState(state.visitors);
+    this.sessions.importSeen(state.visitors);
     // Absent in snapshots written before it was kept: it fills again within 5 minutes.
     this.visitorsNow.importState(state.visitorsNow);
     this.eventRate.importState(state.eventRate);

@@ -2,8 +2,10 @@ import { DIRECT } from "./enrich/source.ts";
 import {
   footprint,
   JOURNEY_LIMIT,
+  liveSession,
   REFERENCE_BYTES,
   type Session,
+  type SessionRecord,
   VISIT_FIELDS,
 } from "./session.ts";
 import { StringPool } from "./string-pool.ts";
@@ -44,9 +46,9 @@ export class SessionMemory {
   }
 
   /** A restored session, its strings shared through the pool and its bytes counted. */
-  adopt(session: Session): Session {
+  adopt(session: SessionRecord): Session {
     const intern = (value: string) => this.strings.intern(value);
-    const restored = {
+    const restored = liveSession({
       ...session,
       site: intern(session.site),
       country: intern(session.country),
@@ -58,7 +60,7 @@ export class SessionMemory {
       visitor_key: session.visitor_key ?? session.user_id ?? session.session_id,
       events: session.events ?? session.page_views,
       source: intern(session.source ?? DIRECT),
-    };
+    });
     if (restored.title !== undefined) restored.title = intern(restored.title);
     for (const field of VISIT_FIELDS) {
       const value = restored[field];

@@ -1,14 +1,16 @@
 import type { DimensionFilter, SessionEndReason, VisitorEvent } from "../interfaces/analytics.ts";
 import { CounterCube } from "./counter-cube.ts";
-import { sourceOf } from "./enrich/source.ts";
-import { RecencyList } from "./recency-list.ts";
+import { SeenWindow } from "./seen-window.ts";
 import {
   dimensionsOf,
   RESUME_GRACE_MS,
+  recordOf,
   type Session,
+  type SessionRecord,
   type SessionTrackerState,
-  VISIT_FIELDS,
 } from "./session.ts";
+import { fillVisit, newSession, recordPageview } from "./session-events.ts";
+import { SessionList } from "./session-list.ts";
 import { SessionMemory } from "./session-memory.ts";
 import { matchesFilter } from "./session-view.ts";
 
@@ -20,6 +22,8 @@ export interface SessionTrackerOptions {
    * the least recently active end as `evicted`. Default: none.
    */
   maxBytes?: number;
+  /** The window of distinct sessions seen (`seenCount`). Default: the last minute. */
+  seenWindowMs?: number;
   /** `now`: the time of the event or tick that ended it. */
   onEnded: (session: Session, reason: SessionEndReason, now: number) => void;
 }
@@ -30,14 +34,19 @@ export interface SessionTrackerOptions {
  * event), and kept under `maxBytes` by ending the least recently active.
  */
 export class SessionTracker {
-  private readonly sessions = new RecencyList<Session>();
-  private readonly recentlyEnded = new RecencyList<{ session: Session; endedAt: number }>();
+  private readonly sessions = new SessionList();
+  /** Sessions ended by `session_end`, by when they ended (their last activity), oldest first. */
+  private readonly recentlyEnded = new SessionList();
   private readonly active = new CounterCube();
   private readonly memory = new SessionMemory();
+  private readonly seen: SeenWindow;
   /** The time of the latest event or tick: when a session it ends ended. */
   private lastNow = 0;
 
-  constructor(private readonly options: SessionTrackerOptions) {}
+  constructor(private readonly options: SessionTrackerOptions) {
+    // As many sightings as sessions: the sessions ended within the window may crowd out the oldest.
+    this.seen = new SeenWindow(options.seenWindowMs ?? 60_000, options.maxSessions);
+  }
 
   /** Records activity for the event's session, starting one if needed; returns it, or undefined once ended. */
   touch(event: VisitorEvent, now: number): Session | undefined {
@@ -52,12 +61,14 @@ export class SessionTracker {
     }
     const session = existing ? this.update(existing, event, now) : this.start(event, now);
     this.keepWithinBudget(session);
+    this.seen.touch(session, now);
     return session;
   }
 
-  /** Ends every session idle for the timeout or longer. */
+  /** Ends every session idle for the timeout or longer; forgets the sightings past the window. */
   expire(now: number): void {
     this.lastNow = now;
+    this.seen.prune(now);
     for (let oldest = this.sessions.oldest(); oldest; oldest = this.sessions.oldest()) {
       if (now - oldest.last_activity < this.options.timeoutMs) return;
       this.remove(oldest, "timeout");
@@ -70,11 +81,16 @@ export class SessionTracker {
    */
   count(filter: DimensionFilter, now: number): number {
     let count = this.active.get(filter);
-    for (const [, session] of this.sessions.oldestFirst()) {
+    for (const session of this.sessions.oldestFirst()) {
       if (!this.timedOut(session, now)) break;
       if (matchesFilter(session, filter)) count--;
     }
     return count;
+  }
+
+  /** Distinct sessions seen (events other than `session_end`) within the window before `now`. */
+  seenCount(now: number): number {
+    return this.seen.count(now);
   }
 
   get(sessionId: string, now: number): Session | undefined {
@@ -120,8 +136,8 @@ export class SessionTracker {
   /** Sessions in order of last activity, oldest first (the order `importState` expects). */
   exportState(): SessionTrackerState {
     return {
-      active: [...this.sessions.oldestFirst()].map(([, session]) => session),
-      recentlyEnded: [...this.recentlyEnded.oldestFirst()].map(([, ended]) => ended),
+      active: [...this.sessions.oldestFirst()].map(recordOf),
+      recentlyEnded: [...this.recentlyEnded.oldestFirst()].map(endedRecordOf),
     };
   }
 
@@ -129,27 +145,36 @@ export class SessionTracker {
    * As `exportState`, the lists as iterators over the live ones, read later: nothing may change
    * the sessions until they are read (the pipeline is held meanwhile).
    */
-  exportLazily(): { active: Iterable<Session>; recentlyEnded: Iterable<unknown> } {
+  exportLazily(): { active: Iterable<SessionRecord>; recentlyEnded: Iterable<unknown> } {
     return {
-      active: valuesOf(this.sessions.oldestFirst()),
-      recentlyEnded: valuesOf(this.recentlyEnded.oldestFirst()),
+      active: mapped(this.sessions.oldestFirst(), recordOf),
+      recentlyEnded: mapped(this.recentlyEnded.oldestFirst(), endedRecordOf),
     };
+  }
+
+  /** The window of sessions seen, as a snapshot keeps it: `[session id, seen at]`, oldest first. */
+  exportSeen(): [string, number][] {
+    return this.seen.exportState();
+  }
+
+  /** Restores the window of sessions seen, after `importState` restored the sessions. */
+  importSeen(entries: readonly [string, number][]): void {
+    this.seen.importState(entries, (sessionId) => this.sessions.get(sessionId));
   }
 
   /** Restores exported sessions; past the byte budget the least recently active are evicted. */
   importState(state: SessionTrackerState): void {
+    this.seen.importState([], () => undefined);
     this.sessions.clear();
     this.active.clear();
     this.recentlyEnded.clear();
     this.memory.clear();
     for (const { session, endedAt } of state.recentlyEnded) {
-      this.recentlyEnded.touch(session.session_id, {
-        session: this.memory.adopt(session),
-        endedAt,
-      });
+      // An ended session's last activity is when it ended.
+      this.recentlyEnded.add(this.memory.adopt({ ...session, last_activity: endedAt }));
     }
     for (const session of state.active) {
-      this.sessions.touch(session.session_id, this.memory.adopt(session));
+      this.sessions.add(this.memory.adopt(session));
       this.active.add(dimensionsOf(session), 1);
     }
     this.keepWithinBudget(undefined);
@@ -166,36 +191,18 @@ export class SessionTracker {
     }
     const resumed = this.resume(event, now);
     if (resumed) return resumed;
-    const session: Session = {
-      session_id: event.session_id,
-      site: this.memory.intern(event.site),
-      country: this.memory.intern(event.country),
-      device: this.memory.intern(event.device),
-      user_id: event.user_id,
-      visitor_key: event.visitor_id ?? event.user_id ?? event.session_id,
-      started_at: now,
-      last_activity: now,
-      current_page: this.memory.intern(event.page),
-      entry_page: this.memory.intern(event.page),
-      journey: [],
-      journey_truncated: false,
-      page_views: 0,
-      events: 0,
-      source: this.memory.intern(
-        event.utm_source ?? event.source ?? sourceOf(event.referrer, hostsOf(event)),
-      ),
-    };
-    this.fillVisit(session, event);
+    const session = newSession(event, now, this.memory);
+    fillVisit(session, event, this.memory);
     this.memory.hold(session);
-    if (event.type === "pageview") this.recordPageview(session, event.page);
-    this.sessions.touch(session.session_id, session);
+    if (event.type === "pageview") recordPageview(session, event.page, this.memory);
+    this.sessions.add(session);
     this.active.add(dimensionsOf(session), 1);
     return session;
   }
 
   /** Activity of an active session: its place in the order, its current page, its journey. */
   private update(session: Session, event: VisitorEvent, now: number): Session {
-    this.sessions.touch(event.session_id, session);
+    this.sessions.touch(session);
     session.last_activity = now;
     if (session.country === "unknown" && event.country !== "unknown") {
       this.active.add(dimensionsOf(session), -1);
@@ -209,35 +216,19 @@ export class SessionTracker {
       session.current_page = this.memory.repool(session.current_page, event.page);
       this.active.add(dimensionsOf(session), 1);
     }
-    if (event.type === "pageview") this.recordPageview(session, event.page);
-    this.fillVisit(session, event);
+    if (event.type === "pageview") recordPageview(session, event.page, this.memory);
+    fillVisit(session, event, this.memory);
     return session;
   }
 
-  /** Counts the event and keeps what it tells of the visit: fields still empty, the page's title. */
-  private fillVisit(session: Session, event: VisitorEvent): void {
-    session.events++;
-    if (event.type === "pageview" && event.title !== undefined)
-      this.memory.setVisitField(session, "title", event.title);
-    for (const field of VISIT_FIELDS) {
-      const value = event[field];
-      if (value !== undefined && session[field] === undefined)
-        this.memory.setVisitField(session, field, value);
-    }
-  }
-
-  private recordPageview(session: Session, page: string): void {
-    session.page_views++;
-    this.memory.pushJourney(session, page);
-  }
-
   private remove(session: Session, reason: SessionEndReason): void {
-    this.sessions.delete(session.session_id);
+    this.sessions.delete(session);
+    this.seen.ended(session);
     this.active.add(dimensionsOf(session), -1);
     if (reason === "ended") {
       const replaced = this.recentlyEnded.get(session.session_id);
-      if (replaced) this.memory.release(replaced.session);
-      this.recentlyEnded.touch(session.session_id, { session, endedAt: session.last_activity });
+      if (replaced) this.memory.release(replaced);
+      this.recentlyEnded.add(session);
       if (this.recentlyEnded.size > this.options.maxSessions) this.dropStalestEnded();
     } else {
       this.memory.release(session);
@@ -246,10 +237,10 @@ export class SessionTracker {
   }
 
   private dropStalestEnded(): boolean {
-    const stalest = this.recentlyEnded.oldestKey();
+    const stalest = this.recentlyEnded.oldest();
     if (stalest === undefined) return false;
-    const ended = this.recentlyEnded.delete(stalest);
-    if (ended) this.memory.release(ended.session);
+    this.recentlyEnded.delete(stalest);
+    this.memory.release(stalest);
     return true;
   }
 
@@ -270,25 +261,27 @@ export class SessionTracker {
 
   private resume(event: VisitorEvent, now: number): Session | undefined {
     for (let oldest = this.recentlyEnded.oldest(); oldest; oldest = this.recentlyEnded.oldest()) {
-      if (now - oldest.endedAt <= RESUME_GRACE_MS) break;
+      if (now - oldest.last_activity <= RESUME_GRACE_MS) break;
       this.dropStalestEnded();
     }
-    const ended = this.recentlyEnded.delete(event.session_id);
-    if (!ended) return undefined;
-    const { session } = ended;
+    const session = this.recentlyEnded.get(event.session_id);
+    if (!session) return undefined;
+    this.recentlyEnded.delete(session);
     session.last_activity = now;
     session.current_page = this.memory.repool(session.current_page, event.page);
-    if (event.type === "pageview") this.recordPageview(session, event.page);
-    this.fillVisit(session, event);
-    this.sessions.touch(session.session_id, session);
+    if (event.type === "pageview") recordPageview(session, event.page, this.memory);
+    fillVisit(session, event, this.memory);
+    this.sessions.add(session);
     this.active.add(dimensionsOf(session), 1);
     return session;
   }
 }
 
-const hostsOf = (event: VisitorEvent) =>
-  event.host === undefined ? [event.site] : [event.host, event.site];
+const endedRecordOf = (session: Session) => ({
+  session: recordOf(session),
+  endedAt: session.last_activity,
+});
 
-function* valuesOf<V>(entries: Iterable<[string, V]>): Generator<V> {
-  for (const [, value] of entries) yield value;
+function* mapped<T, U>(items: Iterable<T>, map: (item: T) => U): Generator<U> {
+  for (const item of items) yield map(item);
 }

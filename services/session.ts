@@ -18,12 +18,35 @@ export const RESUME_GRACE_MS = 10_000;
 const SESSION_OVERHEAD = 384;
 export const REFERENCE_BYTES = 8;
 
+/** The tracker's part of a snapshot: its sessions as records, oldest first. */
 export interface SessionTrackerState {
-  active: Session[];
-  recentlyEnded: { session: Session; endedAt: number }[];
+  active: SessionRecord[];
+  recentlyEnded: { session: SessionRecord; endedAt: number }[];
 }
 
-export interface Session {
+/**
+ * A session's place in the last minute's window of sessions seen (seen-window.ts): the session
+ * itself while it is live, else what is left of one that ended within the window.
+ */
+export interface Sighting {
+  session_id: string;
+  /** When it was last seen; meaningful only while it is in the window. */
+  seenAt: number;
+  seenOlder: Sighting | undefined;
+  seenNewer: Sighting | undefined;
+}
+
+/**
+ * A live session: its record, and its links in the tracker's lists, so that no list needs an
+ * object of its own per session (see session-list.ts). The links are never part of a snapshot.
+ */
+export interface Session extends SessionRecord, Sighting {
+  older: Session | undefined;
+  newer: Session | undefined;
+}
+
+/** What a session is, as snapshots and answers know it. */
+export interface SessionRecord {
   session_id: string;
   site: string;
   country: string;
@@ -62,12 +85,54 @@ export { VISIT_FIELDS };
 VISIT_FIELDS satisfies readonly (keyof Session & keyof VisitorEvent)[];
 
 /** A session's estimated bytes beside its pooled strings: O(1). */
-export function footprint(session: Session): number {
+export function footprint(session: SessionRecord): number {
   const ownCharacters =
     session.session_id.length + (session.user_id?.length ?? 0) + session.visitor_key.length;
   return SESSION_OVERHEAD + 2 * ownCharacters + REFERENCE_BYTES * session.journey.length;
 }
 
-export function dimensionsOf(session: Session) {
+/**
+ * A live session of the record. Its fields every session has come first, in one order, and the
+ * optional ones only when set (as events set them later), so that a session with the few a visit
+ * usually has (a title, a referrer, a browser) fits JavaScriptCore's inline storage: one object.
+ */
+export function liveSession(record: SessionRecord): Session {
+  const session: Session = {
+    session_id: record.session_id,
+    site: record.site,
+    country: record.country,
+    device: record.device,
+    user_id: record.user_id,
+    visitor_key: record.visitor_key,
+    started_at: record.started_at,
+    last_activity: record.last_activity,
+    current_page: record.current_page,
+    entry_page: record.entry_page,
+    journey: record.journey,
+    journey_truncated: record.journey_truncated,
+    page_views: record.page_views,
+    events: record.events,
+    source: record.source,
+    older: undefined,
+    newer: undefined,
+    seenAt: 0,
+    seenOlder: undefined,
+    seenNewer: undefined,
+  };
+  if (record.title !== undefined) session.title = record.title;
+  for (const field of VISIT_FIELDS) {
+    const value = record[field];
+    if (value !== undefined) session[field] = value;
+  }
+  return session;
+}
+
+/** A session's record, as a snapshot keeps it: its fields without its links. */
+export function recordOf(session: Session): SessionRecord {
+  const { older: _o, newer: _n, seenAt: _s, seenOlder: _so, seenNewer: _sn, ...record } = session;
+  return record;
+}
+
+export function dimensionsOf(session: SessionRecord) {
   return { site: session.site, country: session.country, page: session.current_page };
 }
