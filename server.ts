@@ -58,6 +58,15 @@ export async function launchServer(
   }
 }
 
+/**
+ * False when `url` cannot have the WebSocket path, so most requests skip parsing their URL here
+ * (Hono finds the path itself, without a URL object). URL parsing removes dot segments and turns
+ * `\` into `/`, but never decodes a path: a pathname of "/ws" needs "ws" in the text itself.
+ */
+function mayBeWebSocketPath(url: string): boolean {
+  return url.includes(WEBSOCKET_PATH.slice(1));
+}
+
 function serve(
   config: Config,
   services: Services,
@@ -81,7 +90,7 @@ function serve(
     maxRequestBodySize,
     idleTimeout,
     fetch(request, server) {
-      if (new URL(request.url).pathname === WEBSOCKET_PATH) {
+      if (mayBeWebSocketPath(request.url) && new URL(request.url).pathname === WEBSOCKET_PATH) {
         return upgradeDashboard(request, server, services);
       }
       return app.fetch(request, { server });

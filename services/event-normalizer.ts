@@ -16,6 +16,18 @@ export function splitPage(page: string): { page: string; host?: string } {
   return { page: page.startsWith("/") ? page : `/${page}` };
 }
 
+/** The last time written as ISO text: the events of one millisecond (a batch, a busy moment) share it. */
+let lastAt = Number.NaN;
+let lastIso = "";
+
+function isoTime(at: number): string {
+  if (at !== lastAt) {
+    lastIso = new Date(at).toISOString();
+    lastAt = at;
+  }
+  return lastIso;
+}
+
 export function toVisitorEvent(input: EventInput, receivedAt: number): VisitorEvent {
   const { page, host } = splitPage(input.page);
   // Metadata stays as the client sent it (the schema parsed it into a null-prototype object, where
@@ -32,7 +44,7 @@ export function toVisitorEvent(input: EventInput, receivedAt: number): VisitorEv
     device: device ?? "unknown",
     metadata,
     timestamp: input.timestamp ?? null,
-    received_at: new Date(receivedAt).toISOString(),
+    received_at: isoTime(receivedAt),
   };
   if (input.type === "custom" && input.name !== undefined) event.name = input.name;
   if (host !== undefined) event.host = host;
