@@ -23,7 +23,7 @@ function store(options: { maxSessions: number; timeoutMs: number; maxLiveBytes?:
     const event = toVisitorEvent({ type, page, session_id: sessionId }, clock.now());
     const step: EventStep = {
       now: clock.now(),
-      committed: { position: ++position, event },
+      committed: { position: ++position, event, receivedAt: clock.now() },
       ended: [],
       alerts: [],
     };
