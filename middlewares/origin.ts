@@ -7,12 +7,12 @@ import { ApiError } from "../schemas/errors.ts";
  * With CORS_ORIGINS set to a list, ingestion refuses events whose Origin is present and not on
  * it, so a site's owner can stop other sites counting into theirs. CORS alone only stops a page
  * from reading the answer; the beacon would still have been counted. Requests without an Origin
- * (servers, curl) are accepted.
+ * (servers, curl) are accepted. Undefined when CORS_ORIGINS is `*`: there is nothing to refuse.
  */
 export function refuseForeignOrigins(
   corsOrigins: "*" | readonly string[],
-): MiddlewareHandler<AppEnv> {
-  if (corsOrigins === "*") return async (_c, next) => next();
+): MiddlewareHandler<AppEnv> | undefined {
+  if (corsOrigins === "*") return undefined;
   const allowed = new Set(corsOrigins);
   return createMiddleware<AppEnv>(async (c, next) => {
     const origin = c.req.header("origin");

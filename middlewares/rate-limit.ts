@@ -6,12 +6,12 @@ import { redisRateLimitStore } from "../services/cluster/redis-rate-limit-store.
 import { clientIpOf } from "./client-ip.ts";
 
 /**
- * Per client IP, on ingestion routes: `perMinute` requests a minute; 0 turns it off. In cluster
+ * Per client IP, on ingestion routes: `perMinute` requests a minute; 0 turns it off (undefined). In cluster
  * mode the counts are in Redis, shared by every instance (built at the first request, when the
  * services are known); otherwise in memory.
  */
-export function ingestionRateLimit(perMinute: number): MiddlewareHandler<AppEnv> {
-  if (perMinute === 0) return async (_c, next) => next();
+export function ingestionRateLimit(perMinute: number): MiddlewareHandler<AppEnv> | undefined {
+  if (perMinute === 0) return undefined;
   let limiter: MiddlewareHandler<AppEnv> | undefined;
   return (c, next) => {
     limiter ??= rateLimiter<AppEnv>({
