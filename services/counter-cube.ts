@@ -1,35 +1,55 @@
 import type { DimensionFilter, Dimensions } from "../interfaces/analytics.ts";
 import { OTHER } from "./key-cap.ts";
 
-/** Stands for "any value" at a level; inputs never contain control characters (schemas refuse them). */
-const ANY = "\u0000";
-
 /** The pages under one (site | any, country | any) pair: their total and each page's count. */
 interface PageLevel {
   total: number;
   counts: Map<string, number>;
+  /** Kept once the level has been read with more than `topPages` pages (see `topPages`). */
   top?: TopList;
 }
-type CountryLevel = Map<string, PageLevel>;
+
+/** One site's levels (or every site's): each country's and any country's. */
+interface SiteLevels {
+  anyCountry: PageLevel | undefined;
+  byCountry: Map<string, PageLevel>;
+}
 
 /**
  * Counts kept for every combination of (site, country, page) with each part either exact or
  * "any", so a filtered figure is one lookup. Nested maps keyed by the event's own strings (no
- * key concatenation on the hot path); an update touches 8 counters: O(1) per event. The pages
- * under one (site | any, country | any) pair are also what `pages_visited` lists: with
- * `topPages`, each pair keeps its most counted pages ranked as counts change, so listing them
- * costs O(topPages) whatever the number of pages.
+ * key concatenation on the hot path); an update finds its 4 levels with 3 lookups and touches 8
+ * counters: O(1) per event. The pages under one (site | any, country | any) pair are also what
+ * `pages_visited` lists: with `topPages`, a pair read once keeps its most counted pages ranked as
+ * counts change, so listing them costs O(topPages) whatever the number of pages; pairs never read
+ * (most (site, country) pairs) rank nothing.
  */
 export class CounterCube {
-  private readonly sites = new Map<string, CountryLevel>();
+  private readonly sites = new Map<string, SiteLevels>();
+  private readonly anySite: SiteLevels = { anyCountry: undefined, byCountry: new Map() };
 
   constructor(private readonly options: { topPages?: number } = {}) {}
 
-  add({ site, country, page }: Dimensions, delta: number): void {
-    this.addAt(site, country, page, delta);
-    this.addAt(site, ANY, page, delta);
-    this.addAt(ANY, country, page, delta);
-    this.addAt(ANY, ANY, page, delta);
+  /** Adds `delta` under the combination and every level above it; true when it was not counted before. */
+  add({ site, country, page }: Dimensions, delta: number): boolean {
+    let siteLevels = this.sites.get(site);
+    if (!siteLevels) {
+      siteLevels = { anyCountry: undefined, byCountry: new Map() };
+      this.sites.set(site, siteLevels);
+    }
+    const anySite = this.anySite;
+    const isNew = addTo(levelOf(siteLevels, country), page, delta) === 0;
+    addTo(anyCountryOf(siteLevels), page, delta);
+    addTo(levelOf(anySite, country), page, delta);
+    addTo(anyCountryOf(anySite), page, delta);
+    // Drop emptied levels so counts that come and go (active sessions) leave nothing behind.
+    if (delta <= 0) {
+      dropEmpty(siteLevels, country);
+      if (siteLevels.anyCountry === undefined && siteLevels.byCountry.size === 0)
+        this.sites.delete(site);
+      dropEmpty(anySite, country);
+    }
+    return isNew;
   }
 
   get(filter: DimensionFilter): number {
@@ -53,7 +73,8 @@ export class CounterCube {
   /**
    * The `topPages` most counted pages under the filter's site and country, most counted first,
    * ties by name (so a restart ranks them the same); `(other)` is never one of them. A level
-   * with no more pages than that sorts them all; a larger one keeps its top list as it counts.
+   * with no more pages than that sorts them all; a larger one is sorted once, then keeps its top
+   * list as it counts.
    */
   topPages(filter: DimensionFilter): [string, number][] {
     const level = this.levelAt(filter);
@@ -73,52 +94,65 @@ export class CounterCube {
 
   clear(): void {
     this.sites.clear();
+    this.anySite.anyCountry = undefined;
+    this.anySite.byCountry.clear();
   }
 
   /** The exact (no "any") combinations and their counts. */
   *exactEntries(): Generator<[Dimensions, number]> {
-    for (const [site, countries] of this.sites) {
-      if (site === ANY) continue;
-      for (const [country, level] of countries) {
-        if (country === ANY) continue;
+    for (const [site, { byCountry }] of this.sites) {
+      for (const [country, level] of byCountry) {
         for (const [page, count] of level.counts) yield [{ site, country, page }, count];
       }
     }
   }
 
   private levelAt(filter: DimensionFilter): PageLevel | undefined {
-    return this.sites.get(filter.site ?? ANY)?.get(filter.country ?? ANY);
+    const siteLevels = filter.site === undefined ? this.anySite : this.sites.get(filter.site);
+    if (!siteLevels) return undefined;
+    return filter.country === undefined
+      ? siteLevels.anyCountry
+      : siteLevels.byCountry.get(filter.country);
   }
+}
 
-  private addAt(site: string, country: string, page: string, delta: number): void {
-    let countries = this.sites.get(site);
-    if (!countries) {
-      countries = new Map();
-      this.sites.set(site, countries);
-    }
-    let level = countries.get(country);
-    if (!level) {
-      level = { total: 0, counts: new Map() };
-      countries.set(country, level);
-    }
-    const next = (level.counts.get(page) ?? 0) + delta;
-    if (next === 0) level.counts.delete(page);
-    else level.counts.set(page, next);
-    // Past `topPages` pages a level ranks them as they grow; a count that falls (not pageviews)
-    // drops the list, rebuilt by one sort when next read.
-    if (level.top) {
-      if (delta > 0) level.top.raised(page, next);
-      else level.top = undefined;
-    } else if (this.options.topPages && delta > 0 && level.counts.size > this.options.topPages) {
-      level.top = TopList.of(level.counts, this.options.topPages);
-    }
-    level.total += delta;
-    // Drop emptied levels so counts that come and go (active sessions) leave nothing behind.
-    if (level.total === 0) {
-      countries.delete(country);
-      if (countries.size === 0) this.sites.delete(site);
-    }
+function newLevel(): PageLevel {
+  return { total: 0, counts: new Map() };
+}
+
+function levelOf(siteLevels: SiteLevels, country: string): PageLevel {
+  let level = siteLevels.byCountry.get(country);
+  if (!level) {
+    level = newLevel();
+    siteLevels.byCountry.set(country, level);
   }
+  return level;
+}
+
+function anyCountryOf(siteLevels: SiteLevels): PageLevel {
+  siteLevels.anyCountry ??= newLevel();
+  return siteLevels.anyCountry;
+}
+
+/** Adds `delta` to the page's count at one level; returns the count it had. */
+function addTo(level: PageLevel, page: string, delta: number): number {
+  const previous = level.counts.get(page) ?? 0;
+  const next = previous + delta;
+  if (next === 0) level.counts.delete(page);
+  else level.counts.set(page, next);
+  // A ranked level follows counts that grow; a count that falls (not pageviews) drops the
+  // list, sorted again when next read.
+  if (level.top) {
+    if (delta > 0) level.top.raised(page, next);
+    else level.top = undefined;
+  }
+  level.total += delta;
+  return previous;
+}
+
+function dropEmpty(siteLevels: SiteLevels, country: string): void {
+  if (siteLevels.byCountry.get(country)?.total === 0) siteLevels.byCountry.delete(country);
+  if (siteLevels.anyCountry?.total === 0) siteLevels.anyCountry = undefined;
 }
 
 /** Whether `page` (with `count`) ranks before `other` (with `otherCount`): more counted, or tied and first by name. */

@@ -88,8 +88,7 @@ export class DailyCounters {
   recordPageview(dimensions: Dimensions, device: string, now: number): void {
     this.rollOver(now);
     const folded = this.fold(dimensions);
-    if (!this.pageviews.has(folded)) this.combinations++;
-    this.pageviews.add(folded, 1);
+    if (this.pageviews.add(folded, 1)) this.combinations++;
     this.addDevice(folded.site, folded.country, this.deviceKeys.admit(device), 1);
   }
 
@@ -209,16 +208,13 @@ export class DailyCounters {
 
   private addDevice(site: string, country: string, device: string, count: number): void {
     let combination = { site, country, page: device };
-    if (!this.devices.has(combination)) {
-      // Past the combination cap, fold country then site, as the pageview counters do.
-      if (this.deviceCombinations >= this.maxTrackedKeys * 10) {
-        combination = { site, country: OTHER, page: device };
-        if (!this.devices.has(combination))
-          combination = { site: OTHER, country: OTHER, page: device };
-      }
-      if (!this.devices.has(combination)) this.deviceCombinations++;
+    // Past the combination cap, a new one folds country then site, as the pageview counters do.
+    if (this.deviceCombinations >= this.maxTrackedKeys * 10 && !this.devices.has(combination)) {
+      combination = { site, country: OTHER, page: device };
+      if (!this.devices.has(combination))
+        combination = { site: OTHER, country: OTHER, page: device };
     }
-    this.devices.add(combination, count);
+    if (this.devices.add(combination, count)) this.deviceCombinations++;
   }
 
   private fold(dimensions: Dimensions): Dimensions {
