@@ -57,9 +57,15 @@ export class DistinctWindow {
   }
 }
 
-/** A key's last sighting in a `FilteredDistinctWindow`: when, and under which dimensions. */
+/**
+ * A key's last sighting in a `FilteredDistinctWindow`: when, and under which dimensions; its own
+ * node in the window's order (one object a key).
+ */
 interface Sighting extends Dimensions {
+  key: string;
   seenAt: number;
+  older: Sighting | undefined;
+  newer: Sighting | undefined;
 }
 
 /** `FilteredDistinctWindow`'s state: `[key, seenAt, site, country, page]`, oldest first. */
@@ -69,10 +75,13 @@ export type FilteredDistinctState = [string, number, string, string, string][];
  * As `DistinctWindow`, countable under any filter: each key counts under the dimensions (site,
  * country, page) of its last sighting, in a counter cube moved as keys come, move and leave, so a
  * touch is amortised O(1) and a count is a lookup less the keys that left since the last prune.
- * Reads change nothing; writes and ticks prune.
+ * Reads change nothing; writes and ticks prune. The sightings are in order of last touch, linked
+ * through themselves (see RecencyList for why a Map alone is not enough).
  */
 export class FilteredDistinctWindow {
-  private readonly lastSeen = new RecencyList<Sighting>();
+  private readonly sightings = new Map<string, Sighting>();
+  private oldest: Sighting | undefined;
+  private newest: Sighting | undefined;
   private readonly counts = new CounterCube();
 
   constructor(
@@ -82,21 +91,28 @@ export class FilteredDistinctWindow {
 
   touch(key: string, dimensions: Dimensions, now: number): void {
     this.prune(now);
-    const previous = this.lastSeen.get(key);
-    if (previous) this.counts.add(previous, -1);
     const { site, country, page } = dimensions;
-    this.lastSeen.touch(key, { seenAt: now, site, country, page });
-    this.counts.add(dimensions, 1);
-    if (this.lastSeen.size > this.maxKeys) {
-      const stalest = this.lastSeen.oldestKey();
-      if (stalest !== undefined) this.forget(stalest);
+    let sighting = this.sightings.get(key);
+    if (sighting) {
+      this.counts.add(sighting, -1);
+      sighting.seenAt = now;
+      sighting.site = site;
+      sighting.country = country;
+      sighting.page = page;
+      this.unlink(sighting);
+    } else {
+      sighting = { key, seenAt: now, site, country, page, older: undefined, newer: undefined };
+      this.sightings.set(key, sighting);
     }
+    this.link(sighting);
+    this.counts.add(dimensions, 1);
+    if (this.sightings.size > this.maxKeys && this.oldest) this.forget(this.oldest);
   }
 
   /** Keys seen within the window before `now` whose last sighting falls under the filter. */
   count(filter: DimensionFilter, now: number): number {
     let count = this.counts.get(filter);
-    for (const [, sighting] of this.lastSeen.oldestFirst()) {
+    for (let sighting = this.oldest; sighting; sighting = sighting.newer) {
       if (now - sighting.seenAt < this.windowMs) break;
       if (matchesFilter(sighting, filter)) count--;
     }
@@ -105,40 +121,57 @@ export class FilteredDistinctWindow {
 
   /** When the oldest key leaves the window (a count read before then stays true until then). */
   nextExpiryAt(): number {
-    const oldest = this.lastSeen.oldest();
-    return oldest ? oldest.seenAt + this.windowMs : Number.POSITIVE_INFINITY;
+    return this.oldest ? this.oldest.seenAt + this.windowMs : Number.POSITIVE_INFINITY;
   }
 
   /** Forgets the keys that left the window (on the clock's tick, and before each touch). */
   prune(now: number): void {
-    for (let oldest = this.lastSeen.oldest(); oldest; oldest = this.lastSeen.oldest()) {
-      if (now - oldest.seenAt < this.windowMs) break;
-      this.forget(this.lastSeen.oldestKey() as string);
-    }
+    while (this.oldest && now - this.oldest.seenAt >= this.windowMs) this.forget(this.oldest);
   }
 
   exportState(): FilteredDistinctState {
-    return [...this.lastSeen.oldestFirst()].map(([key, s]) => [
-      key,
-      s.seenAt,
-      s.site,
-      s.country,
-      s.page,
-    ]);
+    const state: FilteredDistinctState = [];
+    for (let s = this.oldest; s; s = s.newer)
+      state.push([s.key, s.seenAt, s.site, s.country, s.page]);
+    return state;
   }
 
   importState(entries: FilteredDistinctState | undefined): void {
-    this.lastSeen.clear();
+    this.sightings.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
     this.counts.clear();
     for (const [key, seenAt, site, country, page] of entries ?? []) {
-      this.lastSeen.touch(key, { seenAt, site, country, page });
-      this.counts.add({ site, country, page }, 1);
+      const previous = this.sightings.get(key);
+      if (previous) this.forget(previous);
+      const sighting = { key, seenAt, site, country, page, older: undefined, newer: undefined };
+      this.sightings.set(key, sighting);
+      this.link(sighting);
+      this.counts.add(sighting, 1);
     }
   }
 
-  private forget(key: string): void {
-    const sighting = this.lastSeen.delete(key);
-    if (sighting) this.counts.add(sighting, -1);
+  private forget(sighting: Sighting): void {
+    this.sightings.delete(sighting.key);
+    this.unlink(sighting);
+    this.counts.add(sighting, -1);
+  }
+
+  private link(sighting: Sighting): void {
+    sighting.older = this.newest;
+    sighting.newer = undefined;
+    if (this.newest) this.newest.newer = sighting;
+    this.newest = sighting;
+    this.oldest ??= sighting;
+  }
+
+  private unlink(sighting: Sighting): void {
+    if (sighting.older) sighting.older.newer = sighting.newer;
+    else this.oldest = sighting.newer;
+    if (sighting.newer) sighting.newer.older = sighting.older;
+    else this.newest = sighting.older;
+    sighting.older = undefined;
+    sighting.newer = undefined;
   }
 }
 
