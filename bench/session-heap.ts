@@ -75,6 +75,12 @@ for (let from = 0; from < events; from += COMMIT) {
   await new Promise((done) => setImmediate(done));
 }
 const seconds = (performance.now() - started) / 1000;
+// What one full collection right after the burst costs and gives back.
+const rssBurst = process.memoryUsage().rss;
+const gcStarted = performance.now();
+Bun.gc(true);
+const gcMs = performance.now() - gcStarted;
+const rssAfterOneGc = process.memoryUsage().rss;
 const full = settle();
 const typeCounts = Object.entries(full.stats.objectTypeCounts as Record<string, number>)
   .map(
@@ -98,6 +104,9 @@ console.log(
       heap_mb: Number((full.stats.heapSize / MB).toFixed(1)),
       objects: full.stats.objectCount - empty.stats.objectCount,
       rss_empty_mb: Number((empty.rss / MB).toFixed(1)),
+      rss_after_burst_mb: Number((rssBurst / MB).toFixed(1)),
+      one_full_gc_ms: Number(gcMs.toFixed(1)),
+      rss_after_one_gc_mb: Number((rssAfterOneGc / MB).toFixed(1)),
       rss_mb: Number((full.rss / MB).toFixed(1)),
       objects_by_type: Object.fromEntries(typeCounts),
     },

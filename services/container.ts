@@ -234,6 +234,7 @@ export function createServices(
           : saveSnapshotInTurns(),
       cleanup: () => logger.info(database.cleanup(clock.now()), "cleanup"),
       closeDashboards: () => hub.closeAll(),
+      appliedPosition: () => pipeline.position,
       async closeStorage() {
         if (cluster) await cluster.log.commit();
         database.log.commit();

@@ -1,5 +1,9 @@
 import type { Server } from "bun";
+import { IdleCollection } from "./idle-collection.ts";
 import type { Logger } from "./logger.ts";
+
+/** How often the idle collection looks whether a burst of events is over (ms). */
+const IDLE_CHECK_MS = 2_000;
 
 export interface LifecycleOptions {
   /** The realtime hub's coalescing tick (ms). */
@@ -23,6 +27,8 @@ export interface LifecycleWork {
   closeDashboards(): void;
   /** Commits what is waiting, saves a snapshot and closes the database. */
   closeStorage(): Promise<void>;
+  /** The position of the last event the projections applied (for the idle collection). */
+  appliedPosition?(): number;
 }
 
 /** Timers, draining and shutdown: when things happen, not what they do. */
@@ -53,6 +59,10 @@ export class Lifecycle {
     this.every(options.archiveIntervalMs, "session archive", () => work.archive());
     this.every(options.snapshotIntervalMs, "snapshot", () => void work.snapshotInTurns());
     this.every(options.cleanupIntervalMs, "cleanup", () => work.cleanup());
+    if (work.appliedPosition) {
+      const idle = new IdleCollection(() => Bun.gc(true));
+      this.every(IDLE_CHECK_MS, "idle collection", () => idle.check(work.appliedPosition?.() ?? 0));
+    }
   }
 
   stopTimers(): void {
