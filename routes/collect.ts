@@ -39,7 +39,7 @@ export function collectRoutes(config: Config, enricher: VisitorEnricher) {
         userAgent,
         proxyCountry: countryHeader ? c.req.header(countryHeader) : undefined,
       };
-      await c.get("services").ingestion.accept(inputs, (event) => enricher.enrich(event, request));
+      await c.get("services").ingestion.accept(inputs, enricher.forRequest(request));
     } else {
       c.set("droppedAsBot", true);
     }

@@ -1,11 +1,13 @@
 /**
  * A second baseline for part 1: Footfall's own HTTP stack (Hono, its middlewares, body limits,
- * parsing, zod validation and normalisation, the 201 built as in production) with ingestion cut
- * out: nothing is committed or counted and the answer carries empty stats. Between the bare
- * Bun.serve and Footfall it shows how much of the gap is the HTTP stack and how much the work.
+ * parsing, zod validation and normalisation, /api/collect's enrichment, the answer built as in
+ * production) with ingestion cut out: nothing is committed or counted and the answer carries
+ * empty stats. Between the bare Bun.serve and Footfall it shows how much of the gap is the HTTP
+ * stack and how much the work.
  *   bun bench/lib/http-stack-server.ts <port> <data dir>
  */
 import { loadConfig } from "../../config/index.ts";
+import type { VisitorEvent } from "../../interfaces/analytics.ts";
 import type { EventInput } from "../../schemas/event.ts";
 import { startServer } from "../../server.ts";
 import { toVisitorEvent } from "../../services/event-normalizer.ts";
@@ -24,8 +26,12 @@ const running = startServer(
 );
 const emptyStats = '{"total_active":0,"total_today":0,"pages_visited":{}}';
 // Replaces the methods the ingestion routes call; everything before and after them is production code.
-const accept = async (inputs: readonly EventInput[]) =>
-  inputs.map((input) => toVisitorEvent(input, Date.now()));
+const accept = async (inputs: readonly EventInput[], enrich?: (event: VisitorEvent) => void) =>
+  inputs.map((input) => {
+    const event = toVisitorEvent(input, Date.now());
+    enrich?.(event);
+    return event;
+  });
 Object.assign(running.services.ingestion, {
   accept,
   acceptWithStats: async (inputs: readonly EventInput[]) => ({

@@ -52,6 +52,20 @@ export function sourceOf(referrer: string | undefined, siteHosts: readonly strin
   if (siteHosts.some((site) => withoutWww(site.toLowerCase().replace(/:\d+$/, "")) === bare)) {
     return DIRECT;
   }
-  for (const [pattern, name] of KNOWN_SOURCES) if (pattern.test(bare)) return name;
-  return bare;
+  return sourceNameOf(bare);
+}
+
+/** Referrer hosts already named: a site's visitors come from a few hosts, each tried on every pattern once. */
+const namedHosts = new Map<string, string>();
+const NAMED_HOSTS_KEPT = 1000;
+
+/** A known referrer's name for a host (without `www.`), or the host itself. */
+function sourceNameOf(bare: string): string {
+  let name = namedHosts.get(bare);
+  if (name === undefined) {
+    name = KNOWN_SOURCES.find(([pattern]) => pattern.test(bare))?.[1] ?? bare;
+    if (namedHosts.size >= NAMED_HOSTS_KEPT) namedHosts.clear();
+    namedHosts.set(bare, name);
+  }
+  return name;
 }

@@ -47,23 +47,31 @@ export class VisitorEnricher {
   }
 
   enrich(event: VisitorEvent, request: VisitorRequest): void {
+    this.forRequest(request)(event);
+  }
+
+  /**
+   * Enriches the events of one request: what the request alone decides (the location, the
+   * software) is looked up once, what depends on the event (visitor id per site, source) per event.
+   */
+  forRequest(request: VisitorRequest): (event: VisitorEvent) => void {
     const location = this.countries.locate(request.ip);
-    if (event.country === "unknown") {
-      const country = isoCountry(request.proxyCountry) ?? location.country;
-      if (country) event.country = country;
-    }
-    if (location.region) event.region = location.region;
-    if (location.city) event.city = location.city;
-
+    const country = isoCountry(request.proxyCountry) ?? location.country;
     const agent = this.userAgents.parse(request.userAgent);
-    if (agent.browser) event.browser = agent.browser;
-    if (agent.browser_version) event.browser_version = agent.browser_version;
-    if (agent.os) event.os = agent.os;
-    if (agent.os_version) event.os_version = agent.os_version;
-    if (event.device === "unknown" && agent.device) event.device = agent.device;
+    return (event) => {
+      if (event.country === "unknown" && country) event.country = country;
+      if (location.region) event.region = location.region;
+      if (location.city) event.city = location.city;
 
-    event.visitor_id = this.visitorIds.idFor(event.site, request.ip, request.userAgent);
-    const siteHosts = event.host === undefined ? [event.site] : [event.host, event.site];
-    event.source = sourceOf(event.referrer, siteHosts);
+      if (agent.browser) event.browser = agent.browser;
+      if (agent.browser_version) event.browser_version = agent.browser_version;
+      if (agent.os) event.os = agent.os;
+      if (agent.os_version) event.os_version = agent.os_version;
+      if (event.device === "unknown" && agent.device) event.device = agent.device;
+
+      event.visitor_id = this.visitorIds.idFor(event.site, request.ip, request.userAgent);
+      const siteHosts = event.host === undefined ? [event.site] : [event.host, event.site];
+      event.source = sourceOf(event.referrer, siteHosts);
+    };
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, type Hash, randomBytes } from "node:crypto";
 import { type Clock, utcDay } from "../clock.ts";
 import { StorageUnavailableError } from "../pipeline/event-log.ts";
 
@@ -18,7 +18,11 @@ export interface SaltSource {
  */
 export class VisitorIds {
   private day = "";
-  private salt: Buffer = Buffer.alloc(0);
+  /** The UTC day's bounds in ms: the salt is looked at again only outside them. */
+  private dayStart = Number.POSITIVE_INFINITY;
+  private dayEnd = Number.NEGATIVE_INFINITY;
+  /** A hash that has read the day's salt, copied for each id rather than fed the salt again. */
+  private salted: Hash = createHash("sha256");
 
   constructor(
     private readonly clock: Clock,
@@ -27,18 +31,27 @@ export class VisitorIds {
   ) {}
 
   idFor(site: string, ip: string, userAgent: string): string {
-    const today = utcDay(this.clock.now());
+    const now = this.clock.now();
+    if (now < this.dayStart || now >= this.dayEnd) this.enterDay(now);
+    return this.salted
+      .copy()
+      .update(`\0${site}\0${ip}\0${userAgent}`)
+      .digest("base64url")
+      .slice(0, 22);
+  }
+
+  private enterDay(now: number): void {
+    const today = utcDay(now);
     if (today !== this.day) {
       const salt = this.salts ? this.salts.saltFor(today) : this.newSalt();
       // Never a salt of this instance's own in a cluster: its ids would differ from the others'.
       if (salt === undefined) throw new StorageUnavailableError("the day's salt is not in Redis");
       this.day = today;
-      this.salt = salt;
+      this.salted = createHash("sha256").update(salt);
     }
-    return createHash("sha256")
-      .update(this.salt)
-      .update(`\0${site}\0${ip}\0${userAgent}`)
-      .digest("base64url")
-      .slice(0, 22);
+    this.dayStart = Date.parse(`${today}T00:00:00.000Z`);
+    this.dayEnd = this.dayStart + DAY_MS;
   }
 }
+
+const DAY_MS = 86_400_000;

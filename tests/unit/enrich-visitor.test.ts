@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { ManualClock } from "../../services/clock.ts";
 import { isBotUserAgent } from "../../services/enrich/bots.ts";
 import { CountryLookup, isoCountry } from "../../services/enrich/country.ts";
@@ -171,6 +172,34 @@ describe("the visitor id", () => {
   });
 });
 
+describe("the visitor id's hash", () => {
+  test("is SHA-256 over the day's salt, the site, the IP and the User-Agent, first 22 base64url characters", () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+    const salt = Buffer.from("a salt of thirty-two bytes, ok!!");
+    const ids = new VisitorIds(clock, () => salt);
+    const expected = (ip: string) =>
+      createHash("sha256")
+        .update(salt)
+        .update(`\0example.com\0${ip}\0${USER_AGENTS.chrome}`)
+        .digest("base64url")
+        .slice(0, 22);
+    // Read repeatedly: each id starts again from the salt, not from the previous id's hash.
+    for (const ip of ["203.0.113.7", "203.0.113.8", "203.0.113.7"]) {
+      expect(ids.idFor("example.com", ip, USER_AGENTS.chrome)).toBe(expected(ip));
+    }
+  });
+
+  test("a clock set back to an earlier day takes a new salt too", () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 2, 0, 0, 0));
+    let salts = 0;
+    const ids = new VisitorIds(clock, () => Buffer.from([++salts]));
+    const today = ids.idFor("example.com", "203.0.113.7", USER_AGENTS.chrome);
+    clock.set(Date.UTC(2026, 0, 1, 23, 59, 59));
+    expect(ids.idFor("example.com", "203.0.113.7", USER_AGENTS.chrome)).not.toBe(today);
+    expect(salts).toBe(2);
+  });
+});
+
 describe("the source of a visit", () => {
   const site = ["example.com"];
 
@@ -192,6 +221,16 @@ describe("the source of a visit", () => {
     expect(sourceOf("https://l.facebook.com/l.php?u=x", site)).toBe("Facebook");
     expect(sourceOf("https://news.ycombinator.com/item?id=1", site)).toBe("Hacker News");
     expect(sourceOf("https://old.reddit.com/r/x", site)).toBe("Reddit");
+  });
+
+  test("names stay right however many referrer hosts came before", () => {
+    for (let index = 0; index < 2500; index++) {
+      expect(sourceOf(`https://blog-${index}.example.org/`, site)).toBe(
+        `blog-${index}.example.org`,
+      );
+      if (index % 500 === 0) expect(sourceOf("https://www.google.de/", site)).toBe("Google");
+    }
+    expect(sourceOf("https://blog-7.example.org/", site)).toBe("blog-7.example.org");
   });
 
   test("any other referrer is its host, without www.", () => {
