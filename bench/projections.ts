@@ -5,7 +5,7 @@
  * realtime hub fanning out to `--dashboards` coalescing dashboards (fake sockets; one frame to a
  * topic is what Bun's publish gets) flushed every 50 ms of event time. The session tracker alone
  * is timed too, for its share of the live store, and the projections with the seed's answer read
- * after each group (as POST /api/events answers a batch). CPU µs per event (process.cpuUsage), medians
+ * after each group (as POST /api/events answers a batch) or after each event (one a request). CPU µs per event (process.cpuUsage), medians
  * over rounds; with `--trees`, every configuration runs against each working tree in turn within
  * each round, in this one process (a before and an after checked out side by side).
  *   bun bench/projections.ts [--events 100000] [--sessions 100000] [--rounds 5] [--rate 4000]
@@ -74,6 +74,7 @@ type Configuration =
   | "store"
   | "projections"
   | "projections_and_answers"
+  | "projections_and_answer_each"
   | "projections_and_fanout";
 
 /** CPU µs per event of applying every group through one configuration, built fresh. */
@@ -138,6 +139,14 @@ function run(
     now.value = (group[0] as Committed).receivedAt;
     if (configuration === "session_tracker") {
       for (const { event, receivedAt } of group) tracker.touch(event, receivedAt);
+      continue;
+    }
+    if (configuration === "projections_and_answer_each") {
+      // As POST /api/events answers one event a request: the seed's stats for its site.
+      for (const committed of group) {
+        listener?.([committed]);
+        live.currentStatsJson({ site: committed.event.site });
+      }
       continue;
     }
     listener?.(group);
