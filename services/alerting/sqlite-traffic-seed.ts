@@ -6,7 +6,7 @@ const DAY_MS = 86_400_000;
 /**
  * What the SQLite event log already holds, for a rule that starts watching (at start-up, or
  * created now): its window's visits and today's pageviews, up to the pipeline's position (what
- * comes after is counted as it is applied). Reads the site-and-time covering index.
+ * comes after is counted as it is applied). Reads the time index (`+id`: never a walk of the log).
  */
 export function sqliteTrafficSeed(db: () => Database, appliedPosition: () => number): TrafficSeed {
   return {
@@ -26,7 +26,7 @@ export function sqliteTrafficSeed(db: () => Database, appliedPosition: () => num
       const row = db()
         .query(
           `SELECT COUNT(*) AS count FROM events
-           WHERE site = ? AND received_at >= ? AND type = 'pageview' AND id <= ?`,
+           WHERE site = ? AND received_at >= ? AND type = 'pageview' AND +id <= ?`,
         )
         .get(site, midnight, appliedPosition()) as { count: number };
       return row.count;

@@ -1,5 +1,7 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
+import { SqliteHistoryDatabase } from "../../services/storage/history-database.ts";
+import { HistoryReader } from "../../services/storage/history-reader.ts";
 import { migrate } from "../../services/storage/migrations.ts";
 import { COPY_SLICE, QueryEventsCopy } from "../../services/storage/query-events.ts";
 
@@ -56,5 +58,22 @@ describe("the query endpoint's copy of the events", () => {
     expect(copy.backlog).toBe(3);
     expect(copy.copy()).toBe(3);
     expect(count(db, "query_events")).toBe(13);
+  });
+
+  test("a site's history counts its events copied and those not copied yet alike", async () => {
+    // Events 1..70 at received_at 1001..1070, on sites a.test (i % 7 != 0) and b.test.
+    const db = logWith(70);
+    db.run("UPDATE events SET site = 'b.test' WHERE id % 7 = 0");
+    const reader = new HistoryReader(new SqliteHistoryDatabase(() => db), Infinity);
+    const pageviews = async (site: string) =>
+      (await reader.timeseries(1000, 1100, "minute", { site }, 2000))
+        .map((point) => point.pageviews)
+        .reduce((sum, n) => sum + n, 0);
+    for (const copied of [0, 35, 70]) {
+      new QueryEventsCopy(() => db).copy(copied - count(db, "query_events"));
+      expect(count(db, "query_events")).toBe(copied);
+      expect(await pageviews("a.test")).toBe(60);
+      expect(await pageviews("b.test")).toBe(10);
+    }
   });
 });
