@@ -30,18 +30,28 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly accepted: Counter<"route">;
+  private readonly acceptedByRoute = new Map<string, number>();
   private readonly refused: Counter<"route" | "reason">;
   private readonly commitSeconds: Histogram;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.accepted = new Counter({
+    const acceptedByRoute = this.acceptedByRoute;
+    const reportedByRoute = new Map<string, number>();
+    // Counted in a plain Map per request (prom-client hashes the labels on every inc), reported at scrape time.
+    new Counter({
       name: "footfall_events_accepted_total",
       help: "Events accepted (acknowledged durable), by ingestion route",
       labelNames: ["route"],
       registers,
+      collect() {
+        for (const [route, total] of acceptedByRoute) {
+          const reported = reportedByRoute.get(route) ?? 0;
+          if (total > reported) this.inc({ route }, total - reported);
+          reportedByRoute.set(route, total);
+        }
+      },
     });
     this.refused = new Counter({
       name: "footfall_events_refused_total",
@@ -129,7 +139,7 @@ export class Metrics {
   }
 
   eventsAccepted(route: string, count: number): void {
-    this.accepted.inc({ route }, count);
+    this.acceptedByRoute.set(route, (this.acceptedByRoute.get(route) ?? 0) + count);
   }
 
   requestRefused(route: string, reason: string): void {
