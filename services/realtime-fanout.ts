@@ -7,7 +7,6 @@ import type {
 import { matchesFilter } from "../schemas/filter-match.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
 import type { Clock } from "./clock.ts";
-import { toEventView } from "./event-view.ts";
 import { BATCH_MAX_BYTES, type Batch, Feed, feedKey } from "./realtime-feed.ts";
 import {
   activityOf,
@@ -60,7 +59,7 @@ export class FeedFanout {
     let visitors: number | undefined;
     let activity: string | undefined | null = null;
     const json = () => {
-      eventJson ??= JSON.stringify(eventFrameOf(toEventView(event), position));
+      eventJson ??= JSON.stringify(eventFrameOf(event, position));
       return eventJson;
     };
     const activityFrame = () => {

@@ -1,4 +1,9 @@
-import type { Alert, SessionEndReason, SessionView } from "../interfaces/analytics.ts";
+import type {
+  Alert,
+  SessionEndReason,
+  SessionView,
+  VisitorEvent,
+} from "../interfaces/analytics.ts";
 import type {
   EventFrame,
   FrameData,
@@ -6,7 +11,7 @@ import type {
   SessionActivity,
   SessionEnded,
 } from "../schemas/websocket-protocol.ts";
-import type { EventView } from "./event-view.ts";
+import { toEventView } from "./event-view.ts";
 import { withListJourney } from "./session-view.ts";
 
 // Every frame the server sends is built here, typed by its frame type (schemas/websocket-protocol.ts):
@@ -16,10 +21,15 @@ export function serialize<T extends ServerFrameType>(type: T, data: FrameData<T>
   return JSON.stringify({ type, data });
 }
 
-/** An event as frames carry it: the event view and its log position. */
-export function eventFrameOf(view: EventView, position: number | undefined): EventFrame {
+/**
+ * An event as frames carry it: its view (`toEventView`) and its log position, in one copy (two
+ * copies cost a fifth of its frame JSON, built for every event while a dashboard is connected).
+ */
+export function eventFrameOf(event: VisitorEvent, position: number | undefined): EventFrame {
   // Only an event that did not come through the event log lacks a position (none in production).
-  return (position === undefined ? view : { ...view, position }) as EventFrame;
+  if (position === undefined) return toEventView(event) as EventFrame;
+  const timestamp = event.timestamp === null ? event.received_at : event.timestamp;
+  return { ...event, timestamp, position } as EventFrame;
 }
 
 /**

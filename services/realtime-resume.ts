@@ -1,6 +1,5 @@
 import type { VisitorEvent } from "../interfaces/analytics.ts";
 import type { FrameData } from "../schemas/websocket-protocol.ts";
-import { toEventView } from "./event-view.ts";
 import { BATCH_MAX_BYTES, MAX_EVENTS_PER_BATCH_FRAME } from "./realtime-feed.ts";
 import { eventFrameOf, missedEventsFrame } from "./realtime-frames.ts";
 
@@ -50,7 +49,7 @@ export function missedEvents(
     // Positions are consecutive: a gap means those events were deleted (retention).
     if (id !== expected) return resync("unknown_position");
     expected++;
-    const json = JSON.stringify(eventFrameOf(toEventView(event), id));
+    const json = JSON.stringify(eventFrameOf(event, id));
     const size = Buffer.byteLength(json);
     total += size;
     if (total > limits.bytes) return resync("too_far_behind");
