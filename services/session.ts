@@ -11,9 +11,11 @@ export const JOURNEY_LIMIT = 50;
  */
 export const RESUME_GRACE_MS = 10_000;
 /**
- * Estimated heap bytes of a session beyond its strings: the object, its entry in the recency
- * list and its map, the journey array's header. Its own ids count two bytes a character; its
+ * Estimated heap bytes of a session beyond its strings: the object with its links (~224 bytes),
+ * its map entries, the journey array's header. Its own ids count two bytes a character; its
  * pages, site, country and device are pooled (counted once, in the pool) and cost a reference.
+ * (Kept at the figure of when each session also had list entries of its own: the byte budget,
+ * and who it evicts, stay as they were.)
  */
 const SESSION_OVERHEAD = 384;
 export const REFERENCE_BYTES = 8;
