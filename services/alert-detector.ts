@@ -1,6 +1,6 @@
 import type { Alert } from "../interfaces/analytics.ts";
 import type { AnalyticsStore } from "./analytics-store.ts";
-import type { Clock } from "./clock.ts";
+import { type Clock, utcDay } from "./clock.ts";
 import type { EventStep, Projection, Step } from "./pipeline/step.ts";
 
 export interface AlertDetectorOptions {
@@ -34,6 +34,9 @@ export class AlertDetector implements Projection {
   private lastSpikeAt = Number.NEGATIVE_INFINITY;
   private nextMilestone = 100;
   private milestoneDay = "";
+  /** The milestone day's bounds: an event within them needs no date formatted. */
+  private milestoneDayStartsAt = 0;
+  private milestoneDayEndsAt = 0;
   private lastMilestone: Alert | undefined;
 
   constructor(
@@ -47,7 +50,7 @@ export class AlertDetector implements Projection {
   /** Milestones the store's count already passed today are not announced again. */
   private milestonesFromStore(): void {
     const now = this.clock.now();
-    this.milestoneDay = new Date(now).toISOString().slice(0, 10);
+    this.milestoneDay = this.dayOf(now);
     this.nextMilestone = 100;
     this.lastMilestone = undefined;
     const totalToday = this.store.totalToday();
@@ -155,10 +158,12 @@ export class AlertDetector implements Projection {
 
   private checkMilestone(step: Step): void {
     const { now } = step;
-    const day = new Date(now).toISOString().slice(0, 10);
-    if (day !== this.milestoneDay) {
-      this.milestoneDay = day;
-      this.nextMilestone = 100;
+    if (now < this.milestoneDayStartsAt || now >= this.milestoneDayEndsAt) {
+      const day = this.dayOf(now);
+      if (day !== this.milestoneDay) {
+        this.milestoneDay = day;
+        this.nextMilestone = 100;
+      }
     }
     const totalToday = this.store.totalToday(now);
     if (totalToday < this.nextMilestone) return;
@@ -166,6 +171,14 @@ export class AlertDetector implements Projection {
     while (this.nextMilestone <= totalToday) this.nextMilestone *= 10;
     this.lastMilestone = this.milestoneAlert(milestone, totalToday, now);
     step.alerts.push(this.lastMilestone);
+  }
+
+  /** The UTC day of `now`, whose bounds it keeps. */
+  private dayOf(now: number): string {
+    const day = utcDay(now);
+    this.milestoneDayStartsAt = Date.parse(`${day}T00:00:00Z`);
+    this.milestoneDayEndsAt = this.milestoneDayStartsAt + 86_400_000;
+    return day;
   }
 
   private milestoneAlert(milestone: number, totalToday: number, now: number): Alert {

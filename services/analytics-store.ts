@@ -98,7 +98,10 @@ export class AnalyticsStore implements Projection {
   }
 
   private handOver(step: Step): void {
-    step.ended.push(...this.ended.splice(0));
+    // Most events end no session: no array made for them.
+    if (this.ended.length === 0) return;
+    step.ended.push(...this.ended);
+    this.ended = [];
   }
 
   private record(event: VisitorEvent, now: number): void {
