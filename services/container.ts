@@ -58,7 +58,7 @@ export interface Services {
    */
   start(): Promise<void>;
   /**
-   * Brings the tables the history reads are answered from up to the last event: writes every visit
+   * Brings the tables the query endpoint reads up to the last event: writes every visit
    * as it stands now (the live sessions' rows, the ended sessions'), to SQLite or in cluster mode
    * to Postgres, and copies the logged events into SQLite's `query_events`; resolved once done (a
    * failed visits' write logged and retried with the next). Reads of `sessions` and of the query

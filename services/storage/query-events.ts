@@ -1,6 +1,9 @@
 import type { Database } from "bun:sqlite";
 
-/** Events copied a turn by the timer: ~10 ms of SQLite work on this machine (bench/query-events.ts). */
+/**
+ * Events copied a turn by the timer: ~3 ms of SQLite work here, ~40 ms for the slice that meets a
+ * WAL checkpoint (as a commit does), by bench/query-events.ts.
+ */
 export const COPY_SLICE = 2_000;
 
 /** What the query endpoint reads of an event (services/analytics-query/sql.ts), nothing more. */
