@@ -29,16 +29,43 @@ const KNOWN_SOURCES: readonly [pattern: RegExp, name: string][] = [
   [/(^|\.)bsky\.app$/, "Bluesky"],
 ];
 
-function hostOf(referrer: string): string | undefined {
-  try {
-    const host = new URL(referrer).hostname.toLowerCase();
-    return host === "" ? undefined : host;
-  } catch {
-    return undefined;
-  }
+/**
+ * `compute` remembered per key: a site's visitors come from a few referrers and hosts, each then
+ * parsed (a URL) or tried on every pattern once. Bounded: past `kept` keys it starts over.
+ */
+function remembered<T>(kept: number, compute: (key: string) => T): (key: string) => T {
+  const known = new Map<string, T>();
+  return (key) => {
+    if (known.has(key)) return known.get(key) as T;
+    const value = compute(key);
+    if (known.size >= kept) known.clear();
+    known.set(key, value);
+    return value;
+  };
 }
 
 const withoutWww = (host: string) => (host.startsWith("www.") ? host.slice(4) : host);
+
+/** A referrer's host in lower case without `www.`, or null when it is not a URL with a host. */
+const bareHostOf = remembered(1000, (referrer): string | null => {
+  try {
+    const host = new URL(referrer).hostname.toLowerCase();
+    return host === "" ? null : withoutWww(host);
+  } catch {
+    return null;
+  }
+});
+
+/** A site's own host as a referrer's is compared with it: lower case, no port, no `www.`. */
+const bareSiteHostOf = remembered(1000, (site) =>
+  withoutWww(site.toLowerCase().replace(/:\d+$/, "")),
+);
+
+/** A known referrer's name for a host (without `www.`), or the host itself. */
+const sourceNameOf = remembered(
+  1000,
+  (bare) => KNOWN_SOURCES.find(([pattern]) => pattern.test(bare))?.[1] ?? bare,
+);
 
 /**
  * The visit's source from its referrer: a known referrer's name, else its host (without
@@ -46,26 +73,8 @@ const withoutWww = (host: string) => (host.startsWith("www.") ? host.slice(4) : 
  */
 export function sourceOf(referrer: string | undefined, siteHosts: readonly string[]): string {
   if (!referrer) return DIRECT;
-  const host = hostOf(referrer);
-  if (host === undefined) return DIRECT;
-  const bare = withoutWww(host);
-  if (siteHosts.some((site) => withoutWww(site.toLowerCase().replace(/:\d+$/, "")) === bare)) {
-    return DIRECT;
-  }
+  const bare = bareHostOf(referrer);
+  if (bare === null) return DIRECT;
+  if (siteHosts.some((site) => bareSiteHostOf(site) === bare)) return DIRECT;
   return sourceNameOf(bare);
-}
-
-/** Referrer hosts already named: a site's visitors come from a few hosts, each tried on every pattern once. */
-const namedHosts = new Map<string, string>();
-const NAMED_HOSTS_KEPT = 1000;
-
-/** A known referrer's name for a host (without `www.`), or the host itself. */
-function sourceNameOf(bare: string): string {
-  let name = namedHosts.get(bare);
-  if (name === undefined) {
-    name = KNOWN_SOURCES.find(([pattern]) => pattern.test(bare))?.[1] ?? bare;
-    if (namedHosts.size >= NAMED_HOSTS_KEPT) namedHosts.clear();
-    namedHosts.set(bare, name);
-  }
-  return name;
 }

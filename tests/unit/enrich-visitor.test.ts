@@ -231,6 +231,12 @@ describe("the source of a visit", () => {
       if (index % 500 === 0) expect(sourceOf("https://www.google.de/", site)).toBe("Google");
     }
     expect(sourceOf("https://blog-7.example.org/", site)).toBe("blog-7.example.org");
+    for (let round = 0; round < 3; round++) {
+      expect(sourceOf("not a url", site)).toBe(DIRECT);
+      expect(sourceOf("https://WWW.Example.com/a", site)).toBe(DIRECT);
+      expect(sourceOf("http://localhost:3000/a", ["localhost:3000"])).toBe(DIRECT);
+      expect(sourceOf("http://localhost:3000/a", site)).toBe("localhost");
+    }
   });
 
   test("any other referrer is its host, without www.", () => {
