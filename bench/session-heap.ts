@@ -31,6 +31,8 @@ const { values } = parseArgs({
     root: { type: "string", default: resolve(import.meta.dir, "..") },
     /** Also the heap snapshot's bytes by kind of cell (plain objects by their property names). */
     shapes: { type: "boolean", default: false },
+    /** Then this many snapshots in turns, with the longest event-loop block while they run. */
+    snapshots: { type: "string", default: "0" },
   },
 });
 const root = resolve(values.root as string);
@@ -114,6 +116,8 @@ console.log(
     2,
   ),
 );
+const snapshotRuns = Number(values.snapshots);
+if (snapshotRuns > 0) console.log(JSON.stringify(await snapshotBlocks(snapshotRuns)));
 await running.shutdown();
 rmSync(dataDir, { recursive: true, force: true });
 process.exit(0);
@@ -156,4 +160,26 @@ function bytesByShape(): Record<string, { count: number; mb: number }> {
         { count: group.count, mb: Number((group.bytes / MB).toFixed(2)) },
       ]),
   );
+}
+
+/** Snapshots in turns, one after the other: each one's time and the longest gap of a 1 ms timer. */
+async function snapshotBlocks(runs: number) {
+  const blocks: number[] = [];
+  const durations: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    let last = performance.now();
+    let longest = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    const started = performance.now();
+    await services.saveSnapshotInTurns();
+    durations.push(performance.now() - started);
+    clearInterval(timer);
+    blocks.push(longest);
+  }
+  const round = (list: number[]) => list.map((value) => Number(value.toFixed(1)));
+  return { snapshot_ms: round(durations), longest_block_ms: round(blocks) };
 }
