@@ -180,6 +180,8 @@ interface Ranked {
  * the page's place and its new one by binary search (O(log size) comparisons) and moves the
  * pages between by one (a memmove), so a read copies the list, never sorts it (a heap sorted on
  * every read after a change cost ~10-30 µs a stats answer with 100 pages viewed about equally).
+ * Only levels that are read keep a list, so the move, at most `size` pointers (~0.2 µs at 100,
+ * ~5 µs at 10,000), is paid where a sort on every read would cost far more.
  */
 class TopList {
   private readonly list: Ranked[] = [];
