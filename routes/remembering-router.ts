@@ -5,6 +5,8 @@ import { TrieRouter } from "hono/router/trie-router";
 
 /** Paths remembered per method before the memory starts over (a scan of random paths cannot grow it). */
 const REMEMBERED_PATHS = 1024;
+/** Methods remembered at most: the HTTP methods and a few more. */
+const REMEMBERED_METHODS = 16;
 
 /**
  * Hono's own router (RegExpRouter when every route suits it, else TrieRouter, as Hono picks), with
@@ -29,6 +31,8 @@ export class RememberingRouter<T> implements Router<T> {
   match(method: string, path: string): Result<T> {
     let byPath = this.matches.get(method);
     if (byPath === undefined) {
+      // A client may send any method token: only so many are remembered, the rest are matched.
+      if (this.matches.size >= REMEMBERED_METHODS) return this.router.match(method, path);
       byPath = new Map();
       this.matches.set(method, byPath);
     }

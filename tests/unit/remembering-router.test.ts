@@ -62,3 +62,14 @@ describe("RememberingRouter", () => {
     expect(remembered.get("GET")?.size).toBeLessThanOrEqual(1024);
   });
 });
+
+test("a client's made-up methods cannot grow the memory, and are still matched", () => {
+  const router = new RememberingRouter<string>();
+  router.add("ALL", "/anything", "handler");
+  for (let index = 0; index < 100; index++) {
+    const [handlers] = router.match(`M${index}`, "/anything");
+    expect(handlers.map(([handler]) => handler)).toEqual(["handler"]);
+  }
+  const remembered = (router as unknown as { matches: Map<string, unknown> }).matches;
+  expect(remembered.size).toBeLessThanOrEqual(16);
+});
