@@ -67,6 +67,8 @@ export async function startFootfall(env: Record<string, string> = {}): Promise<R
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), "footfall-bench-"));
   const { url, child } = await spawnServer([process.execPath, "index.ts"], port, {
     PATH: process.env.PATH ?? "",
+    // Bun's own flags for the server under test (e.g. SERVER_BUN_OPTIONS=--smol), for A/B runs.
+    ...(process.env.SERVER_BUN_OPTIONS ? { BUN_OPTIONS: process.env.SERVER_BUN_OPTIONS } : {}),
     PORT: String(port),
     HOST: "127.0.0.1",
     API_TOKEN: BENCH_TOKEN,
