@@ -57,10 +57,15 @@ export class Lifecycle {
     this.every(options.realtimeTickMs, "realtime", () => work.flushRealtime());
     this.every(options.clockTickMs, "tick", () => work.tick());
     this.every(options.archiveIntervalMs, "session archive", () => work.archive());
-    this.every(options.snapshotIntervalMs, "snapshot", () => void work.snapshotInTurns());
+    const idle = work.appliedPosition ? new IdleCollection(() => Bun.gc(true)) : undefined;
+    this.every(options.snapshotIntervalMs, "snapshot", () => {
+      work.snapshotInTurns().then(
+        (written) => written === true && idle?.snapshotWritten(),
+        (err) => this.logger.error({ err }, "snapshot failed"),
+      );
+    });
     this.every(options.cleanupIntervalMs, "cleanup", () => work.cleanup());
-    if (work.appliedPosition) {
-      const idle = new IdleCollection(() => Bun.gc(true));
+    if (idle) {
       this.every(IDLE_CHECK_MS, "idle collection", () => idle.check(work.appliedPosition?.() ?? 0));
     }
   }

@@ -46,4 +46,16 @@ describe("the idle collection", () => {
     idle.check(1_000_000);
     expect(collections()).toBe(0);
   });
+
+  test("a snapshot written while traffic is light is collected after; under steady traffic it is not", () => {
+    const { idle, collections } = collector();
+    expect(idle.snapshotWritten()).toBe(false); // nothing known of the traffic yet
+    idle.check(0);
+    idle.check(500); // steady: 500 events since the last check
+    expect(idle.snapshotWritten()).toBe(false);
+    expect(collections()).toBe(0);
+    idle.check(503); // light: 3 events
+    expect(idle.snapshotWritten()).toBe(true);
+    expect(collections()).toBe(1);
+  });
 });
