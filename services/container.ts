@@ -176,12 +176,18 @@ export function createServices(
     await clusterVisits?.write();
   };
   // The timer's: the same, a slice a turn, so a burst's 100,000 visits or events never stall the
-  // event loop.
-  const catchUpReadsInSlices = async () => {
-    await visits.flushInSlices();
-    await database.flushEndedSessionsInSlices();
-    if (!cluster) await database.queryEvents.copyInSlices();
-    await clusterVisits?.write();
+  // event loop; one at a time, so a backlog longer than the timer's second is not walked twice.
+  let catchingUp: Promise<void> | undefined;
+  const catchUpReadsInSlices = () => {
+    catchingUp ??= (async () => {
+      await visits.flushInSlices();
+      await database.flushEndedSessionsInSlices();
+      if (!cluster) await database.queryEvents.copyInSlices();
+      await clusterVisits?.write();
+    })().finally(() => {
+      catchingUp = undefined;
+    });
+    return catchingUp;
   };
   const analytics =
     postgres?.analytics ??
