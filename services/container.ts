@@ -12,6 +12,7 @@ import type { SaltSource } from "./enrich/visitor-id.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { LocalSnapshots } from "./local-snapshots.ts";
 import type { Logger } from "./logger.ts";
+import { oneAtATime } from "./one-at-a-time.ts";
 import type { EventLog } from "./pipeline/event-log.ts";
 import { Ingestion } from "./pipeline/ingestion.ts";
 import { Pipeline, type Projection, type Step } from "./pipeline/pipeline.ts";
@@ -177,18 +178,12 @@ export function createServices(
   };
   // The timer's: the same, a slice a turn, so a burst's 100,000 visits or events never stall the
   // event loop; one at a time, so a backlog longer than the timer's second is not walked twice.
-  let catchingUp: Promise<void> | undefined;
-  const catchUpReadsInSlices = () => {
-    catchingUp ??= (async () => {
-      await visits.flushInSlices();
-      await database.flushEndedSessionsInSlices();
-      if (!cluster) await database.queryEvents.copyInSlices();
-      await clusterVisits?.write();
-    })().finally(() => {
-      catchingUp = undefined;
-    });
-    return catchingUp;
-  };
+  const catchUpReadsInSlices = oneAtATime(async () => {
+    await visits.flushInSlices();
+    await database.flushEndedSessionsInSlices();
+    if (!cluster) await database.queryEvents.copyInSlices();
+    await clusterVisits?.write();
+  });
   const analytics =
     postgres?.analytics ??
     new AnalyticsQuery(() => database.db, clock, {
