@@ -1,20 +1,7 @@
-/**
- * The fan-out's price in server CPU: one event per request (the Bun load generator's events) to a
- * fresh Footfall with 0 and with N dashboards connected (coalescing, as Footfall's own dashboard
- * asks), interleaved over rounds; the server's CPU time per request from /proc, which the other
- * processes on a shared machine move far less than its throughput. With `--trees`, the same for
- * each working tree given (a before and an after checked out side by side), interleaved too.
- *   bun bench/fanout-cpu.ts [--dashboards 100] [--rounds 5] [--seconds 4] [--connections 50]
- *                           [--path /api/collect] [--trees /tmp/before,/work/main] [--profile dir]
- */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { Subprocess } from "bun";
 import { DashboardFleet } from "./lib/dashboard-process.ts";
 import { runLoad } from "./lib/load.ts";
-import { BENCH_TOKEN, freePort, ROOT, summarise } from "./lib/processes.ts";
+import { BENCH_TOKEN, ROOT, startFootfall, summarise } from "./lib/processes.ts";
 
 /** A desktop browser's User-Agent: /api/collect drops a bot's (every HTTP library's) events. */
 const BROWSER =
@@ -30,55 +17,14 @@ interface Options {
   profileDir?: string;
 }
 
-/** A process's user and system CPU seconds so far, from /proc (Linux; 100 clock ticks a second). */
-function cpuOf(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-}
-
-async function startServer(tree: string, profileDir: string | undefined) {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), "footfall-bench-fanout-cpu-"));
-  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child: Subprocess = Bun.spawn([process.execPath, ...profile, "index.ts"], {
-    cwd: tree,
-    env: {
-      PATH: process.env.PATH ?? "",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      API_TOKEN: BENCH_TOKEN,
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_PER_MINUTE: "0",
-      MAX_DASHBOARDS: "100000",
-      DATA_DIR: dataDir,
-    },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const healthy = await fetch(`${url}/health`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (healthy) break;
-    await Bun.sleep(20);
-  }
-  return {
-    url,
-    cpu: () => cpuOf(child.pid),
-    async stop() {
-      child.kill("SIGTERM");
-      await child.exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function measure(tree: string, dashboards: number, options: Options) {
-  const server = await startServer(tree, options.profileDir);
+  const server = await startFootfall(
+    {},
+    {
+      tree,
+      bunFlags: options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : [],
+    },
+  );
   const fleet =
     dashboards > 0
       ? await DashboardFleet.start(
@@ -87,7 +33,7 @@ async function measure(tree: string, dashboards: number, options: Options) {
         )
       : undefined;
   try {
-    const before = server.cpu();
+    const before = server.cpuTimes();
     const load = await runLoad({
       url: server.url,
       connections: options.connections,
@@ -95,7 +41,7 @@ async function measure(tree: string, dashboards: number, options: Options) {
       path: options.path,
       headers: { "user-agent": BROWSER },
     });
-    const after = server.cpu();
+    const after = server.cpuTimes();
     const perRequest = (seconds: number) => (seconds * 1e6) / load.requests;
     return {
       cpuMicrosPerRequest: perRequest(after.user + after.system - before.user - before.system),

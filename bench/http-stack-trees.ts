@@ -12,9 +12,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { VisitorEvent } from "../interfaces/analytics.ts";
-import type { EventInput } from "../schemas/event.ts";
 import { sampleEvent } from "./lib/events.ts";
+import { cutIngestion } from "./lib/ingestion-cut.ts";
 import { BENCH_TOKEN, ROOT, summarise } from "./lib/processes.ts";
 
 /** A desktop browser's User-Agent: /api/collect drops a bot's events unenriched. */
@@ -45,19 +44,7 @@ async function serverOf(tree: string): Promise<TreeServer> {
       RATE_LIMIT_PER_MINUTE: "0",
     }),
   );
-  const accept = async (inputs: readonly EventInput[], enrich?: (event: VisitorEvent) => void) =>
-    inputs.map((input) => {
-      const event: VisitorEvent = toVisitorEvent(input, Date.now());
-      enrich?.(event);
-      return event;
-    });
-  Object.assign(running.services.ingestion, {
-    accept,
-    acceptWithStats: async (inputs: readonly EventInput[]) => ({
-      events: await accept(inputs),
-      statsJson: '{"total_active":0,"total_today":0,"pages_visited":{}}',
-    }),
-  });
+  cutIngestion(running.services.ingestion, toVisitorEvent);
   return {
     tree,
     url: running.url,

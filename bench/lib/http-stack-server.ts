@@ -7,10 +7,9 @@
  *   bun bench/lib/http-stack-server.ts <port> <data dir>
  */
 import { loadConfig } from "../../config/index.ts";
-import type { VisitorEvent } from "../../interfaces/analytics.ts";
-import type { EventInput } from "../../schemas/event.ts";
 import { startServer } from "../../server.ts";
 import { toVisitorEvent } from "../../services/event-normalizer.ts";
+import { cutIngestion } from "./ingestion-cut.ts";
 import { BENCH_TOKEN } from "./processes.ts";
 
 const [port, dataDir] = process.argv.slice(2);
@@ -24,21 +23,7 @@ const running = startServer(
     RATE_LIMIT_PER_MINUTE: "0",
   }),
 );
-const emptyStats = '{"total_active":0,"total_today":0,"pages_visited":{}}';
-// Replaces the methods the ingestion routes call; everything before and after them is production code.
-const accept = async (inputs: readonly EventInput[], enrich?: (event: VisitorEvent) => void) =>
-  inputs.map((input) => {
-    const event = toVisitorEvent(input, Date.now());
-    enrich?.(event);
-    return event;
-  });
-Object.assign(running.services.ingestion, {
-  accept,
-  acceptWithStats: async (inputs: readonly EventInput[]) => ({
-    events: await accept(inputs),
-    statsJson: emptyStats,
-  }),
-});
+cutIngestion(running.services.ingestion, toVisitorEvent);
 process.on("SIGTERM", () => {
   void running.shutdown().finally(() => process.exit(0));
 });

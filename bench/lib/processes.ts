@@ -20,6 +20,8 @@ export interface RunningProcess {
   dataDir?: string;
   /** CPU seconds (user + system) the server process has used so far. */
   cpuSeconds(): number;
+  /** The same, user and system apart. */
+  cpuTimes(): CpuTimes;
   stop(): Promise<void>;
 }
 
@@ -30,10 +32,24 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * per request moves far less than its throughput, which other processes' load takes from it.
  */
 export function cpuSecondsOf(pid: number): number {
+  const { user, system } = cpuTimesOf(pid);
+  return user + system;
+}
+
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
+/** A process's user and system CPU seconds so far, from /proc (Linux). */
+export function cpuTimesOf(pid: number): CpuTimes {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // Fields after the command name (which may hold spaces) closed by the last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  return {
+    user: Number(fields[11]) / CLOCK_TICKS_PER_SECOND,
+    system: Number(fields[12]) / CLOCK_TICKS_PER_SECOND,
+  };
 }
 
 async function waitForHealth(url: string, child: Subprocess): Promise<void> {
@@ -53,31 +69,43 @@ async function spawnServer(
   command: string[],
   port: number,
   env?: Record<string, string>,
+  cwd = ROOT,
 ): Promise<{ url: string; child: Subprocess }> {
-  const child = Bun.spawn(command, { cwd: ROOT, env, stdout: "ignore", stderr: "inherit" });
+  const child = Bun.spawn(command, { cwd, env, stdout: "ignore", stderr: "inherit" });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, child);
   return { url, child };
 }
 
-/** Footfall itself, as `npm start` runs it, on a fresh (or given) DATA_DIR. */
-export async function startFootfall(env: Record<string, string> = {}): Promise<RunningProcess> {
+/**
+ * Footfall itself, as `npm start` runs it, on a fresh (or given) DATA_DIR; from another working
+ * tree (a before checked out beside the after) and with Bun's own flags (`--cpu-prof`) if asked.
+ */
+export async function startFootfall(
+  env: Record<string, string> = {},
+  { tree = ROOT, bunFlags = [] }: { tree?: string; bunFlags?: string[] } = {},
+): Promise<RunningProcess> {
   const port = await freePort();
   const ownsDir = env.DATA_DIR === undefined;
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), "footfall-bench-"));
-  const { url, child } = await spawnServer([process.execPath, "index.ts"], port, {
-    PATH: process.env.PATH ?? "",
-    // Bun's own flags for the server under test (e.g. SERVER_BUN_OPTIONS=--smol), for A/B runs.
-    ...(process.env.SERVER_BUN_OPTIONS ? { BUN_OPTIONS: process.env.SERVER_BUN_OPTIONS } : {}),
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    API_TOKEN: BENCH_TOKEN,
-    LOG_LEVEL: "warn",
-    RATE_LIMIT_PER_MINUTE: "0",
-    MAX_DASHBOARDS: "100000",
-    ...env,
-    DATA_DIR: dataDir,
-  });
+  const { url, child } = await spawnServer(
+    [process.execPath, ...bunFlags, "index.ts"],
+    port,
+    {
+      PATH: process.env.PATH ?? "",
+      // Bun's own flags for the server under test (e.g. SERVER_BUN_OPTIONS=--smol), for A/B runs.
+      ...(process.env.SERVER_BUN_OPTIONS ? { BUN_OPTIONS: process.env.SERVER_BUN_OPTIONS } : {}),
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      API_TOKEN: BENCH_TOKEN,
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_PER_MINUTE: "0",
+      MAX_DASHBOARDS: "100000",
+      ...env,
+      DATA_DIR: dataDir,
+    },
+    tree,
+  );
   return running(url, port, child, dataDir, ownsDir);
 }
 
@@ -117,6 +145,7 @@ function running(
     child,
     dataDir,
     cpuSeconds: () => cpuSecondsOf(child.pid),
+    cpuTimes: () => cpuTimesOf(child.pid),
     async stop() {
       child.kill("SIGTERM");
       await child.exited;
