@@ -1,6 +1,7 @@
 import type { DimensionFilter, Dimensions } from "../interfaces/analytics.ts";
 import { matchesFilter } from "../schemas/filter-match.ts";
 import { CounterCube } from "./counter-cube.ts";
+import { LinkedOrder } from "./linked-order.ts";
 import { RecencyList } from "./recency-list.ts";
 
 /**
@@ -76,12 +77,11 @@ export type FilteredDistinctState = [string, number, string, string, string][];
  * country, page) of its last sighting, in a counter cube moved as keys come, move and leave, so a
  * touch is amortised O(1) and a count is a lookup less the keys that left since the last prune.
  * Reads change nothing; writes and ticks prune. The sightings are in order of last touch, linked
- * through themselves (see RecencyList for why a Map alone is not enough).
+ * through themselves (see LinkedOrder for why a Map alone is not enough).
  */
 export class FilteredDistinctWindow {
   private readonly sightings = new Map<string, Sighting>();
-  private oldest: Sighting | undefined;
-  private newest: Sighting | undefined;
+  private readonly order = new LinkedOrder<Sighting>();
   private readonly counts = new CounterCube();
 
   constructor(
@@ -99,20 +99,21 @@ export class FilteredDistinctWindow {
       sighting.site = site;
       sighting.country = country;
       sighting.page = page;
-      this.unlink(sighting);
+      this.order.touch(sighting);
     } else {
       sighting = { key, seenAt: now, site, country, page, older: undefined, newer: undefined };
       this.sightings.set(key, sighting);
+      this.order.append(sighting);
     }
-    this.link(sighting);
     this.counts.add(dimensions, 1);
-    if (this.sightings.size > this.maxKeys && this.oldest) this.forget(this.oldest);
+    const { oldest } = this.order;
+    if (this.sightings.size > this.maxKeys && oldest) this.forget(oldest);
   }
 
   /** Keys seen within the window before `now` whose last sighting falls under the filter. */
   count(filter: DimensionFilter, now: number): number {
     let count = this.counts.get(filter);
-    for (let sighting = this.oldest; sighting; sighting = sighting.newer) {
+    for (let sighting = this.order.oldest; sighting; sighting = sighting.newer) {
       if (now - sighting.seenAt < this.windowMs) break;
       if (matchesFilter(sighting, filter)) count--;
     }
@@ -121,57 +122,43 @@ export class FilteredDistinctWindow {
 
   /** When the oldest key leaves the window (a count read before then stays true until then). */
   nextExpiryAt(): number {
-    return this.oldest ? this.oldest.seenAt + this.windowMs : Number.POSITIVE_INFINITY;
+    const { oldest } = this.order;
+    return oldest ? oldest.seenAt + this.windowMs : Number.POSITIVE_INFINITY;
   }
 
   /** Forgets the keys that left the window (on the clock's tick, and before each touch). */
   prune(now: number): void {
-    while (this.oldest && now - this.oldest.seenAt >= this.windowMs) this.forget(this.oldest);
+    for (let oldest = this.order.oldest; oldest && now - oldest.seenAt >= this.windowMs; ) {
+      this.forget(oldest);
+      oldest = this.order.oldest;
+    }
   }
 
   exportState(): FilteredDistinctState {
     const state: FilteredDistinctState = [];
-    for (let s = this.oldest; s; s = s.newer)
+    for (const s of this.order.oldestFirst())
       state.push([s.key, s.seenAt, s.site, s.country, s.page]);
     return state;
   }
 
   importState(entries: FilteredDistinctState | undefined): void {
     this.sightings.clear();
-    this.oldest = undefined;
-    this.newest = undefined;
+    this.order.clear();
     this.counts.clear();
     for (const [key, seenAt, site, country, page] of entries ?? []) {
       const previous = this.sightings.get(key);
       if (previous) this.forget(previous);
       const sighting = { key, seenAt, site, country, page, older: undefined, newer: undefined };
       this.sightings.set(key, sighting);
-      this.link(sighting);
+      this.order.append(sighting);
       this.counts.add(sighting, 1);
     }
   }
 
   private forget(sighting: Sighting): void {
     this.sightings.delete(sighting.key);
-    this.unlink(sighting);
+    this.order.remove(sighting);
     this.counts.add(sighting, -1);
-  }
-
-  private link(sighting: Sighting): void {
-    sighting.older = this.newest;
-    sighting.newer = undefined;
-    if (this.newest) this.newest.newer = sighting;
-    this.newest = sighting;
-    this.oldest ??= sighting;
-  }
-
-  private unlink(sighting: Sighting): void {
-    if (sighting.older) sighting.older.newer = sighting.newer;
-    else this.oldest = sighting.newer;
-    if (sighting.newer) sighting.newer.older = sighting.older;
-    else this.newest = sighting.older;
-    sighting.older = undefined;
-    sighting.newer = undefined;
   }
 }
 
