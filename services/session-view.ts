@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { SessionView } from "../interfaces/analytics.ts";
 import type { sessionLookupSchema } from "../schemas/responses.ts";
 import { jsonStringBytes } from "./answer-budget.ts";
-import { type Session, VISIT_FIELDS } from "./session.ts";
+import { copySetVisitFields, type Session } from "./session.ts";
 import type { ArchivedSessionRow } from "./storage/archived-sessions.ts";
 
 /** `GET /api/analytics/sessions/:id`'s session: active, or ended with `ended_at` and `end_reason`. */
@@ -43,11 +43,7 @@ export function toSessionView(session: Session): SessionView {
     entry_page: session.entry_page,
     source: session.source,
   };
-  if (session.title !== undefined) view.title = session.title;
-  for (const field of VISIT_FIELDS) {
-    const value = session[field];
-    if (value !== undefined) view[field] = value;
-  }
+  copySetVisitFields(session, view);
   return view;
 }
 

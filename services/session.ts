@@ -121,11 +121,7 @@ export function liveSession(record: SessionRecord): Session {
     seenOlder: undefined,
     seenNewer: undefined,
   };
-  if (record.title !== undefined) session.title = record.title;
-  for (const field of VISIT_FIELDS) {
-    const value = record[field];
-    if (value !== undefined) session[field] = value;
-  }
+  copySetVisitFields(record, session);
   return session;
 }
 
@@ -151,12 +147,24 @@ export function recordOf(session: Session): SessionRecord {
     events: session.events,
     source: session.source,
   };
-  if (session.title !== undefined) record.title = session.title;
-  for (const field of VISIT_FIELDS) {
-    const value = session[field];
-    if (value !== undefined) record[field] = value;
-  }
+  copySetVisitFields(session, record);
   return record;
+}
+
+type OptionalVisitFields = { title?: string } & {
+  [Field in (typeof VISIT_FIELDS)[number]]?: string;
+};
+
+/**
+ * The visit's optional fields (the page's title and VISIT_FIELDS) that `from` has, set on `into`:
+ * a field never set stays absent, which keeps the common session's shape small.
+ */
+export function copySetVisitFields(from: OptionalVisitFields, into: OptionalVisitFields): void {
+  if (from.title !== undefined) into.title = from.title;
+  for (const field of VISIT_FIELDS) {
+    const value = from[field];
+    if (value !== undefined) into[field] = value;
+  }
 }
 
 export function dimensionsOf(session: SessionRecord) {
