@@ -2,6 +2,7 @@ import { RedisClient } from "bun";
 import type { VisitorEvent } from "../../interfaces/analytics.ts";
 import {
   type CommitListener,
+  CommitTotals,
   type CommittedEvent,
   type EventLog,
   StorageUnavailableError,
@@ -56,7 +57,7 @@ export class RedisEventLog implements EventLog {
   private pending: Pending[] = [];
   private readonly degradedListeners: ((degraded: boolean) => void)[] = [];
   private readonly commitTimers: ((seconds: number, requests: number) => void)[] = [];
-  private readonly totals = { commits: 0, events: 0, commitMs: 0 };
+  private readonly totals = new CommitTotals();
   private scheduled = false;
   private writing: Promise<void> | undefined;
   private writerOk = true;
@@ -169,15 +170,7 @@ export class RedisEventLog implements EventLog {
 
   /** Group-commit figures since start, for /api/status (SQLite's shape, and the tail's position). */
   stats() {
-    const { commits, events, commitMs } = this.totals;
-    return {
-      commits,
-      events_committed: events,
-      events_per_commit: commits === 0 ? 0 : Math.round((events / commits) * 10) / 10,
-      commit_ms_total: Math.round(commitMs),
-      degraded: this.degraded,
-      tail_position: this.tail.position,
-    };
+    return { ...this.totals.stats(this.degraded), tail_position: this.tail.position };
   }
 
   /** Sends what waits, stops the tail and closes both connections; later appends are refused. */

@@ -35,3 +35,22 @@ export class StorageUnavailableError extends Error {
     this.name = "StorageUnavailableError";
   }
 }
+
+/** A log's group commits since start: how many, the events in them, the time spent committing. */
+export class CommitTotals {
+  commits = 0;
+  events = 0;
+  commitMs = 0;
+
+  /** The figures /api/status shows, the same for every log. */
+  stats(degraded: boolean) {
+    const { commits, events, commitMs } = this;
+    return {
+      commits,
+      events_committed: events,
+      events_per_commit: commits === 0 ? 0 : Math.round((events / commits) * 10) / 10,
+      commit_ms_total: Math.round(commitMs),
+      degraded,
+    };
+  }
+}

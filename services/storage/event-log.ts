@@ -6,6 +6,7 @@ export { fromRow, type LoggedEvent } from "./event-rows.ts";
 
 import {
   type CommitListener,
+  CommitTotals,
   type CommittedEvent,
   type EventLog,
   StorageUnavailableError,
@@ -31,7 +32,7 @@ export class SqliteEventLog implements EventLog {
   private readonly listeners: CommitListener[] = [];
   /** Told when a subscriber throws: the events stay committed and the append still resolves. */
   private subscriberError: (error: unknown) => void = () => {};
-  private readonly totals = { commits: 0, events: 0, commitMs: 0 };
+  private readonly totals = new CommitTotals();
   private scheduled = false;
   private failing = false;
   private db!: Database;
@@ -181,14 +182,7 @@ export class SqliteEventLog implements EventLog {
 
   /** Group-commit figures since start, for /api/status. */
   stats() {
-    const { commits, events, commitMs } = this.totals;
-    return {
-      commits,
-      events_committed: events,
-      events_per_commit: commits === 0 ? 0 : Math.round((events / commits) * 10) / 10,
-      commit_ms_total: Math.round(commitMs),
-      degraded: this.failing,
-    };
+    return this.totals.stats(this.failing);
   }
 
   lastPosition(): number {
